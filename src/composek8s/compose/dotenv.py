@@ -1,0 +1,97 @@
+"""Parse ``.env`` files the way Docker Compose does.
+
+``KEY=VALUE`` lines, an optional ``export`` prefix, ``#`` comments (whole lines, or after
+whitespace in an unquoted value), single quotes taken literally, double quotes with
+escapes and line breaks, and ``${VAR}`` references to variables defined earlier or in the
+process environment (unquoted and double-quoted values only).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..diagnostics import Position, fail
+
+_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=?)(.*)$", re.S)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The variables defined by a ``.env`` text, in file order."""
+    env: dict[str, str] = {}
+    outer = environ or {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        number = i + 1
+        line = lines[i]
+        i += 1
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = _LINE.match(line)
+        if not m:
+            raise fail("E-DOTENV", f"cannot parse {stripped[:40]!r}: expected KEY=VALUE",
+                       Position(file, number, 1))
+        key, equals, rest = m.group(1), m.group(2), m.group(3).lstrip()
+        if not equals:
+            continue  # a bare name: Compose takes it from the environment, if set
+        if rest.startswith("'"):
+            end = rest.find("'", 1)
+            if end < 0:
+                raise fail("E-DOTENV", f"unterminated single quote in {key}", Position(file, number, 1))
+            env[key] = rest[1:end]
+        elif rest.startswith('"'):
+            value, i = _double_quoted(rest[1:], lines, i, file, number, key)
+            env[key] = _expand(value, env, outer)
+        else:
+            value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
+            env[key] = _expand(value, env, outer)
+    return env
+
+
+def _double_quoted(rest: str, lines: list[str], i: int, file: str, number: int, key: str):
+    out: list[str] = []
+    text = rest
+    while True:
+        j = 0
+        while j < len(text):
+            ch = text[j]
+            if ch == "\\" and j + 1 < len(text):
+                out.append(_ESCAPES.get(text[j + 1], "\\" + text[j + 1]))
+                j += 2
+                continue
+            if ch == '"':
+                return "".join(out), i
+            out.append(ch)
+            j += 1
+        if i >= len(lines):
+            raise fail("E-DOTENV", f"unterminated double quote in {key}", Position(file, number, 1))
+        out.append("\n")
+        text = lines[i]
+        i += 1
+
+
+def _expand(value: str, env: dict[str, str], outer: dict[str, str]) -> str:
+    def sub(m: re.Match) -> str:
+        name = m.group(1) or m.group(3)
+        if name in outer:
+            return outer[name]
+        if name in env:
+            return env[name]
+        return m.group(2) or ""
+
+    return _REF.sub(sub, value)
+
+
+def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise fail("E-FILE", f"cannot read the env file: {exc.strerror}", Position(display)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise fail("E-DOTENV", "the env file is not UTF-8", Position(display)) from None
+    return parse_dotenv(text, display, environ)

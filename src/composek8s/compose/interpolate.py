@@ -1,0 +1,144 @@
+"""Compose variable interpolation: ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
+``${VAR:?error}``, ``${VAR?error}``, ``${VAR:+alt}``, ``${VAR+alt}``, nesting, ``$$``.
+
+Secret material is never read into the model: a variable whose name marks it secret
+(``DB_PASSWORD``, ``JWT_SECRET``, ``STRIPE_SECRET_KEY``…) is not substituted. The string
+becomes a ``Template`` whose parts name the variable, and the plan turns that into a
+reference to a Kubernetes Secret. So no value from ``.env`` that is secret can reach the
+output, whatever the mapping does later.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from ..diagnostics import Position, Reporter, fail
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE")
+_SECRET_TOKENS = {"PASS", "PWD", "KEY", "KEYS", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "AUTH", "DSN"}
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable's name marks its value as secret."""
+    upper = name.upper()
+    if any(word in upper for word in _SECRET_WORDS):
+        return True
+    tokens = re.split(r"[^A-Z0-9]+", upper)
+    return any(t in _SECRET_TOKENS for t in tokens)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret variable used in a value; ``required`` when written ``${VAR:?…}``/``${VAR?…}``."""
+
+    variable: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Template:
+    """A string that includes secret variables: literal text and ``SecretRef`` parts."""
+
+    parts: tuple[str | SecretRef, ...]
+
+    @property
+    def secrets(self) -> tuple[SecretRef, ...]:
+        return tuple(p for p in self.parts if isinstance(p, SecretRef))
+
+    def render(self, ref: Callable[[SecretRef], str]) -> str:
+        return "".join(p if isinstance(p, str) else ref(p) for p in self.parts)
+
+
+class Interpolator:
+    def __init__(self, environ: dict[str, str], reporter: Reporter):
+        self.environ = environ
+        self.reporter = reporter
+        self._warned: set[str] = set()
+
+    def value(self, text: str, where: Position) -> str | Template:
+        parts = self._parse(text, 0, where, stop=None)[0]
+        merged: list[str | SecretRef] = []
+        for part in parts:
+            if isinstance(part, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += part
+            else:
+                merged.append(part)
+        if all(isinstance(p, str) for p in merged):
+            return "".join(merged)  # type: ignore[arg-type]
+        return Template(tuple(p for p in merged if p != ""))
+
+    def _parse(self, text: str, i: int, where: Position, stop: str | None):
+        """Parts of ``text`` from ``i`` up to an unmatched ``stop`` character (``}``)."""
+        parts: list[str | SecretRef] = []
+        literal: list[str] = []
+        while i < len(text):
+            ch = text[i]
+            if stop and ch == stop:
+                break
+            if ch != "$":
+                literal.append(ch)
+                i += 1
+                continue
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            if nxt == "$":
+                literal.append("$")
+                i += 2
+                continue
+            if nxt == "{":
+                sub, i = self._braced(text, i + 2, where)
+            else:
+                m = _NAME.match(text, i + 1)
+                if not m:
+                    raise fail("E-INTERPOLATION", f"invalid interpolation format in {text!r}: "
+                               "use $$ for a literal $", where)
+                sub, i = self._lookup(m.group(0), None, None, where), m.end()
+            parts.append("".join(literal))
+            literal = []
+            parts.extend(sub)
+        parts.append("".join(literal))
+        return parts, i
+
+    def _braced(self, text: str, i: int, where: Position):
+        m = _NAME.match(text, i)
+        if not m:
+            raise fail("E-INTERPOLATION", f"invalid interpolation format in {text!r}", where)
+        name, i = m.group(0), m.end()
+        op = None
+        for candidate in (":-", ":?", ":+", "-", "?", "+"):
+            if text.startswith(candidate, i):
+                op, i = candidate, i + len(candidate)
+                break
+        arg: list[str | SecretRef] | None = None
+        if op:
+            arg, i = self._parse(text, i, where, stop="}")
+        if i >= len(text) or text[i] != "}":
+            raise fail("E-INTERPOLATION", f"missing '}}' in {text!r}", where)
+        return self._lookup(name, op, arg, where), i + 1
+
+    def _lookup(self, name: str, op: str | None, arg, where: Position) -> list[str | SecretRef]:
+        if is_secret_name(name):
+            # The value is resolved in the cluster, never here (see module docstring).
+            return [SecretRef(name, required=op in (":?", "?") or op is None)]
+        value = self.environ.get(name)
+        is_set, non_empty = value is not None, bool(value)
+        if op in (":-", "-"):
+            use_default = not non_empty if op == ":-" else not is_set
+            return arg if use_default else [value]
+        if op in (":?", "?"):
+            if (op == ":?" and not non_empty) or (op == "?" and not is_set):
+                detail = "".join(p for p in arg if isinstance(p, str)).strip() if arg else ""
+                raise fail("E-VARIABLE-REQUIRED", f"required variable {name} is not set"
+                           + (f": {detail}" if detail else ""), where)
+            return [value]
+        if op in (":+", "+"):
+            use_alt = non_empty if op == ":+" else is_set
+            return arg if use_alt else [""]
+        if not is_set:
+            if name not in self._warned:
+                self._warned.add(name)
+                self.reporter.warn("W-VARIABLE-UNSET", f"variable {name} is not set; "
+                                   "using an empty string", where)
+            return [""]
+        return [value]  # type: ignore[list-item]

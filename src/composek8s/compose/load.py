@@ -1,0 +1,157 @@
+"""Load a Compose project: files, ``.env``, merge, interpolation, profiles, then the typed model.
+
+Follows Docker Compose's rules: the project directory is the first file's folder, ``.env``
+is read from there (or ``--env-file``), the process environment wins over ``.env``, and
+services whose profiles are not enabled are left out.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..diagnostics import CompileError, Position, Reporter, fail
+from .dotenv import read_dotenv
+from .interpolate import Interpolator
+from .model import Project
+from .normalize import normalize_project
+from .yamlsrc import Document, Override, Reset, read_file
+
+DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
+
+def discover(directory: Path) -> Path:
+    """The default compose file of ``directory``, as Compose finds it."""
+    for name in DEFAULT_FILES:
+        if (directory / name).is_file():
+            return directory / name
+    raise fail("E-NO-COMPOSE-FILE", f"no compose file in {directory} (looked for "
+               + ", ".join(DEFAULT_FILES) + ")")
+
+
+def load_project(
+    files: list[Path],
+    *,
+    env_files: list[Path] | None = None,
+    profiles: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+    reporter: Reporter | None = None,
+    cwd: Path | None = None,
+) -> Project:
+    """Read compose ``files`` (merged in order) into a typed ``Project``.
+
+    Raises ``CompileError`` with every error found; warnings go to ``reporter``.
+    """
+    reporter = reporter if reporter is not None else Reporter()
+    cwd = cwd or Path.cwd()
+    environ = dict(os.environ if environ is None else environ)
+    paths = [f if f.is_absolute() else cwd / f for f in files] or [discover(cwd)]
+    directory = paths[0].parent
+    display = [_display(p, cwd) for p in paths]
+
+    dotenv: dict[str, str] = {}
+    for env_file in env_files if env_files is not None else [directory / ".env"]:
+        path = env_file if env_file.is_absolute() else cwd / env_file
+        if env_files is None and not path.is_file():
+            continue
+        dotenv.update(read_dotenv(path, _display(path, cwd), environ))
+    lookup = {**dotenv, **environ}  # the shell wins over .env, as in Compose
+
+    interpolator = Interpolator(lookup, reporter)
+    merged: dict = {}
+    positions: dict = {}
+    for path, shown in zip(paths, display):
+        doc = read_file(path, shown)
+        if doc.data is None:
+            doc.data = {}
+        if not isinstance(doc.data, dict):
+            raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level",
+                       doc.at())
+        data = _interpolate(doc.data, doc, (), interpolator)
+        merged = _merge(merged, data, ())
+        positions.update(doc.positions)
+    document = Document(display[0], merged, positions)
+
+    enabled = set(profiles if profiles is not None else _env_profiles(lookup))
+    name = _project_name(merged, lookup, directory, document)
+    project = normalize_project(document, name, directory, display, enabled, lookup, reporter)
+    reporter.raise_if_errors()
+    return project
+
+
+def _display(path: Path, cwd: Path) -> str:
+    """A path as shown in diagnostics: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _env_profiles(lookup: dict[str, str]) -> list[str]:
+    return [p.strip() for p in lookup.get("COMPOSE_PROFILES", "").split(",") if p.strip()]
+
+
+def _project_name(data: dict, lookup: dict[str, str], directory: Path, doc: Document) -> str:
+    raw = data.get("name") or lookup.get("COMPOSE_PROJECT_NAME") or directory.resolve().name
+    if not isinstance(raw, str):
+        raise fail("E-PROJECT-NAME", "'name' must be a string", doc.at("name"))
+    name = re.sub(r"[^a-z0-9_-]", "", raw.lower())
+    name = name.lstrip("_-")
+    if not name:
+        raise fail("E-PROJECT-NAME", f"project name {raw!r} has no letters or digits", doc.at("name"))
+    return name
+
+
+def _interpolate(value: object, doc: Document, path: tuple, it: Interpolator) -> object:
+    if isinstance(value, str):
+        return it.value(value, doc.at(*path))
+    if isinstance(value, dict):
+        return {k: _interpolate(v, doc, path + (k,), it) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, doc, path + (i,), it) for i, v in enumerate(value)]
+    if isinstance(value, Reset):
+        return value
+    if isinstance(value, Override):
+        return Override(_interpolate(value.value, doc, path, it))
+    return value
+
+
+# Sequences that a later file replaces rather than extends (Compose merge rules).
+_REPLACED = {"command", "entrypoint", "test", "dns", "dns_search"}
+
+
+def _merge(base: object, over: object, path: tuple) -> object:
+    """Merge ``over`` (a later file) onto ``base`` by the Compose specification's rules."""
+    if isinstance(over, Reset):
+        return None
+    if isinstance(over, Override):
+        return _strip(over.value)
+    if isinstance(base, dict) and isinstance(over, dict):
+        result = dict(base)
+        for key, value in over.items():
+            if isinstance(value, Reset):
+                result.pop(key, None)
+            elif key in result:
+                result[key] = _merge(result[key], value, path + (key,))
+            else:
+                result[key] = _strip(value)
+        return result
+    if isinstance(base, list) and isinstance(over, list) and (not path or path[-1] not in _REPLACED):
+        return base + [_strip(v) for v in over if _strip(v) not in base]
+    return _strip(over)
+
+
+def _strip(value: object) -> object:
+    """Remove merge tags once merging is done (a single file's ``!reset`` means empty)."""
+    if isinstance(value, Reset):
+        return None
+    if isinstance(value, Override):
+        return _strip(value.value)
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if not isinstance(v, Reset)}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+__all__ = ["load_project", "discover", "CompileError", "Position"]

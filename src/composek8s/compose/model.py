@@ -1,0 +1,124 @@
+"""The typed Compose project: what the loader hands to the plan.
+
+Only normalised, long-syntax values live here (ports as numbers, durations in seconds,
+sizes in bytes), each with the position it came from, so the plan never parses Compose
+syntax and can always say where a decision came from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..diagnostics import Position
+from .interpolate import Template
+
+Text = "str | Template"  # a string that may hold secret references
+
+
+@dataclass(frozen=True)
+class Port:
+    target: int
+    published: str | None = None
+    protocol: str = "tcp"
+    name: str | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class Mount:
+    type: str  # "volume", "bind" or "tmpfs"
+    target: str
+    source: str | None = None  # volume name, or host path for binds (as written)
+    read_only: bool = False
+    tmpfs_size: int | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    test: tuple = ()  # ("CMD", args…) or ("CMD-SHELL", command); empty when disabled
+    interval: float | None = None  # seconds
+    timeout: float | None = None
+    start_period: float | None = None
+    retries: int | None = None
+    disable: bool = False
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_limit: float | None = None  # cores
+    memory_limit: int | None = None  # bytes
+    cpu_request: float | None = None
+    memory_request: int | None = None
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class Build:
+    context: str
+    dockerfile: str = "Dockerfile"
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class SecretUse:
+    """A service's use of a top-level secret, mounted at /run/secrets/<target>."""
+
+    source: str
+    target: str
+    position: Position | None = None
+
+
+@dataclass
+class Service:
+    name: str
+    position: Position
+    keys: dict[str, Position]  # every key written for this service, for accounting
+    image: str | None = None
+    build: Build | None = None
+    command: list | None = None  # items are str or Template
+    entrypoint: list | None = None
+    environment: dict = field(default_factory=dict)  # name -> str | Template
+    ports: list[Port] = field(default_factory=list)
+    expose: list[Port] = field(default_factory=list)
+    volumes: list[Mount] = field(default_factory=list)
+    tmpfs: list[Mount] = field(default_factory=list)
+    healthcheck: Healthcheck | None = None
+    user: str | None = None
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    privileged: bool = False
+    read_only: bool = False
+    network_mode: str | None = None
+    pid: str | None = None
+    ipc: str | None = None
+    devices: list[str] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    restart: str | None = None
+    replicas: int | None = None
+    resources: Resources | None = None
+    depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
+    secrets: list[SecretUse] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
+    stop_grace_period: float | None = None
+    working_dir: str | None = None
+    profiles: list[str] = field(default_factory=list)
+    x_k8s: dict = field(default_factory=dict)
+    x_k8s_position: Position | None = None
+
+
+@dataclass
+class Project:
+    name: str
+    directory: Path  # the project directory: relative paths resolve against it
+    files: list[str]  # compose files as displayed in diagnostics
+    services: dict[str, Service]  # active services only, in file order
+    inactive_services: list[str]  # left out because their profiles are not enabled
+    volumes: dict[str, dict]
+    networks: dict[str, dict]
+    secrets: dict[str, dict]
+    configs: dict[str, dict]
+    x_k8s: dict = field(default_factory=dict)
+    keys: dict[str, Position] = field(default_factory=dict)  # top-level keys written

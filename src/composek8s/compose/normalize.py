@@ -1,0 +1,448 @@
+"""Turn merged, interpolated compose data into the typed ``Project`` (long syntax only)."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from ..diagnostics import Position, Reporter
+from .interpolate import SecretRef, Template, is_secret_name
+from .model import Build, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service
+from .yamlsrc import Document
+
+# Service keys of the Compose Specification; anything else (but x-*) is a typo.
+SERVICE_KEYS = frozenset("""
+annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
+container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime
+cpu_shares cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules devices
+dns dns_opt dns_search domainname driver_opts entrypoint env_file environment expose extends
+external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation labels
+label_file links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit
+models network_mode networks oom_kill_disable oom_score_adj pid pids_limit platform ports
+post_start pre_stop privileged profiles provider pull_policy read_only restart runtime scale
+secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls
+tmpfs tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir
+""".split())
+TOP_KEYS = frozenset("version name include services networks volumes secrets configs models".split())
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$", re.I)
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+class _Ctx:
+    """Where we are while normalising one service: for positions and messages."""
+
+    def __init__(self, doc: Document, reporter: Reporter, service: str):
+        self.doc, self.reporter, self.service = doc, reporter, service
+
+    def at(self, *path: object) -> Position:
+        return self.doc.at("services", self.service, *path)
+
+    def error(self, code: str, message: str, *path: object) -> None:
+        self.reporter.error(code, f"service {self.service!r}: {message}", self.at(*path))
+
+
+def parse_duration(value: object) -> float:
+    """Compose durations (``1m30s``, ``500ms``, a number of seconds) in seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    total, end = 0.0, 0
+    for m in _DURATION.finditer(text):
+        if m.start() != end:
+            break
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        end = m.end()
+    if not text or end != len(text):
+        raise ValueError(f"{value!r} is not a duration (e.g. 30s, 1m30s, 500ms)")
+    return total
+
+
+def parse_size(value: object) -> int:
+    """Compose byte sizes (``512M``, ``1.5g``, ``1gb``, a number of bytes) in bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    m = _SIZE.match(str(value).strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a size (e.g. 512M, 1G, 1.5g)")
+    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def _split_command(value: object) -> list | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [v if isinstance(v, Template) else str(v) for v in value]
+    if isinstance(value, Template):
+        return [value]  # a string holding secrets is not split: it stays one argument
+    return shlex.split(str(value))
+
+
+def normalize_project(doc: Document, name: str, directory: Path, files: list[str],
+                      profiles: set[str], environ: dict[str, str], reporter: Reporter) -> Project:
+    data = doc.data
+    keys = {k: doc.at(k) for k in data}
+    for key in data:
+        if key not in TOP_KEYS and not key.startswith("x-"):
+            reporter.error("E-COMPOSE-KEY", f"unknown top-level key {key!r}", doc.at(key))
+    raw_services = _mapping(data.get("services"), "services", doc, reporter)
+    services: dict[str, Service] = {}
+    inactive: list[str] = []
+    for svc_name, raw in raw_services.items():
+        ctx = _Ctx(doc, reporter, svc_name)
+        if not isinstance(raw, dict):
+            ctx.error("E-COMPOSE-TYPE", "a service must be a mapping")
+            continue
+        svc_profiles = [str(p) for p in raw.get("profiles") or []]
+        if svc_profiles and not (set(svc_profiles) & profiles) and "*" not in profiles:
+            inactive.append(svc_name)
+            continue
+        services[svc_name] = _service(svc_name, raw, ctx, directory, environ)
+    for svc in services.values():
+        for dep in svc.depends_on:
+            if dep not in raw_services:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} depends on undefined "
+                               f"service {dep!r}", doc.at("services", svc.name, "depends_on"))
+            elif dep not in services:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} depends on {dep!r}, "
+                               "whose profile is not enabled", doc.at("services", svc.name, "depends_on"))
+    volumes = _mapping(data.get("volumes"), "volumes", doc, reporter)
+    networks = _mapping(data.get("networks"), "networks", doc, reporter)
+    secrets = _mapping(data.get("secrets"), "secrets", doc, reporter)
+    configs = _mapping(data.get("configs"), "configs", doc, reporter)
+    for svc in services.values():
+        for mount in svc.volumes:
+            if mount.type == "volume" and mount.source and mount.source not in volumes:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined volume "
+                               f"{mount.source!r}", mount.position)
+        for net in svc.networks:
+            if net != "default" and net not in networks:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined network "
+                               f"{net!r}", doc.at("services", svc.name, "networks"))
+        for use in svc.secrets:
+            if use.source not in secrets:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined secret "
+                               f"{use.source!r}", use.position)
+    x_k8s = data.get("x-k8s") or {}
+    return Project(name=name, directory=directory, files=files, services=services,
+                   inactive_services=inactive, volumes=volumes, networks=networks,
+                   secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys)
+
+
+def _mapping(value: object, key: str, doc: Document, reporter: Reporter) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        reporter.error("E-COMPOSE-TYPE", f"{key!r} must be a mapping", doc.at(key))
+        return {}
+    return {k: (v if v is not None else {}) for k, v in value.items()}
+
+
+def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> Service:
+    svc = Service(name=name, position=ctx.at(), keys={k: ctx.at(k) for k in raw})
+    for key in raw:
+        if key not in SERVICE_KEYS and not key.startswith("x-"):
+            close = [k for k in SERVICE_KEYS if _close(k, key)]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            ctx.error("E-COMPOSE-KEY", f"unknown key {key!r}{hint}", key)
+    steps = [
+        ("image", lambda v: _text_only(v, ctx, "image")),
+        ("build", lambda v: _build(v)),
+        ("command", _split_command),
+        ("entrypoint", _split_command),
+        ("user", lambda v: str(v)),
+        ("cap_add", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
+        ("cap_drop", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
+        ("security_opt", lambda v: [str(s) for s in v]),
+        ("privileged", bool),
+        ("read_only", bool),
+        ("network_mode", str),
+        ("pid", str),
+        ("ipc", str),
+        ("devices", lambda v: [d if isinstance(d, str) else str(d.get("source", d)) for d in v]),
+        ("sysctls", lambda v: _key_values(v)),
+        ("restart", str),
+        ("working_dir", str),
+        ("profiles", lambda v: [str(p) for p in v]),
+    ]
+    for key, convert in steps:
+        if raw.get(key) is not None:
+            try:
+                setattr(svc, key, convert(raw[key]))
+            except (TypeError, ValueError, AttributeError) as exc:
+                ctx.error("E-COMPOSE-VALUE", f"invalid {key!r}: {exc}", key)
+    if raw.get("stop_grace_period") is not None:
+        svc.stop_grace_period = _duration(raw["stop_grace_period"], ctx, "stop_grace_period")
+    svc.environment = _environment(raw, ctx, directory, environ)
+    svc.ports = _ports(raw.get("ports") or [], ctx, "ports")
+    svc.expose = _ports(raw.get("expose") or [], ctx, "expose")
+    svc.volumes = _volumes(raw.get("volumes") or [], ctx)
+    svc.tmpfs = _tmpfs(raw.get("tmpfs"), ctx) + [m for m in svc.volumes if m.type == "tmpfs"]
+    svc.volumes = [m for m in svc.volumes if m.type != "tmpfs"]
+    svc.healthcheck = _healthcheck(raw.get("healthcheck"), ctx)
+    svc.depends_on = _depends_on(raw.get("depends_on"), ctx)
+    svc.networks = _networks(raw.get("networks"))
+    svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
+    _deploy(svc, raw, ctx)
+    if isinstance(raw.get("x-k8s"), dict):
+        svc.x_k8s, svc.x_k8s_position = raw["x-k8s"], ctx.at("x-k8s")
+    elif raw.get("x-k8s") is not None:
+        ctx.error("E-XK8S", "'x-k8s' must be a mapping", "x-k8s")
+    if not svc.image and not svc.build:
+        ctx.error("E-COMPOSE-IMAGE", "needs 'image' or 'build'")
+    return svc
+
+
+def _close(a: str, b: str) -> bool:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b).ratio() > 0.8
+
+
+def _text_only(value: object, ctx: _Ctx, key: str) -> str:
+    if isinstance(value, Template):
+        raise ValueError(f"secret variables ({', '.join(r.variable for r in value.secrets)}) "
+                         f"cannot be used in {key!r}")
+    return str(value)
+
+
+def _build(value: object) -> Build:
+    if isinstance(value, str):
+        return Build(context=value)
+    return Build(context=str(value.get("context", ".")),
+                 dockerfile=str(value.get("dockerfile", "Dockerfile")),
+                 target=value.get("target"))
+
+
+def _key_values(value: object) -> dict:
+    if isinstance(value, dict):
+        return {str(k): ("" if v is None else v) for k, v in value.items()}
+    result = {}
+    for item in value:
+        key, _, val = str(item).partition("=")
+        result[key] = val
+    return result
+
+
+def _duration(value: object, ctx: _Ctx, *path: object) -> float | None:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        ctx.error("E-COMPOSE-VALUE", str(exc), *path)
+        return None
+
+
+def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> dict:
+    from .dotenv import read_dotenv
+    from .paths import inside_project
+
+    env: dict = {}
+    env_files = raw.get("env_file") or []
+    for i, item in enumerate([env_files] if isinstance(env_files, str) else env_files):
+        path_text = item if isinstance(item, str) else str(item.get("path", ""))
+        required = True if isinstance(item, str) else bool(item.get("required", True))
+        path = inside_project(directory, path_text, ctx.at("env_file"), f"env_file {path_text!r}")
+        if not path.is_file():
+            if required:
+                ctx.error("E-FILE", f"env_file {path_text!r} does not exist", "env_file")
+            continue
+        for key, value in read_dotenv(path, path_text, environ).items():
+            # Values read from env files are data; secret-named ones stay in the cluster.
+            env[key] = Template((SecretRef(key),)) if is_secret_name(key) else value
+    body = raw.get("environment") or {}
+    items = body.items() if isinstance(body, dict) else (
+        (str(e).partition("=")[0], str(e).partition("=")[2] if "=" in str(e) else None)
+        if not isinstance(e, Template) else _split_template(e) for e in body)
+    for key, value in items:
+        key = str(key)
+        if value is None:
+            # `- NAME` without a value: taken from the shell environment, as in Compose.
+            if is_secret_name(key):
+                env[key] = Template((SecretRef(key, required=False),))
+            elif key in environ:
+                env[key] = environ[key]
+            continue
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[key] = value if isinstance(value, Template) else str(value)
+    return env
+
+
+def _split_template(entry: Template) -> tuple[str, Template]:
+    head = entry.parts[0]
+    if not isinstance(head, str) or "=" not in head:
+        raise ValueError("an environment entry must start with NAME=")
+    key, _, rest = head.partition("=")
+    return key, Template(((rest,) if rest else ()) + entry.parts[1:])
+
+
+def _ports(items: list, ctx: _Ctx, key: str) -> list[Port]:
+    ports: list[Port] = []
+    for i, item in enumerate(items):
+        where = ctx.at(key, i)
+        try:
+            ports.extend(_port(item, where))
+        except (ValueError, TypeError) as exc:
+            ctx.error("E-COMPOSE-PORT", f"invalid {key} entry {item!r}: {exc}", key, i)
+    return ports
+
+
+def _port(item: object, where: Position) -> list[Port]:
+    if isinstance(item, dict):
+        return [Port(target=int(item["target"]),
+                     published=str(item["published"]) if item.get("published") is not None else None,
+                     protocol=str(item.get("protocol", "tcp")).lower(), name=item.get("name"),
+                     position=where)]
+    text = str(item)
+    text, _, protocol = text.partition("/")
+    parts = text.rsplit(":", 2) if text.count(":") <= 2 else None
+    if parts is None:
+        raise ValueError("too many ':'")
+    container = parts[-1]
+    published = parts[-2] if len(parts) >= 2 else None
+    targets = _port_range(container)
+    if published:
+        hosts = _port_range(published)
+        if len(hosts) > 1 and len(hosts) != len(targets):
+            raise ValueError("host and container port ranges differ in length")
+        pubs = [str(h) for h in hosts] if len(hosts) == len(targets) else [published] * len(targets)
+    else:
+        pubs = [None] * len(targets)
+    return [Port(target=t, published=p, protocol=(protocol or "tcp").lower(), position=where)
+            for t, p in zip(targets, pubs)]
+
+
+def _port_range(text: str) -> list[int]:
+    start, _, end = text.partition("-")
+    first, last = int(start), int(end or start)
+    if not (0 < first <= last <= 65535) or last - first > 1000:
+        raise ValueError(f"{text!r} is not a port or port range")
+    return list(range(first, last + 1))
+
+
+def _volumes(items: list, ctx: _Ctx) -> list[Mount]:
+    mounts = []
+    for i, item in enumerate(items):
+        where = ctx.at("volumes", i)
+        if isinstance(item, dict):
+            kind = str(item.get("type", "volume"))
+            size = (item.get("tmpfs") or {}).get("size")
+            mounts.append(Mount(type=kind, target=str(item.get("target", "")),
+                                source=item.get("source"), read_only=bool(item.get("read_only")),
+                                tmpfs_size=parse_size(size) if size is not None else None,
+                                position=where))
+            continue
+        parts = str(item).split(":")
+        if len(parts) == 1:
+            mounts.append(Mount(type="volume", target=parts[0], position=where))
+            continue
+        source, target = parts[0], parts[1]
+        options = parts[2].split(",") if len(parts) > 2 else []
+        kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+        mounts.append(Mount(type=kind, source=source, target=target, read_only="ro" in options,
+                            position=where))
+    return mounts
+
+
+def _tmpfs(value: object, ctx: _Ctx) -> list[Mount]:
+    items = [value] if isinstance(value, str) else (value or [])
+    mounts = []
+    for i, item in enumerate(items):
+        path, _, opts = str(item).partition(":")
+        size = None
+        for opt in opts.split(","):
+            if opt.startswith("size="):
+                try:
+                    size = parse_size(opt[5:])
+                except ValueError as exc:
+                    ctx.error("E-COMPOSE-VALUE", f"tmpfs {path!r}: {exc}", "tmpfs", i)
+        mounts.append(Mount(type="tmpfs", target=path, tmpfs_size=size, position=ctx.at("tmpfs", i)))
+    return mounts
+
+
+def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
+    if raw is None:
+        return None
+    if raw.get("disable"):
+        return Healthcheck(disable=True, position=ctx.at("healthcheck"))
+    test = raw.get("test")
+    if isinstance(test, (str, Template)):
+        test = ["CMD-SHELL", test]
+    test = tuple(test or ())
+    if test and test[0] == "NONE":
+        return Healthcheck(disable=True, position=ctx.at("healthcheck"))
+    if test and test[0] not in ("CMD", "CMD-SHELL"):
+        ctx.error("E-COMPOSE-HEALTHCHECK", "healthcheck test must start with CMD, CMD-SHELL or NONE",
+                  "healthcheck", "test")
+    timings = {}
+    for key in ("interval", "timeout", "start_period"):
+        if raw.get(key) is not None:
+            timings[key] = _duration(raw[key], ctx, "healthcheck", key)
+    retries = raw.get("retries")
+    return Healthcheck(test=test, retries=int(retries) if retries is not None else None,
+                       position=ctx.at("healthcheck"), **timings)
+
+
+def _depends_on(raw: object, ctx: _Ctx) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        return {str(name): "service_started" for name in raw}
+    return {str(name): str((spec or {}).get("condition", "service_started"))
+            for name, spec in raw.items()}
+
+
+def _networks(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    return [str(n) for n in raw]
+
+
+def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
+    uses = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            source = str(item.get("source"))
+            uses.append(SecretUse(source, str(item.get("target") or source), ctx.at("secrets", i)))
+        else:
+            uses.append(SecretUse(str(item), str(item), ctx.at("secrets", i)))
+    return uses
+
+
+def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
+    deploy = raw.get("deploy") or {}
+    replicas = deploy.get("replicas", raw.get("scale"))
+    if replicas is not None:
+        svc.replicas = int(replicas)
+    resources = deploy.get("resources") or {}
+    limits, reservations = resources.get("limits") or {}, resources.get("reservations") or {}
+
+    def cpus(value: object, *path: str) -> float | None:
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            ctx.error("E-COMPOSE-VALUE", f"{value!r} is not a number of CPUs", *path)
+            return None
+
+    def memory(value: object, *path: str) -> int | None:
+        if value is None:
+            return None
+        try:
+            return parse_size(value)
+        except ValueError as exc:
+            ctx.error("E-COMPOSE-VALUE", str(exc), *path)
+            return None
+
+    base = ("deploy", "resources")
+    cpu_limit = cpus(limits.get("cpus", raw.get("cpus")), *base, "limits", "cpus")
+    mem_limit = memory(limits.get("memory", raw.get("mem_limit")), *base, "limits", "memory")
+    cpu_request = cpus(reservations.get("cpus"), *base, "reservations", "cpus")
+    mem_request = memory(reservations.get("memory", raw.get("mem_reservation")),
+                         *base, "reservations", "memory")
+    if any(v is not None for v in (cpu_limit, mem_limit, cpu_request, mem_request)):
+        svc.resources = Resources(cpu_limit, mem_limit, cpu_request, mem_request,
+                                  ctx.at("deploy", "resources") if resources else ctx.at())

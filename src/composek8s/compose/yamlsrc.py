@@ -1,0 +1,242 @@
+"""Read one YAML file into plain Python data plus the position of every value.
+
+Compose files are YAML 1.2 (``yes`` is a string, ``22:22`` is not a number) while PyYAML
+resolves YAML 1.1, so plain scalars are resolved here by the YAML 1.2 core schema. Values
+are built from libyaml's node graph by our own walk, which is what bounds hostile input:
+an alias is counted every time it is used (a billion-laughs file stops after
+``MAX_VALUES``), nesting stops at ``MAX_DEPTH``, and files larger than ``MAX_BYTES`` are
+refused before parsing.
+
+Positions are kept in a side table keyed by the value's path (``("services", "web",
+"image")``) so the data itself stays plain dicts, lists and scalars.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ..diagnostics import Position, fail
+
+MAX_BYTES = 8 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_VALUES = 1_000_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN = "tag:composek8s:plain"
+
+
+class _PlainTaggingLoader(_Loader):  # type: ignore[misc, valid-type]
+    """Marks untagged plain scalars so they can be resolved by YAML 1.2 rules."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D102 - libyaml callback
+        if kind is yaml.ScalarNode and implicit[0]:
+            return _PLAIN
+        return super().resolve(kind, value, implicit)
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A value tagged ``!reset``: removes what earlier files set."""
+
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """A value tagged ``!override``: replaces what earlier files set instead of merging."""
+
+    value: object
+
+
+Path_ = tuple  # a path of keys and indexes from the document root
+
+
+@dataclass
+class Document:
+    """One parsed file: its data and where each value came from."""
+
+    file: str
+    data: object
+    positions: dict[Path_, Position]
+
+    def at(self, *path: object) -> Position:
+        """The position of the value at ``path``, or the nearest enclosing one."""
+        p = tuple(path)
+        while p:
+            if p in self.positions:
+                return self.positions[p]
+            p = p[:-1]
+        return self.positions.get((), Position(self.file, 1, 1))
+
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def resolve_plain(text: str) -> object:
+    """A plain scalar's value under the YAML 1.2 core schema."""
+    if _NULL.match(text):
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+def _pos(file: str, node: yaml.Node) -> Position:
+    return Position(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, file: str):
+        self.file = file
+        self.positions: dict[Path_, Position] = {}
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> object:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise fail("E-YAML-TOO-LARGE", f"the document expands to more than {MAX_VALUES:,} "
+                       "values (an alias bomb?); refusing to read it", _pos(self.file, node))
+        if depth > MAX_DEPTH:
+            raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
+                       _pos(self.file, node))
+        self.positions[path] = _pos(self.file, node)
+        tag = node.tag
+        if tag == "!reset":
+            return Reset(self._untagged(node, path, depth))
+        if tag == "!override":
+            return Override(self._untagged(node, path, depth))
+        return self._untagged(node, path, depth)
+
+    def _untagged(self, node: yaml.Node, path: Path_, depth: int) -> object:
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        return self._mapping(node, path, depth)
+
+    def _scalar(self, node: yaml.ScalarNode) -> object:
+        text = node.value
+        tag = node.tag
+        if tag == _PLAIN:
+            return resolve_plain(text)
+        if tag in ("tag:yaml.org,2002:str", "!reset", "!override"):
+            return text if (node.style or tag == "tag:yaml.org,2002:str") else resolve_plain(text)
+        converters = {
+            "tag:yaml.org,2002:int": int,
+            "tag:yaml.org,2002:float": float,
+            "tag:yaml.org,2002:bool": lambda t: _BOOL[t],
+            "tag:yaml.org,2002:null": lambda t: None,
+        }
+        try:
+            return converters[tag](text)
+        except KeyError:
+            raise fail("E-YAML-TAG", f"unsupported tag {tag!r} on {text!r}",
+                       _pos(self.file, node)) from None
+        except ValueError:
+            raise fail("E-YAML-TAG", f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}",
+                       _pos(self.file, node)) from None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
+        result: dict = {}
+        merged: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise fail("E-YAML-KEY", "mapping keys must be scalars", _pos(self.file, key_node))
+            key = key_node.value
+            if key == "<<" and key_node.tag in (_PLAIN, "tag:yaml.org,2002:merge"):
+                self._merge_into(merged, value_node, path, depth)
+                continue
+            if key in result:
+                raise fail("E-YAML-DUPLICATE-KEY", f"key {key!r} appears twice in one mapping",
+                           _pos(self.file, key_node))
+            result[key] = self.build(value_node, path + (key,), depth + 1)
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def _merge_into(self, merged: dict, node: yaml.Node, path: Path_, depth: int) -> None:
+        """``<<: *a`` or ``<<: [*a, *b]``: earlier sources win, explicit keys win over all."""
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise fail("E-YAML-MERGE", "a merge key '<<' takes a mapping or a list of mappings",
+                           _pos(self.file, source))
+            value = self._mapping(source, path, depth + 1)
+            self.count += len(value)
+            for key, item in value.items():
+                merged.setdefault(key, item)
+
+
+def _decode(raw: bytes, file: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise fail("E-YAML-ENCODING", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
+                   Position(file, line, column)) from None
+
+
+def parse_text(text: str, file: str) -> Document:
+    """Parse one YAML document held in ``text``; ``file`` names it in positions."""
+    if len(text) > MAX_BYTES:
+        raise fail("E-YAML-TOO-LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
+                   Position(file))
+    try:
+        node = yaml.compose(text, Loader=_PlainTaggingLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
+        raise fail("E-YAML-SYNTAX", _yaml_message(exc), where) from None
+    except yaml.YAMLError as exc:
+        raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file)) from None
+    except RecursionError:
+        raise fail("E-YAML-TOO-DEEP", "values are nested too deeply", Position(file)) from None
+    if node is None:
+        return Document(file, None, {(): Position(file, 1, 1)})
+    builder = _Builder(file)
+    data = builder.build(node, ())
+    return Document(file, data, builder.positions)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+    parts = [p for p in (exc.context, exc.problem) if p]
+    message = "; ".join(parts) or "invalid YAML"
+    if "\\t" in message or "tab" in message:
+        message += " (YAML does not allow tabs for indentation)"
+    return message
+
+
+def read_file(path: Path, display: str) -> Document:
+    """Read and parse ``path``; ``display`` is the name used in diagnostics."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise fail("E-FILE", f"cannot read the file: {exc.strerror}", Position(display)) from None
+    if size > MAX_BYTES:
+        raise fail("E-YAML-TOO-LARGE", f"the file is {size / 2**20:.1f} MiB; the limit is "
+                   f"{MAX_BYTES // 2**20} MiB", Position(display))
+    return parse_text(_decode(path.read_bytes(), display), display)

@@ -1,0 +1,72 @@
+"""Diagnostics: what the compiler tells its user, with the place in the input it concerns.
+
+Every stage reports through these types so the CLI prints one format:
+``FILE:LINE:COL: warning[CODE]: message``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in an input file; line and column are 1-based (0 when unknown)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if not self.line:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str  # "error" or "warning"
+    code: str  # stable identifier, e.g. "E-SECURITY-PRIVILEGED"
+    message: str
+    position: Position | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.position}: " if self.position else ""
+        return f"{where}{self.severity}[{self.code}]: {self.message}"
+
+
+class CompileError(Exception):
+    """Input the compiler cannot turn into manifests; carries every error found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+@dataclass
+class Reporter:
+    """Collects diagnostics; errors are raised together at a stage boundary."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def warn(self, code: str, message: str, position: Position | None = None) -> None:
+        self.diagnostics.append(Diagnostic("warning", code, message, position))
+
+    def error(self, code: str, message: str, position: Position | None = None) -> None:
+        self.diagnostics.append(Diagnostic("error", code, message, position))
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise CompileError(self.errors)
+
+
+def fail(code: str, message: str, position: Position | None = None) -> CompileError:
+    """An error to raise at once, when nothing useful can follow it."""
+    return CompileError([Diagnostic("error", code, message, position)])

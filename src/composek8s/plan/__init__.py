@@ -1,0 +1,158 @@
+"""The plan stage: a typed ``Project`` in, every Kubernetes decision out (see DESIGN.md)."""
+from __future__ import annotations
+
+from ..compose import Project, SecretRef
+from ..diagnostics import Reporter
+from .images import facts
+from .keys import account_for_keys
+from .model import Decision, Plan, Resource, SecretKey, Value, resolve_values
+from .names import dns_name, labels
+from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
+                      policy_manifest, service_manifest)
+from .probes import http_get_from
+from .security import LEVELS, level, refuse_unsafe
+from .storage import plan_storage
+from .workloads import WorkloadPlanner, component, workload_kind
+from .xk8s import validate_project, validate_service
+
+PSS_VERSION = "v1.30"  # the Pod Security Standards version enforced on the namespace
+
+
+def build_plan(project: Project, reporter: Reporter, namespace: str | None = None) -> Plan:
+    """Decide every Kubernetes object for ``project``; raises ``CompileError`` on bad input."""
+    validate_project(project.x_k8s, project.keys.get("x-k8s"), reporter)
+    for svc in project.services.values():
+        validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, reporter)
+    reporter.raise_if_errors()
+    ns = namespace or project.x_k8s.get("namespace") or dns_name(project.name)
+    secret = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
+    plan = Plan(project=project.name, namespace=ns)
+
+    names: dict[str, str] = {}
+    for svc in project.services.values():
+        try:
+            name = dns_name(svc.name)
+        except ValueError as exc:
+            reporter.error("E-NAME", str(exc), svc.position)
+            continue
+        if name in names:
+            reporter.error("E-NAME-COLLISION", f"services {names[name]!r} and {svc.name!r} both become "
+                           f"the Kubernetes name {name!r}", svc.position)
+        names[name] = svc.name
+    for svc in project.services.values():
+        refuse_unsafe(svc, reporter)
+        account_for_keys(svc, reporter)
+    reporter.raise_if_errors()
+
+    endpoints: list[Endpoint] = []
+    kinds: dict[str, tuple[str, str]] = {}
+    for svc in project.services.values():
+        known = facts(svc.image)
+        has_named = any(m.type == "volume" and m.source for m in svc.volumes)
+        kinds[svc.name] = workload_kind(svc, has_named)
+        ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role))
+        http_ports = _http_probe_ports(svc)
+        for port in container_ports(svc, known.port if known else None):
+            pname = port.name or ("http" if port.target in http_ports else None) or (
+                known.port_name if known and known.port == port.target else None) or f"{port.protocol}-{port.target}"
+            ep.ports.append({"name": dns_name(pname, 15), "port": port.target, "protocol": port.protocol.upper()})
+        _dedupe_port_names(ep)
+        ep.ingress_port = ingress_port(svc)
+        if ep.ingress_port is not None and not any(p["port"] == ep.ingress_port for p in ep.ports):
+            reporter.error("E-INGRESS-PORT", f"service {svc.name!r}: the ingress port {ep.ingress_port} is "
+                           "not one of its ports", svc.x_k8s_position or svc.position)
+            ep.ingress_port = None
+        for port in svc.ports:
+            if port.published and port.target != ep.ingress_port:
+                reporter.warn("W-PORT-PUBLISHED", f"service {svc.name!r}: host port {port.published} has no "
+                              f"host in Kubernetes; port {port.target} is reachable inside the cluster "
+                              "through the Service (add x-k8s.ingress to expose it)", port.position)
+        endpoints.append(ep)
+
+    planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions)
+    secret_users: dict[tuple[str, str], tuple[bool, set[str]]] = {}
+    manifests: list[tuple[dict, str | None]] = [(_namespace(project, ns), None)]
+    manifests += [(m, None) for m in namespace_policies(project.name, ns)]
+    for ep in endpoints:
+        svc = ep.service
+        kind, why = kinds[svc.name]
+        plan.decisions.append(Decision(svc.name, kind, why, svc.position))
+        comp = component(svc, kind, ep.ingress_port is not None)
+        st = plan_storage(svc, project, kind == "StatefulSet", reporter)
+        _mount_compose_secrets(svc, project, st, secret_users)
+        objs, envb = planner.manifests(svc, ep, kind, st, comp)
+        for ref in envb.refs.values():
+            required, users = secret_users.get((secret, ref.variable), (False, set()))
+            secret_users[(secret, ref.variable)] = (required or ref.required, users | {svc.name})
+        manifests += [(m, svc.name) for m in objs]
+        if ep.ports and kind != "Job":
+            manifests.append((service_manifest(ep, project.name, ns, comp), svc.name))
+            if kind == "StatefulSet":
+                manifests.append((service_manifest(ep, project.name, ns, comp, headless=True), svc.name))
+        if ep.ingress_port is not None and kind != "Job":
+            manifests.append((ingress_manifest(ep, project.name, ns, comp), svc.name))
+        manifests.append((policy_manifest(ep, endpoints, project.name, ns, comp), svc.name))
+    reporter.raise_if_errors()
+
+    plan.resources = [Resource(m, service, project.services[service].position if service else None)
+                      for m, service in manifests]
+    _check_unique(plan, reporter)
+    plan.secret_keys = [SecretKey(s, k, req, tuple(sorted(users)))
+                        for (s, k), (req, users) in sorted(secret_users.items())]
+    plan.diagnostics = list(reporter.diagnostics)
+    reporter.raise_if_errors()
+    return plan
+
+
+def _http_probe_ports(svc) -> set[int]:
+    hc = svc.healthcheck
+    if not hc or hc.disable or not hc.test or hc.test[0] != "CMD":
+        return set()
+    http = http_get_from([str(a) for a in hc.test[1:]])
+    return {http["port"]} if http else set()
+
+
+def _dedupe_port_names(ep: Endpoint) -> None:
+    seen: set[str] = set()
+    for p in ep.ports:
+        if p["name"] in seen:
+            p["name"] = dns_name(f"{p['protocol'].lower()}-{p['port']}", 15)
+        seen.add(p["name"])
+
+
+def _namespace(project: Project, ns: str) -> dict:
+    enforce = max((level(s) for s in project.services.values()), key=LEVELS.index, default="restricted")
+    pss = {}
+    for mode in ("enforce", "audit", "warn"):
+        pss[f"pod-security.kubernetes.io/{mode}"] = enforce if mode == "enforce" else "restricted"
+        pss[f"pod-security.kubernetes.io/{mode}-version"] = PSS_VERSION
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": ns, "labels": {**labels(project.name, None), **pss}}}
+
+
+def _mount_compose_secrets(svc, project: Project, st, secret_users) -> None:
+    """Compose ``secrets:`` → one projected volume at /run/secrets from cluster Secrets."""
+    if not svc.secrets:
+        return
+    sources = []
+    for use in svc.secrets:
+        name = dns_name(f"{project.name}-{use.source}")
+        sources.append({"secret": {"name": name, "items": [{"key": use.source, "path": use.target.lstrip("/")}]}})
+        required, users = secret_users.get((name, use.source), (True, set()))
+        secret_users[(name, use.source)] = (True, users | {svc.name})
+    st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)
+
+
+def _check_unique(plan: Plan, reporter: Reporter) -> None:
+    seen: dict[tuple[str, str], Resource] = {}
+    for res in plan.resources:
+        key = (res.kind, res.name)
+        if key in seen:
+            reporter.error("E-NAME-COLLISION", f"two objects would be {res.kind}/{res.name} (from "
+                           f"{seen[key].service or 'the project'} and {res.service or 'the project'})",
+                           res.origin)
+        seen[key] = res
+
+
+__all__ = ["build_plan", "Plan", "Resource", "Value", "SecretKey", "Decision", "resolve_values",
+           "SecretRef"]

@@ -1,0 +1,90 @@
+"""Container environment and command lines, with secrets kept as references.
+
+Secret variables reach the container through ``secretKeyRef``; a value that embeds one
+(``postgresql://u:${DB_PASSWORD}@db/app``) becomes a Kubernetes dependent variable
+(``postgresql://u:$(DB_PASSWORD)@db/app``) after an env entry that reads the secret. Plain
+text is escaped so Kubernetes' ``$(VAR)`` expansion cannot change it.
+"""
+from __future__ import annotations
+
+import re
+
+from ..compose import SecretRef, Service, Template, is_secret_name
+from ..diagnostics import Reporter
+
+_DOLLAR = re.compile(r"\$(?=[$(])")
+
+
+def escape(text: str) -> str:
+    """Literal text safe from Kubernetes expansion: ``$(`` → ``$$(``, ``$$`` → ``$$$$``."""
+    return _DOLLAR.sub("$$", text)
+
+
+def _render(value: str | Template) -> str:
+    if isinstance(value, str):
+        return escape(value)
+    return "".join(escape(p) if isinstance(p, str) else f"$({p.variable})" for p in value.parts)
+
+
+def _secret_ref(secret: str, ref: SecretRef) -> dict:
+    selector = {"name": secret, "key": ref.variable}
+    if not ref.required:
+        selector["optional"] = True
+    return {"valueFrom": {"secretKeyRef": selector}}
+
+
+class EnvBuilder:
+    """Builds one container's ``env`` and records the secret keys it reads."""
+
+    def __init__(self, svc: Service, secret: str, reporter: Reporter):
+        self.svc, self.secret, self.reporter = svc, secret, reporter
+        self.refs: dict[str, SecretRef] = {}  # secret variable -> how it is used
+
+    def _use(self, ref: SecretRef) -> None:
+        known = self.refs.get(ref.variable)
+        self.refs[ref.variable] = ref if known is None or ref.required else known
+
+    def env(self) -> list[dict]:
+        entries: list[dict] = []
+        for name, value in self.svc.environment.items():
+            if isinstance(value, Template) and len(value.parts) == 1 and value.parts[0].variable == name:
+                self._use(value.parts[0])
+                entries.append({"name": name, **_secret_ref(self.secret, value.parts[0])})
+            elif isinstance(value, Template):
+                for ref in value.secrets:
+                    self._use(ref)
+                entries.append({"name": name, "value": _render(value)})
+            elif is_secret_name(name):
+                self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
+                                   "literal value in the compose file; it is not written to the "
+                                   f"output: put it in the Secret {self.secret!r}",
+                                   self.svc.keys.get("environment"))
+                ref = SecretRef(name)
+                self._use(ref)
+                entries.append({"name": name, **_secret_ref(self.secret, ref)})
+            else:
+                entries.append({"name": name, "value": _render(value)})
+        return entries
+
+    def args(self, items: list | None) -> list[str] | None:
+        """command/entrypoint words; ``$(VAR)`` expansion reads secret variables from env."""
+        if items is None:
+            return None
+        for item in items:
+            if isinstance(item, Template):
+                for ref in item.secrets:
+                    self._use(ref)
+        return [_render(item) for item in items]
+
+    def finish(self, entries: list[dict]) -> list[dict]:
+        """The final ``env``: secret sources first, so ``$(VAR)`` in later values resolves.
+
+        Adds an entry for every secret variable used inside a value or a command line that
+        the compose file does not define itself.
+        """
+        defined = {e["name"] for e in entries}
+        sources = [{"name": v, **_secret_ref(self.secret, ref)}
+                   for v, ref in sorted(self.refs.items()) if v not in defined]
+        from_secrets = [e for e in entries if "valueFrom" in e]
+        plain = [e for e in entries if "valueFrom" not in e]
+        return sources + from_secrets + plain

@@ -1,0 +1,83 @@
+"""What we know about well-known images: their user, data, writable paths and checks.
+
+Used only when the compose file does not say (``user:``, ``healthcheck:``…). UIDs are those
+the official images create; the alpine variants differ from the Debian ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    uid: int | None = None
+    gid: int | None = None
+    role: str | None = None  # app.kubernetes.io/component for this kind of software
+    stateful: bool = False  # holds data: a StatefulSet when it mounts a named volume
+    port: int | None = None
+    port_name: str | None = None
+    writable: tuple[str, ...] = ()  # paths the image writes at run time besides its data
+    check: tuple[str, ...] = ()  # a probe command when compose has no healthcheck
+
+
+_SH = ("sh", "-c")
+_KNOWN: dict[str, ImageFacts] = {
+    "postgres": ImageFacts(999, 999, "database", True, 5432, "postgresql", ("/var/run/postgresql",),
+                           _SH + ('pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}"',)),
+    "postgres:alpine": ImageFacts(70, 70, "database", True, 5432, "postgresql", ("/var/run/postgresql",),
+                                  _SH + ('pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}"',)),
+    "redis": ImageFacts(999, 999, "cache", True, 6379, "redis", (),
+                        _SH + ('redis-cli ${REDIS_PASSWORD:+-a "$REDIS_PASSWORD"} --no-auth-warning '
+                               "ping | grep -q PONG",)),
+    "redis:alpine": ImageFacts(999, 1000, "cache", True, 6379, "redis", (),
+                               _SH + ('redis-cli ${REDIS_PASSWORD:+-a "$REDIS_PASSWORD"} '
+                                      "--no-auth-warning ping | grep -q PONG",)),
+    "mysql": ImageFacts(999, 999, "database", True, 3306, "mysql", ("/var/run/mysqld",),
+                        ("mysqladmin", "ping", "-h", "127.0.0.1")),
+    "mariadb": ImageFacts(999, 999, "database", True, 3306, "mysql", ("/run/mysqld",),
+                          ("healthcheck.sh", "--connect", "--innodb_initialized")),
+    "mongo": ImageFacts(999, 999, "database", True, 27017, "mongodb", (),
+                        ("mongosh", "--quiet", "--eval", "db.adminCommand('ping')")),
+    "rabbitmq": ImageFacts(999, 999, "queue", True, 5672, "amqp", (),
+                           ("rabbitmq-diagnostics", "-q", "ping")),
+    "elasticsearch": ImageFacts(1000, 1000, "search", True, 9200, "http"),
+    "opensearch": ImageFacts(1000, 1000, "search", True, 9200, "http"),
+    "memcached": ImageFacts(11211, 11211, "cache", False, 11211, "memcached"),
+    "nginx-unprivileged": ImageFacts(101, 101, None, False, 8080, "http",
+                                     ("/var/cache/nginx", "/var/run", "/tmp")),
+    "nginx": ImageFacts(101, 101, None, False, 80, "http", ("/var/cache/nginx", "/var/run")),
+    "node": ImageFacts(1000, 1000),
+    "python": ImageFacts(),
+}
+
+
+def image_key(image: str) -> tuple[str, str]:
+    """``docker.io/library/postgres:15-alpine@sha…`` → (``postgres``, ``15-alpine``)."""
+    ref = image.split("@", 1)[0]
+    last = ref.rsplit("/", 1)[-1]
+    name, _, tag = last.partition(":")
+    return name.lower(), tag.lower()
+
+
+def facts(image: str | None) -> ImageFacts | None:
+    """Facts about ``image``, preferring its alpine variant's when the tag says alpine."""
+    if not image:
+        return None
+    name, tag = image_key(image)
+    if "alpine" in tag and f"{name}:alpine" in _KNOWN:
+        return _KNOWN[f"{name}:alpine"]
+    return _KNOWN.get(name)
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """``repo/name:tag`` → (``repo/name``, ``tag``); a digest stays with the tag."""
+    ref, at, digest = image.partition("@")
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        repo, tag = ref[:colon], ref[colon + 1:]
+    else:
+        repo, tag = ref, ""
+    if at:
+        tag = f"{tag}@{digest}" if tag else f"@{digest}"
+    return repo, tag

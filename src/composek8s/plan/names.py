@@ -1,0 +1,41 @@
+"""Kubernetes names and labels from compose names: one function each, used everywhere."""
+from __future__ import annotations
+
+import re
+
+MANAGED_BY = "composek8s"
+
+
+def dns_name(text: str, max_length: int = 63) -> str:
+    """A DNS-1123 label from a compose name: lowercase, ``[a-z0-9-]``, trimmed dashes.
+
+    ``flask_backend`` → ``flask-backend``; raises ``ValueError`` when nothing is left.
+    """
+    name = re.sub(r"[^a-z0-9-]+", "-", text.lower())
+    name = re.sub(r"-{2,}", "-", name).strip("-")[:max_length].rstrip("-")
+    if not name:
+        raise ValueError(f"{text!r} has no letters or digits to make a Kubernetes name from")
+    return name
+
+
+def camel_key(text: str) -> str:
+    """The values.yaml key of a service: ``stage-server`` → ``stageServer``."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]
+    key = words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
+    return key if key[:1].isalpha() else "s" + key
+
+
+def selector_labels(project: str, name: str) -> dict[str, str]:
+    """The labels selectors use: they never change over an object's life."""
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": project}
+
+
+def labels(project: str, name: str | None, component: str | None = None) -> dict[str, str]:
+    result = {"app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": MANAGED_BY}
+    if name:
+        result.update(selector_labels(project, name))
+    else:
+        result["app.kubernetes.io/instance"] = project
+    if component:
+        result["app.kubernetes.io/component"] = component
+    return result

@@ -1,0 +1,148 @@
+"""Services, Ingress and NetworkPolicies.
+
+Traffic is denied by default (ingress and egress) and allowed back along the compose
+topology: services on a shared compose network may reach each other's declared ports,
+except data stores (databases, caches, queues), which accept only the services that
+``depends_on`` them. Published web ports (80/443, or ``x-k8s.ingress``) get an Ingress and
+accept traffic from other namespaces (where ingress controllers run) on that port only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..compose import Port, Project, Service
+from .names import labels, selector_labels
+
+PUBLIC_WEB_PORTS = {"80", "443"}
+
+
+@dataclass
+class Endpoint:
+    """One workload as the network sees it."""
+
+    service: Service
+    name: str  # Kubernetes name
+    ports: list[dict] = field(default_factory=list)  # {name, port, protocol}
+    data_store: bool = False
+    ingress_port: int | None = None
+
+
+def container_ports(svc: Service, known_port: int | None) -> list[Port]:
+    """Declared container ports (ports and expose), or the image's well-known one."""
+    seen: dict[tuple[int, str], Port] = {}
+    for port in svc.ports + svc.expose:
+        seen.setdefault((port.target, port.protocol), port)
+    if not seen and known_port:
+        seen[(known_port, "tcp")] = Port(target=known_port)
+    return sorted(seen.values(), key=lambda p: (p.target, p.protocol))
+
+
+def ingress_port(svc: Service) -> int | None:
+    x = svc.x_k8s.get("ingress")
+    if isinstance(x, dict) and "port" in x:
+        return int(x["port"])
+    published = [p for p in svc.ports if p.published in PUBLIC_WEB_PORTS]
+    if published:
+        return published[0].target
+    if x is not None:
+        ports = svc.ports or svc.expose
+        return ports[0].target if ports else None
+    return None
+
+
+def networks_of(svc: Service) -> set[str]:
+    return set(svc.networks) or {"default"}
+
+
+def allowed_clients(target: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
+    """The workloads allowed to open connections to ``target``."""
+    if target.data_store:
+        deps = [e for e in endpoints if target.service.name in e.service.depends_on]
+    else:
+        nets = networks_of(target.service)
+        # Data stores answer connections; they open none unless they depend on the target.
+        deps = [e for e in endpoints if e is not target and networks_of(e.service) & nets
+                and (not e.data_store or target.service.name in e.service.depends_on)]
+    return sorted(deps, key=lambda e: e.name)
+
+
+def _port_rules(ports: list[dict]) -> list[dict]:
+    return [{"port": p["port"], "protocol": p["protocol"]} for p in ports]
+
+
+def service_manifest(ep: Endpoint, project: str, namespace: str, component: str,
+                     headless: bool = False) -> dict:
+    name = f"{ep.name}-headless" if headless else ep.name
+    spec: dict = {
+        "type": "ClusterIP",
+        "selector": selector_labels(project, ep.name),
+        "ports": [{"name": p["name"], "port": p["port"], "targetPort": p["name"],
+                   "protocol": p["protocol"]} for p in ep.ports],
+    }
+    if headless:
+        spec["clusterIP"] = "None"
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "spec": spec}
+
+
+def ingress_manifest(ep: Endpoint, project: str, namespace: str, component: str) -> dict:
+    x = ep.service.x_k8s.get("ingress") or {}
+    port = next(p for p in ep.ports if p["port"] == ep.ingress_port)
+    rule: dict = {"http": {"paths": [{
+        "path": x.get("path", "/"), "pathType": "Prefix",
+        "backend": {"service": {"name": ep.name, "port": {"name": port["name"]}}},
+    }]}}
+    if x.get("host"):
+        rule = {"host": x["host"], **rule}
+    spec: dict = {"rules": [rule]}
+    if x.get("className"):
+        spec["ingressClassName"] = x["className"]
+    if x.get("tlsSecret"):
+        spec["tls"] = [{"secretName": x["tlsSecret"], **({"hosts": [x["host"]]} if x.get("host") else {})}]
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": ep.name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "spec": spec}
+
+
+def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], project: str, namespace: str,
+                    component: str) -> dict:
+    ingress: list[dict] = []
+    clients = allowed_clients(ep, endpoints)
+    if clients and ep.ports:
+        ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(project, c.name)}}
+                                 for c in clients], "ports": _port_rules(ep.ports)})
+    if ep.ingress_port is not None:
+        public = [p for p in ep.ports if p["port"] == ep.ingress_port]
+        ingress.append({"from": [{"namespaceSelector": {}}], "ports": _port_rules(public)})
+    egress: list[dict] = []
+    for other in sorted(endpoints, key=lambda e: e.name):
+        if other is not ep and other.ports and ep in allowed_clients(other, endpoints):
+            egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, other.name)}}],
+                           "ports": _port_rules(other.ports)})
+    for rule in ep.service.x_k8s.get("egress", []):
+        entry: dict = {"to": [{"ipBlock": {"cidr": str(rule["cidr"])}}]}
+        if rule.get("ports"):
+            entry["ports"] = [{"port": p, "protocol": "TCP"} for p in rule["ports"]]
+        egress.append(entry)
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": ep.name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "spec": {"podSelector": {"matchLabels": selector_labels(project, ep.name)},
+                     "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}}
+
+
+def namespace_policies(project: str, namespace: str) -> list[dict]:
+    """Deny all traffic in the namespace, then allow DNS lookups to the cluster's DNS."""
+    meta = lambda name: {"name": name, "namespace": namespace, "labels": labels(project, None)}  # noqa: E731
+    deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny"),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
+    dns = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("allow-dns"),
+           "spec": {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+               "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                       "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+               "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]}}
+    return [deny, dns]
+
+
+__all__ = ["Endpoint", "Project", "container_ports", "ingress_port", "service_manifest",
+           "ingress_manifest", "policy_manifest", "namespace_policies", "allowed_clients"]

@@ -1,0 +1,108 @@
+"""Probes from compose healthchecks (or what we know of the image, or its ports).
+
+Readiness mirrors the healthcheck; liveness uses the same check with a doubled failure
+threshold, so a slow moment takes a pod out of the Service before it gets restarted; a
+startup probe covers ``start_period`` so slow starters are not killed while booting.
+"""
+from __future__ import annotations
+
+import math
+import re
+import shlex
+
+from ..compose import Service, Template
+from ..diagnostics import Reporter
+from .images import facts
+from .quantities import seconds
+
+# Compose's defaults when a healthcheck leaves a timing out.
+INTERVAL, TIMEOUT, RETRIES = 30, 30, 3
+_LOCAL_URL = re.compile(r"^https?://(?:localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0)(?::(\d+))?(/[^\s]*)?$")
+
+
+def http_get_from(args: list[str]) -> dict | None:
+    """``curl``/``wget`` of a local URL as an ``httpGet`` handler, else None."""
+    words = list(args)
+    while words and words[-1] in ("1", "exit", "||", "|| exit 1"):
+        words.pop()
+    if not words or words[0].rsplit("/", 1)[-1] not in ("curl", "wget"):
+        return None
+    urls = [w for w in words[1:] if not w.startswith("-")]
+    options = [w for w in words[1:] if w.startswith("-")]
+    allowed = {"-f", "--fail", "-s", "--silent", "-S", "--show-error", "-q", "--quiet", "--spider",
+               "-fs", "-fsS", "-sf", "-sS", "-qO-", "-O-", "-o/dev/null", "-O", "-o", "/dev/null",
+               "--no-verbose", "-fSs"}
+    if len(urls) not in (1, 2) or any(o not in allowed for o in options):
+        return None
+    url_words = [u for u in urls if u not in ("-", "/dev/null")]
+    if len(url_words) != 1:
+        return None
+    m = _LOCAL_URL.match(url_words[0])
+    if not m:
+        return None
+    port = int(m.group(1) or (443 if url_words[0].startswith("https") else 80))
+    handler = {"path": m.group(2) or "/", "port": port}
+    if url_words[0].startswith("https"):
+        handler["scheme"] = "HTTPS"
+    return handler
+
+
+def _handler(svc: Service, reporter: Reporter) -> dict | None:
+    hc = svc.healthcheck
+    test = list(hc.test)
+    if test[0] == "CMD":
+        if any(isinstance(a, Template) for a in test[1:]):
+            reporter.error("E-PROBE-SECRET", f"service {svc.name!r}: a CMD healthcheck cannot use "
+                           "secret variables; use CMD-SHELL with $$VAR", hc.position)
+            return None
+        http = http_get_from(test[1:])
+        return {"httpGet": http} if http else {"exec": {"command": [str(a) for a in test[1:]]}}
+    command = test[1] if len(test) > 1 else ""
+    if isinstance(command, Template):
+        # The shell reads the secret from the container's environment at run time.
+        command = command.render(lambda ref: "${" + ref.variable + "}")
+    try:
+        http = http_get_from(shlex.split(command))
+    except ValueError:
+        http = None
+    if http:
+        return {"httpGet": http}
+    # CMD-SHELL: passed to sh as one argument, never re-split or re-quoted.
+    return {"exec": {"command": ["sh", "-c", command]}}
+
+
+def probes(svc: Service, ports: list[int], reporter: Reporter) -> dict:
+    """readinessProbe, livenessProbe and startupProbe for a long-running container."""
+    hc = svc.healthcheck
+    known = facts(svc.image)
+    handler = None
+    period, timeout, retries, start = INTERVAL, TIMEOUT, RETRIES, None
+    if hc and not hc.disable and hc.test:
+        handler = _handler(svc, reporter)
+        period = seconds(hc.interval, INTERVAL)
+        timeout = seconds(hc.timeout, TIMEOUT)
+        retries = hc.retries if hc.retries is not None else RETRIES
+        start = hc.start_period
+    elif known and known.check and not (hc and hc.disable):
+        handler = {"exec": {"command": list(known.check)}}
+        period, timeout, start = 10, 5, 30
+    elif ports:
+        handler = {"tcpSocket": {"port": ports[0]}}
+        period, timeout = 10, 5
+    if handler is None:
+        if not (hc and hc.disable):
+            reporter.warn("W-PROBE-NONE", f"service {svc.name!r} has no healthcheck and no port; "
+                          "it gets no readiness or liveness probe", svc.position)
+        return {}
+    timeout = min(timeout, period)
+    ready = {**handler, "periodSeconds": period, "timeoutSeconds": timeout,
+             "failureThreshold": max(1, retries), "successThreshold": 1}
+    live = {**handler, "periodSeconds": period, "timeoutSeconds": timeout,
+            "failureThreshold": max(1, retries) * 2, "successThreshold": 1}
+    result = {"readinessProbe": ready, "livenessProbe": live}
+    if start:
+        step = min(period, 10)
+        result["startupProbe"] = {**handler, "periodSeconds": step, "timeoutSeconds": min(timeout, step),
+                                  "failureThreshold": math.ceil(start / step) + max(1, retries),
+                                  "successThreshold": 1}
+    return result

@@ -1,0 +1,116 @@
+"""Security contexts, and refusing what cannot run under the `restricted` profile.
+
+A service may opt out with ``x-k8s: {podSecurity: baseline|privileged, reason: …}``; then the
+unsafe settings it asks for are mapped as written and the namespace enforces the lowest
+level any service asked for.
+"""
+from __future__ import annotations
+
+from ..compose import Service
+from ..diagnostics import Reporter
+from .images import facts
+
+DEFAULT_UID = 10001
+ALLOWED_CAPS = {"NET_BIND_SERVICE"}
+# Sysctls the Pod Security Standards call safe (baseline): namespaced and isolated.
+SAFE_SYSCTLS = {
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
+LEVELS = ("restricted", "baseline", "privileged")
+
+
+def level(svc: Service) -> str:
+    """The Pod Security level this service asked for (``restricted`` unless opted out)."""
+    return svc.x_k8s.get("podSecurity", "restricted")
+
+
+def refuse_unsafe(svc: Service, reporter: Reporter) -> None:
+    """Errors for every setting `restricted` forbids, unless the service opted out."""
+    if level(svc) != "restricted":
+        reporter.warn("W-SECURITY-OPT-OUT", f"service {svc.name!r} opts out of the restricted "
+                      f"profile ({level(svc)}): {svc.x_k8s.get('reason')}", svc.x_k8s_position)
+        return
+    hint = " (opt out with x-k8s: {podSecurity: privileged, reason: ...})"
+
+    def refuse(code: str, message: str, key: str) -> None:
+        reporter.error(code, f"service {svc.name!r}: {message}; refused by the restricted Pod "
+                       f"Security profile{hint}", svc.keys.get(key, svc.position))
+
+    if svc.privileged:
+        refuse("E-SECURITY-PRIVILEGED", "privileged: true gives the container the host", "privileged")
+    for key, value in (("network_mode", svc.network_mode), ("pid", svc.pid), ("ipc", svc.ipc)):
+        if value == "host":
+            refuse("E-SECURITY-HOST-NAMESPACE", f"{key}: host shares the host's namespace", key)
+    extra = sorted(set(svc.cap_add) - ALLOWED_CAPS)
+    if extra:
+        refuse("E-SECURITY-CAPABILITY", f"cap_add {', '.join(extra)} (only NET_BIND_SERVICE is "
+               "allowed)", "cap_add")
+    if svc.devices:
+        refuse("E-SECURITY-DEVICE", f"devices {', '.join(svc.devices)} need host device access", "devices")
+    unsafe = sorted(set(svc.sysctls) - SAFE_SYSCTLS)
+    if unsafe:
+        refuse("E-SECURITY-SYSCTL", f"unsafe sysctls {', '.join(unsafe)}", "sysctls")
+    for opt in svc.security_opt:
+        if opt.replace("=", ":") in ("seccomp:unconfined", "apparmor:unconfined", "label:disable"):
+            refuse("E-SECURITY-OPT", f"security_opt {opt}", "security_opt")
+
+
+def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
+    """The numeric UID and GID the pod runs as: compose ``user``, x-k8s, known image, default."""
+    x = svc.x_k8s
+    if "uid" in x:
+        return x["uid"], x.get("gid", x["uid"])
+    known = facts(svc.image)
+    if svc.user:
+        uid_text, _, gid_text = svc.user.partition(":")
+        if uid_text.isdigit():
+            uid = int(uid_text)
+            gid = int(gid_text) if gid_text.isdigit() else uid
+            if uid == 0:
+                reporter.error("E-SECURITY-ROOT", f"service {svc.name!r}: user {svc.user!r} is root; "
+                               "pods must run as a non-root UID", svc.keys.get("user"))
+            return uid, gid
+        if known and known.uid is not None:
+            return known.uid, known.gid or known.uid
+        reporter.error("E-SECURITY-USER", f"service {svc.name!r}: user {svc.user!r} is a name; "
+                       "Kubernetes needs a numeric UID to verify runAsNonRoot (write user: "
+                       "\"UID:GID\" or x-k8s: {uid: N})", svc.keys.get("user"))
+        return DEFAULT_UID, DEFAULT_UID
+    if known and known.uid is not None:
+        return known.uid, known.gid or known.uid
+    reporter.warn("W-SECURITY-DEFAULT-UID", f"service {svc.name!r} sets no numeric user; running "
+                  f"it as UID {DEFAULT_UID} (set user: \"UID:GID\" in compose, or x-k8s.uid)",
+                  svc.position)
+    return DEFAULT_UID, DEFAULT_UID
+
+
+def pod_security_context(svc: Service, uid: int, gid: int) -> dict:
+    ctx = {
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": gid,
+        "fsGroup": gid,
+        "fsGroupChangePolicy": "OnRootMismatch",
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if svc.sysctls:
+        ctx["sysctls"] = [{"name": k, "value": str(v)} for k, v in sorted(svc.sysctls.items())]
+    return ctx
+
+
+def container_security_context(svc: Service) -> dict:
+    caps: dict = {"drop": ["ALL"]}
+    add = sorted(set(svc.cap_add)) if level(svc) != "restricted" else sorted(set(svc.cap_add) & ALLOWED_CAPS)
+    if add:
+        caps["add"] = add
+    ctx = {
+        "allowPrivilegeEscalation": bool(svc.privileged),
+        "capabilities": caps,
+        "privileged": bool(svc.privileged),
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+    }
+    return ctx

@@ -1,0 +1,174 @@
+"""Volumes: claims for data, emptyDirs for scratch space, ConfigMaps for project files.
+
+- Named volumes of a StatefulSet become ``volumeClaimTemplates`` (retained on delete).
+- A named volume on a Deployment becomes a PersistentVolumeClaim, unless it only holds
+  logs: those become an emptyDir, with a warning that logs belong on stdout.
+- Compose ``tmpfs`` becomes a memory-backed emptyDir with the same size limit; every other
+  path the image writes (``/tmp``, known image paths) gets a small disk emptyDir, so the
+  root filesystem can stay read-only.
+- Bind mounts of files inside the project become ConfigMaps (at most ``CONFIGMAP_LIMIT``
+  bytes); bind mounts of build contexts (source for live reload) are dropped with a warning;
+  host paths are refused under the restricted profile.
+"""
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..compose import Mount, Project, Service
+from ..compose.paths import inside_project
+from ..diagnostics import CompileError, Reporter
+from .images import facts
+from .model import Value
+from .names import camel_key, dns_name
+from .quantities import memory
+
+DEFAULT_CLAIM_SIZE = "1Gi"
+SCRATCH_SIZE = "64Mi"
+CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server's object size limit is about 1 MiB
+_SECRET_FILE = re.compile(r"(^\.env(\..*)?$|\.(key|pem|p12|pfx)$|^id_(rsa|ed25519|ecdsa)$|secret)", re.I)
+
+
+@dataclass
+class Storage:
+    volumes: list[dict] = field(default_factory=list)
+    mounts: list[dict] = field(default_factory=list)
+    claim_templates: list[dict] = field(default_factory=list)
+    claims: list[dict] = field(default_factory=list)  # PVC specs: {name, size, storageClass}
+    config_maps: list[dict] = field(default_factory=list)  # {name, data, binaryData}
+    needs_single_replica: bool = False
+
+    def add(self, name: str, source: dict, target: str, read_only: bool = False, sub_path=None):
+        if not any(v["name"] == name for v in self.volumes):
+            self.volumes.append({"name": name, **source})
+        mount = {"name": name, "mountPath": target}
+        if read_only:
+            mount["readOnly"] = True
+        if sub_path:
+            mount["subPath"] = sub_path
+        self.mounts.append(mount)
+
+
+def _volume_name(prefix: str, path: str) -> str:
+    return dns_name(f"{prefix}-{path}")
+
+
+def _is_logs(mount: Mount) -> bool:
+    return "log" in (mount.source or "").lower() or "/log" in mount.target.lower()
+
+
+def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Reporter) -> Storage:
+    st = Storage()
+    x_storage = svc.x_k8s.get("storage", {})
+    key = camel_key(svc.name)
+    for mount in svc.volumes:
+        if mount.type == "volume" and mount.source:
+            name = dns_name(mount.source)
+            size = Value(f"{key}.persistence.size", str(x_storage.get("size", DEFAULT_CLAIM_SIZE)))
+            if stateful:
+                spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+                if "storageClass" in x_storage:
+                    spec["storageClassName"] = x_storage["storageClass"]
+                st.claim_templates.append({"metadata": {"name": name}, "spec": spec})
+                st.mounts.append({"name": name, "mountPath": mount.target, **({"readOnly": True} if mount.read_only else {})})
+            elif _is_logs(mount):
+                reporter.warn("W-VOLUME-LOGS", f"service {svc.name!r}: volume {mount.source!r} at "
+                              f"{mount.target} holds logs; it becomes an emptyDir (in Kubernetes, "
+                              "log to stdout and let the cluster collect it)", mount.position)
+                st.add(name, {"emptyDir": {"sizeLimit": "256Mi"}}, mount.target, mount.read_only)
+            else:
+                st.claims.append({"name": name, "size": size, "storageClass": x_storage.get("storageClass")})
+                st.add(name, {"persistentVolumeClaim": {"claimName": name}}, mount.target, mount.read_only)
+                st.needs_single_replica = True
+        elif mount.type == "volume":
+            st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
+        elif mount.type == "bind":
+            _bind(svc, project, mount, st, reporter)
+        else:
+            reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
+                          "Kubernetes equivalent; ignored", mount.position)
+    covered = {m["mountPath"] for m in st.mounts}
+    for tmpfs in svc.tmpfs:
+        source = {"emptyDir": {"medium": "Memory", **({"sizeLimit": memory(tmpfs.tmpfs_size)} if tmpfs.tmpfs_size else {"sizeLimit": SCRATCH_SIZE})}}
+        st.add(_volume_name("tmpfs", tmpfs.target), source, tmpfs.target)
+        covered.add(tmpfs.target)
+    known = facts(svc.image)
+    for path in ("/tmp",) + (known.writable if known else ()):
+        if path not in covered:
+            st.add(_volume_name("scratch", path), {"emptyDir": {"sizeLimit": SCRATCH_SIZE}}, path)
+            covered.add(path)
+    return st
+
+
+def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: Reporter) -> None:
+    source = mount.source or ""
+    host_path = source.startswith(("/", "~"))
+    if host_path and svc.x_k8s.get("podSecurity") == "privileged":
+        st.add(_volume_name("host", mount.target), {"hostPath": {"path": source}}, mount.target, mount.read_only)
+        return
+    if host_path:
+        what = ("the Docker socket gives root on the host" if source.endswith("docker.sock")
+                else f"host path {source} is a hostPath volume")
+        reporter.error("E-SECURITY-HOSTPATH", f"service {svc.name!r}: bind mount of {source}: {what}; "
+                       "refused by the restricted Pod Security profile", mount.position)
+        return
+    try:
+        path = inside_project(project.directory, source, mount.position, f"bind mount {source!r}")
+    except CompileError as exc:
+        reporter.diagnostics.extend(exc.diagnostics)
+        return
+    contexts = [inside_project_or_none(project.directory, s.build.context)
+                for s in project.services.values() if s.build]
+    if any(c and (path == c or c in path.parents or path in c.parents) for c in contexts) and path.is_dir():
+        reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: bind mount of {source} holds source "
+                      "code for live reload; dropped (the image carries the code)", mount.position)
+        return
+    if not path.exists():
+        reporter.error("E-VOLUME-MISSING", f"service {svc.name!r}: bind mount source {source} does "
+                       "not exist", mount.position)
+        return
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+    if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
+        reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
+                      "only its top-level files become a ConfigMap", mount.position)
+    secret_like = [f.name for f in files if _SECRET_FILE.search(f.name)]
+    if secret_like:
+        reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
+                       f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
+                       "the output: use compose secrets instead", mount.position)
+        return
+    total = sum(f.stat().st_size for f in files)
+    if total > CONFIGMAP_LIMIT:
+        reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
+                       f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
+        return
+    data, binary = {}, {}
+    for f in files:
+        raw = f.read_bytes()
+        try:
+            data[f.name] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[f.name] = base64.b64encode(raw).decode("ascii")
+    relative = path.relative_to(project.directory.resolve()).as_posix()
+    name = dns_name(f"{svc.name}-{relative}")
+    st.config_maps.append({"name": name, "data": data, "binaryData": binary})
+    volume = _volume_name("config", relative)
+    if path.is_file():
+        st.add(volume, {"configMap": {"name": name}}, mount.target, True, sub_path=path.name)
+    else:
+        st.add(volume, {"configMap": {"name": name}}, mount.target, True)
+    if not mount.read_only:
+        reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
+                      "(ConfigMaps cannot be written)", mount.position)
+
+
+def inside_project_or_none(directory: Path, text: str) -> Path | None:
+    try:
+        return inside_project(directory, text, None, text)  # type: ignore[arg-type]
+    except CompileError:
+        return None
+
+
+__all__ = ["plan_storage", "Storage"]

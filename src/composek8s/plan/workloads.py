@@ -1,0 +1,201 @@
+"""One compose service → its workload, ServiceAccount, PDB, claims and ConfigMaps."""
+from __future__ import annotations
+
+from ..compose import Service
+from ..diagnostics import Reporter
+from .env import EnvBuilder
+from .images import facts
+from .model import Decision, Value
+from .names import camel_key, labels, selector_labels
+from .network import Endpoint
+from .probes import probes
+from .quantities import cpu, memory
+from .security import container_security_context, level, pod_security_context, user_ids
+from .storage import Storage
+
+# Used when compose sets no deploy.resources (and said so in a warning).
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi"}
+PRE_STOP_SECONDS = 5  # lets endpoints drop the pod before it stops taking connections
+
+
+def workload_kind(svc: Service, has_named_volume: bool) -> tuple[str, str]:
+    """Deployment, StatefulSet or Job, and why."""
+    if "kind" in svc.x_k8s:
+        return svc.x_k8s["kind"], "x-k8s.kind says so"
+    restart = (svc.restart or "").lower()
+    if restart == "no" or restart.startswith("on-failure"):
+        return "Job", f"restart: {svc.restart} runs it once"
+    known = facts(svc.image)
+    if known and known.stateful and has_named_volume:
+        return "StatefulSet", f"{svc.image} keeps data in a named volume"
+    return "Deployment", "a long-running service"
+
+
+def component(svc: Service, kind: str, public: bool) -> str:
+    known = facts(svc.image)
+    if known and known.role:
+        return known.role
+    if kind == "Job":
+        return "job"
+    return "web" if public else "backend"
+
+
+def resources(svc: Service, reporter: Reporter) -> dict:
+    r = svc.resources
+    if r is None:
+        reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; using "
+                      f"requests {DEFAULT_REQUESTS} and limits {DEFAULT_LIMITS}", svc.position)
+        return {"requests": dict(DEFAULT_REQUESTS), "limits": dict(DEFAULT_LIMITS)}
+    limits = {"cpu": cpu(r.cpu_limit) if r.cpu_limit else None,
+              "memory": memory(r.memory_limit) if r.memory_limit else None}
+    requests = {"cpu": cpu(r.cpu_request) if r.cpu_request else None,
+                "memory": memory(r.memory_request) if r.memory_request else None}
+    for key in ("cpu", "memory"):
+        # A missing request takes the limit (as Kubernetes would); a missing limit the
+        # default, or the request when that is larger.
+        if requests[key] is None:
+            requests[key] = limits[key] or DEFAULT_REQUESTS[key]
+        if limits[key] is None:
+            bigger = _larger(requests[key], DEFAULT_LIMITS[key], key)
+            limits[key] = bigger
+    return {"requests": requests, "limits": limits}
+
+
+def _larger(a: str, b: str, key: str) -> str:
+    def amount(q: str) -> float:
+        if key == "cpu":
+            return float(q[:-1]) / 1000 if q.endswith("m") else float(q)
+        units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+        return float(q[:-2]) * units[q[-2:]] if q[-2:] in units else float(q)
+    return a if amount(a) >= amount(b) else b
+
+
+class WorkloadPlanner:
+    def __init__(self, project: str, namespace: str, secret: str, reporter: Reporter,
+                 decisions: list[Decision]):
+        self.project, self.namespace, self.secret = project, namespace, secret
+        self.reporter, self.decisions = reporter, decisions
+
+    def meta(self, name: str, comp: str, extra: dict | None = None) -> dict:
+        return {"name": name, "namespace": self.namespace, "labels": labels(self.project, name, comp),
+                **(extra or {})}
+
+    def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str) -> tuple[list[dict], EnvBuilder]:
+        key = camel_key(svc.name)
+        uid, gid = user_ids(svc, self.reporter)
+        envb = EnvBuilder(svc, self.secret, self.reporter)
+        container: dict = {"name": ep.name, "image": self.image(svc),
+                           "imagePullPolicy": "IfNotPresent"}
+        env = envb.env()
+        command, args = envb.args(svc.entrypoint), envb.args(svc.command)
+        env = envb.finish(env)
+        if command is not None:
+            container["command"] = command
+        if args is not None:
+            container["args"] = args
+        if svc.working_dir:
+            container["workingDir"] = svc.working_dir
+        if env:
+            container["env"] = env
+        if ep.ports:
+            container["ports"] = [{"name": p["name"], "containerPort": p["port"], "protocol": p["protocol"]}
+                                  for p in ep.ports]
+        container["resources"] = Value(f"{key}.resources", resources(svc, self.reporter))
+        container["securityContext"] = container_security_context(svc)
+        if kind != "Job":
+            container.update(probes(svc, [p["port"] for p in ep.ports], self.reporter))
+            if ep.ports:
+                container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}}
+        if st.mounts:
+            container["volumeMounts"] = st.mounts
+        pod: dict = {
+            "serviceAccountName": ep.name,
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": pod_security_context(svc, uid, gid),
+            "containers": [container],
+        }
+        if level(svc) == "privileged":
+            for flag, value in (("hostNetwork", svc.network_mode), ("hostPID", svc.pid), ("hostIPC", svc.ipc)):
+                if value == "host":
+                    pod[flag] = True
+        if svc.stop_grace_period is not None:
+            pod["terminationGracePeriodSeconds"] = max(1, int(round(svc.stop_grace_period)))
+        if kind != "Job":
+            pod["topologySpreadConstraints"] = [{
+                "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": selector_labels(self.project, ep.name)}}]
+        if st.volumes:
+            pod["volumes"] = st.volumes
+        template = {"metadata": {"labels": labels(self.project, ep.name, comp)}, "spec": pod}
+        out = [self.service_account(ep.name, comp), self.workload(svc, ep, kind, st, comp, template)]
+        if kind != "Job":
+            out.append(self.pdb(ep.name, comp))
+        for claim in st.claims:
+            out.append(self.claim(claim, comp))
+        for cm in st.config_maps:
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(cm["name"], comp)}
+            if cm["data"]:
+                body["data"] = cm["data"]
+            if cm["binaryData"]:
+                body["binaryData"] = cm["binaryData"]
+            out.append(body)
+        return out, envb
+
+    def image(self, svc: Service) -> str:
+        if svc.image:
+            return svc.image
+        name = f"{self.project}-{svc.name}:latest"
+        self.reporter.warn("W-IMAGE-BUILD", f"service {svc.name!r} has only 'build'; using the image "
+                           f"name Compose gives it, {name} (push it to a registry and set 'image')",
+                           svc.keys.get("build"))
+        return name
+
+    def workload(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str, template: dict) -> dict:
+        key = camel_key(svc.name)
+        selector = {"matchLabels": selector_labels(self.project, ep.name)}
+        replicas = svc.x_k8s.get("replicas", svc.replicas if svc.replicas is not None else 1)
+        if kind == "Job":
+            restart = (svc.restart or "no").lower()
+            retries = int(restart.partition(":")[2] or 0) if restart.startswith("on-failure") else 0
+            template["spec"]["restartPolicy"] = "OnFailure" if restart.startswith("on-failure") else "Never"
+            spec = {"backoffLimit": retries, "template": template}
+            return {"apiVersion": "batch/v1", "kind": "Job", "metadata": self.meta(ep.name, comp), "spec": spec}
+        if st.needs_single_replica and replicas > 1:
+            self.reporter.warn("W-REPLICAS-VOLUME", f"service {svc.name!r}: {replicas} replicas cannot "
+                               "share a ReadWriteOnce claim; running 1", svc.keys.get("deploy"))
+            replicas = 1
+        if kind == "StatefulSet":
+            spec = {"replicas": Value(f"{key}.replicas", replicas), "serviceName": f"{ep.name}-headless",
+                    "selector": selector, "template": template,
+                    "updateStrategy": {"type": "RollingUpdate"},
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+                    "volumeClaimTemplates": st.claim_templates}
+            return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self.meta(ep.name, comp), "spec": spec}
+        if st.needs_single_replica:
+            strategy: dict = {"type": "Recreate"}  # a ReadWriteOnce claim cannot be mounted twice
+        else:
+            strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+        spec = {"replicas": Value(f"{key}.replicas", replicas), "revisionHistoryLimit": 5,
+                "selector": selector, "strategy": strategy, "template": template}
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self.meta(ep.name, comp), "spec": spec}
+
+    def service_account(self, name: str, comp: str) -> dict:
+        return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": self.meta(name, comp),
+                "automountServiceAccountToken": False}
+
+    def pdb(self, name: str, comp: str) -> dict:
+        # maxUnavailable 1 always allows a disruption, even at one replica: a drain never blocks.
+        return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": self.meta(name, comp),
+                "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(self.project, name)},
+                         "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
+
+    def claim(self, claim: dict, comp: str) -> dict:
+        spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": claim["size"]}}}
+        if claim.get("storageClass"):
+            spec["storageClassName"] = claim["storageClass"]
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                "metadata": {"name": claim["name"], "namespace": self.namespace,
+                             "labels": labels(self.project, None, comp)},
+                "spec": spec}

@@ -1,0 +1,101 @@
+"""The ``x-k8s`` extension: what Compose cannot say, validated with precise errors.
+
+Per service::
+
+    x-k8s:
+      kind: StatefulSet          # Deployment | StatefulSet | Job (default: inferred)
+      replicas: 3                # overrides deploy.replicas
+      uid: 10001                 # runAsUser when compose has no numeric user
+      gid: 10001                 # runAsGroup and fsGroup
+      storage:                   # claims made from this service's named volumes
+        size: 10Gi
+        storageClass: fast-ssd
+      ingress:                   # an Ingress for this service
+        host: app.example.com
+        className: nginx
+        path: /
+        port: 8080               # container port (default: the published one)
+        tlsSecret: app-tls       # TLS with this certificate Secret
+      egress:                    # traffic allowed out of the cluster
+        - cidr: 0.0.0.0/0
+          ports: [443]
+      podSecurity: privileged    # opt out of `restricted` (baseline | privileged)
+      reason: "needs the host network for mDNS"   # required with podSecurity
+
+At the top level: ``x-k8s: {namespace: NAME, secretName: NAME}``.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ..diagnostics import Position, Reporter
+
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T)?$")
+_HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+_SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
+                 "reason"}
+_PROJECT_KEYS = {"namespace", "secretName"}
+
+
+def _err(reporter: Reporter, where: Position | None, owner: str, message: str) -> None:
+    reporter.error("E-XK8S", f"{owner}: x-k8s {message}", where)
+
+
+def validate_service(name: str, x: dict, where: Position | None, reporter: Reporter) -> None:
+    owner = f"service {name!r}"
+    for key in x:
+        if key not in _SERVICE_KEYS:
+            _err(reporter, where, owner, f"has unknown key {key!r} (known: {', '.join(sorted(_SERVICE_KEYS))})")
+    if "kind" in x and x["kind"] not in ("Deployment", "StatefulSet", "Job"):
+        _err(reporter, where, owner, f"kind {x['kind']!r} must be Deployment, StatefulSet or Job")
+    for key in ("replicas", "uid", "gid"):
+        if key in x and (not isinstance(x[key], int) or isinstance(x[key], bool) or x[key] < 0):
+            _err(reporter, where, owner, f"{key} must be a whole number ≥ 0, not {x[key]!r}")
+    if x.get("uid") == 0:
+        _err(reporter, where, owner, "uid 0 is root; pods must run as a non-root user")
+    storage = x.get("storage", {})
+    if not isinstance(storage, dict) or set(storage) - {"size", "storageClass"}:
+        _err(reporter, where, owner, "storage takes only 'size' and 'storageClass'")
+    elif "size" in storage and not _QUANTITY.match(str(storage["size"])):
+        _err(reporter, where, owner, f"storage.size {storage['size']!r} is not a quantity like 10Gi")
+    ingress = x.get("ingress", {})
+    if not isinstance(ingress, dict) or set(ingress) - {"host", "className", "path", "port", "tlsSecret"}:
+        _err(reporter, where, owner, "ingress takes host, className, path, port and tlsSecret")
+    else:
+        if "host" in ingress and not _HOST.match(str(ingress["host"])):
+            _err(reporter, where, owner, f"ingress.host {ingress['host']!r} is not a DNS name")
+        if "path" in ingress and not str(ingress["path"]).startswith("/"):
+            _err(reporter, where, owner, "ingress.path must start with '/'")
+        if "tlsSecret" in ingress and not _DNS.match(str(ingress["tlsSecret"])):
+            _err(reporter, where, owner, f"ingress.tlsSecret {ingress['tlsSecret']!r} is not a Secret name")
+    for rule in x.get("egress", []) if isinstance(x.get("egress", []), list) else [None]:
+        if not isinstance(rule, dict) or set(rule) - {"cidr", "ports"}:
+            _err(reporter, where, owner, "egress takes a list of {cidr, ports}")
+            continue
+        try:
+            ipaddress.ip_network(str(rule.get("cidr")))
+        except ValueError:
+            _err(reporter, where, owner, f"egress cidr {rule.get('cidr')!r} is not a network")
+        ports = rule.get("ports", [])
+        if not isinstance(ports, list) or not all(isinstance(p, int) and 0 < p < 65536 for p in ports):
+            _err(reporter, where, owner, "egress ports must be a list of port numbers")
+    if "podSecurity" in x:
+        if x["podSecurity"] not in ("baseline", "privileged"):
+            _err(reporter, where, owner, "podSecurity must be 'baseline' or 'privileged'")
+        if not str(x.get("reason", "")).strip():
+            _err(reporter, where, owner, "podSecurity needs a 'reason' saying why")
+
+
+def validate_project(x: dict, where: Position | None, reporter: Reporter) -> None:
+    if not isinstance(x, dict):
+        _err(reporter, where, "the project", "must be a mapping")
+        return
+    for key in x:
+        if key not in _PROJECT_KEYS:
+            _err(reporter, where, "the project", f"has unknown key {key!r} (known: namespace, secretName)")
+    for key in _PROJECT_KEYS & set(x):
+        if not _DNS.match(str(x[key])):
+            _err(reporter, where, "the project", f"{key} {x[key]!r} is not a DNS-1123 name")
