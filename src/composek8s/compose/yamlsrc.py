@@ -173,6 +173,8 @@ class _Builder:
                 raise fail("E-YAML-DUPLICATE-KEY", f"key {key!r} appears twice in one mapping",
                            _pos(self.file, key_node))
             result[key] = self.build(value_node, path + (key,), depth + 1)
+            # Diagnostics about an entry point at its key, where a reader looks for it.
+            self.positions[path + (key,)] = _pos(self.file, key_node)
         for key, value in merged.items():
             result.setdefault(key, value)
         return result

@@ -1,0 +1,84 @@
+"""The command line: exit codes, diagnostics on stderr, atomic output."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "composek8s.cli"]
+GOOD = """
+services:
+  web:
+    image: nginxinc/nginx-unprivileged:1.27-alpine
+    ports: ["80:8080"]
+"""
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    return subprocess.run(CLI + args, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_synth_writes_one_file_per_object_and_a_kustomization(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD)
+    result = run(["synth"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    assert "deployment-web.yaml" in names and "kustomization.yaml" in names
+    kustomization = (tmp_path / "dist" / "kustomization.yaml").read_text()
+    for name in names:
+        if name not in ("kustomization.yaml", "README.md"):
+            assert f"- {name}" in kustomization
+    assert result.stdout == ""
+
+
+def test_bad_input_exits_2_with_a_located_message_and_writes_nothing(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD)
+    assert run(["synth"], tmp_path).returncode == 0
+    before = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        services:
+          web:
+            image: nginx
+            privileged: true
+    """))
+    result = run(["synth"], tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "compose.yaml:5:5: error[E-SECURITY-PRIVILEGED]: service 'web'" in result.stderr
+    after = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    assert after == before
+
+
+def test_yaml_syntax_error_is_reported_with_its_position(tmp_path):
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n\timage: x\n")
+    result = run(["synth"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("compose.yaml:3:1: error[E-YAML-SYNTAX]")
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = run(["synth", "--out", "mine"], tmp_path)
+    assert result.returncode == 2
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_a_rerun_removes_files_no_longer_produced(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD + "  api:\n    image: example/api:1\n    expose: ['5000']\n")
+    assert run(["synth"], tmp_path).returncode == 0
+    assert (tmp_path / "dist" / "deployment-api.yaml").exists()
+    (tmp_path / "compose.yaml").write_text(GOOD)
+    assert run(["synth"], tmp_path).returncode == 0
+    assert not (tmp_path / "dist" / "deployment-api.yaml").exists()
+
+
+def test_warnings_are_printed_with_positions(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD + "    ulimits:\n      nofile: 1024\n")
+    result = run(["synth"], tmp_path)
+    assert result.returncode == 0
+    assert "compose.yaml:6:5: warning[W-KEY-IGNORED]: service 'web': 'ulimits' is ignored" in result.stderr
