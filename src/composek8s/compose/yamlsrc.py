@@ -212,7 +212,7 @@ def parse_text(text: str, file: str) -> Document:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
-        raise fail("E-YAML-SYNTAX", _yaml_message(exc), where) from None
+        raise fail("E-YAML-SYNTAX", _yaml_message(exc, _char_at(text, mark)), where) from None
     except yaml.YAMLError as exc:
         raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file)) from None
     except RecursionError:
@@ -224,10 +224,18 @@ def parse_text(text: str, file: str) -> Document:
     return Document(file, data, builder.positions)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
+def _char_at(text: str, mark) -> str:
+    """The character an error mark points at (libyaml's messages do not quote it)."""
+    lines = text.splitlines()
+    if not mark or mark.line >= len(lines) or mark.column >= len(lines[mark.line]):
+        return ""
+    return lines[mark.line][mark.column]
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, char: str = "") -> str:
     parts = [p for p in (exc.context, exc.problem) if p]
     message = "; ".join(parts) or "invalid YAML"
-    if "\\t" in message or "tab" in message:
+    if char == "\t" or "\\t" in message or "tab" in message:
         message += " (YAML does not allow tabs for indentation)"
     return message
 

@@ -56,10 +56,11 @@ def networks_of(svc: Service) -> set[str]:
 
 def allowed_clients(target: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
     """The workloads allowed to open connections to ``target``."""
+    nets = networks_of(target.service)
     if target.data_store:
-        deps = [e for e in endpoints if target.service.name in e.service.depends_on]
+        deps = [e for e in endpoints if target.service.name in e.service.depends_on
+                and networks_of(e.service) & nets]
     else:
-        nets = networks_of(target.service)
         # Data stores answer connections; they open none unless they depend on the target.
         deps = [e for e in endpoints if e is not target and networks_of(e.service) & nets
                 and (not e.data_store or target.service.name in e.service.depends_on)]

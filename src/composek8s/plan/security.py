@@ -66,6 +66,8 @@ def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
     known = facts(svc.image)
     if svc.user:
         uid_text, _, gid_text = svc.user.partition(":")
+        if uid_text == "root":  # root by name is refused like UID 0, whatever the image
+            uid_text = "0"
         if uid_text.isdigit():
             uid = int(uid_text)
             gid = int(gid_text) if gid_text.isdigit() else uid

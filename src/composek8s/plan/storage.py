@@ -56,7 +56,9 @@ def _volume_name(prefix: str, path: str) -> str:
 
 
 def _is_logs(mount: Mount) -> bool:
-    return "log" in (mount.source or "").lower() or "/log" in mount.target.lower()
+    """``app_logs`` or ``/var/log/app``: the word log(s), not ``catalog`` or ``/login``."""
+    words = re.split(r"[^a-z0-9]+", (mount.source or "").lower()) + mount.target.lower().split("/")
+    return any(w in ("log", "logs") for w in words)
 
 
 def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Reporter) -> Storage:

@@ -1,0 +1,245 @@
+"""The conversion table: networking. Services, Ingress and NetworkPolicies.
+
+Every service with ports gets a ClusterIP Service with named ports. Published web ports
+(80/443) or ``x-k8s.ingress`` get an Ingress. Traffic is denied by default and allowed back
+along the compose topology: services on a shared compose network reach each other's ports,
+data stores (postgres, redis…) accept only the services that ``depends_on`` them, and each
+allowed connection appears twice: as ingress on the server and as egress on the client.
+"""
+from __future__ import annotations
+
+
+def only(diagnostics, code):
+    """The one diagnostic with ``code`` (fails when there are none or several)."""
+    found = [d for d in diagnostics if d.code == code]
+    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
+    return found[0]
+
+
+def pods(*names: str) -> list[dict]:
+    """The ``from``/``to`` peers selecting the pods of ``names`` in project ``shop``."""
+    return [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": n, "app.kubernetes.io/instance": "shop"}}}
+            for n in names]
+
+
+def tcp(*ports: int) -> list[dict]:
+    return [{"port": p, "protocol": "TCP"} for p in ports]
+
+
+def policy(c, name: str) -> dict:
+    return c.get("NetworkPolicy", name)["spec"]
+
+
+# --- Services and Ingress ---------------------------------------------------------------
+
+
+def test_a_service_with_ports_gets_a_cluster_ip_service_with_named_ports(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            image: example/api:1
+            expose: ["5000", "9090/udp"]
+          worker:
+            image: example/worker:1
+    """)
+    assert c.get("Service", "api")["spec"] == {
+        "type": "ClusterIP",
+        "selector": {"app.kubernetes.io/name": "api", "app.kubernetes.io/instance": "shop"},
+        "ports": [
+            {"name": "tcp-5000", "port": 5000, "targetPort": "tcp-5000", "protocol": "TCP"},
+            {"name": "udp-9090", "port": 9090, "targetPort": "udp-9090", "protocol": "UDP"},
+        ],
+    }
+    assert c.container("api")["ports"] == [
+        {"name": "tcp-5000", "containerPort": 5000, "protocol": "TCP"},
+        {"name": "udp-9090", "containerPort": 9090, "protocol": "UDP"},
+    ]
+    assert "Service" not in c.kinds("worker")
+
+
+def test_a_published_web_port_gets_an_ingress_to_the_container_port(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            ports: ["80:8080"]
+    """)
+    assert [p["port"] for p in c.get("Service", "web")["spec"]["ports"]] == [8080]
+    assert c.get("Ingress", "web")["spec"] == {"rules": [{"http": {"paths": [{
+        "path": "/", "pathType": "Prefix",
+        "backend": {"service": {"name": "web", "port": {"name": "tcp-8080"}}},
+    }]}}]}
+    assert "W-PORT-PUBLISHED" not in c.codes()
+
+
+def test_x_k8s_ingress_sets_host_class_and_tls(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            ports: ["8080"]
+            x-k8s:
+              ingress:
+                host: shop.example.com
+                className: nginx
+                tlsSecret: shop-tls
+    """)
+    spec = c.get("Ingress", "web")["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["rules"][0]["host"] == "shop.example.com"
+    assert spec["rules"][0]["http"]["paths"][0]["backend"] == {"service": {"name": "web", "port": {"name": "tcp-8080"}}}
+    assert spec["tls"] == [{"secretName": "shop-tls", "hosts": ["shop.example.com"]}]
+
+
+def test_a_published_non_web_port_is_reachable_only_in_the_cluster(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: postgres:16
+            ports: ["5432:5432"]
+    """)
+    assert "Ingress" not in c.kinds("db")
+    assert [p["port"] for p in c.get("Service", "db")["spec"]["ports"]] == [5432]
+    warning = only(c.diagnostics, "W-PORT-PUBLISHED")
+    assert "service 'db': host port 5432" in warning.message
+    assert warning.position.line == 6
+
+
+# --- NetworkPolicies --------------------------------------------------------------------
+
+
+def test_the_namespace_denies_all_traffic_then_allows_dns(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+    """)
+    assert policy(c, "default-deny") == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policy(c, "allow-dns") == {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    }]}
+
+
+DATA_STORE = """
+    name: shop
+    services:
+      api:
+        image: example/api:1
+        expose: ["5000"]
+        depends_on: [db]
+      web:
+        image: example/web:1
+        expose: ["8080"]
+      db:
+        image: postgres:16
+"""
+
+
+def test_a_data_store_accepts_only_the_services_that_depend_on_it(compile_compose):
+    c = compile_compose(DATA_STORE)
+    db = policy(c, "db")
+    assert db["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "db", "app.kubernetes.io/instance": "shop"}}
+    assert db["policyTypes"] == ["Ingress", "Egress"]
+    assert db["ingress"] == [{"from": pods("api"), "ports": tcp(5432)}]  # not web: it does not depend on db
+    assert db["egress"] == []  # a data store opens no connections to app services
+
+
+def test_a_data_store_is_not_a_client_of_app_services(compile_compose):
+    c = compile_compose(DATA_STORE)
+    assert policy(c, "web")["ingress"] == [{"from": pods("api"), "ports": tcp(8080)}]
+    assert policy(c, "api")["ingress"] == [{"from": pods("web"), "ports": tcp(5000)}]
+
+
+def test_egress_mirrors_ingress(compile_compose):
+    c = compile_compose(DATA_STORE)
+    assert policy(c, "api")["egress"] == [
+        {"to": pods("db"), "ports": tcp(5432)},
+        {"to": pods("web"), "ports": tcp(8080)},
+    ]
+    assert policy(c, "web")["egress"] == [{"to": pods("api"), "ports": tcp(5000)}]
+
+
+def test_services_on_a_shared_network_reach_each_other_and_others_do_not(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            expose: ["8080"]
+            networks: [front]
+          api:
+            image: example/api:1
+            expose: ["5000"]
+            networks: [front, back]
+          jobs:
+            image: example/jobs:1
+            expose: ["7000"]
+            networks: [back]
+        networks:
+          front: {}
+          back: {}
+    """)
+    assert policy(c, "web")["ingress"] == [{"from": pods("api"), "ports": tcp(8080)}]
+    assert policy(c, "web")["egress"] == [{"to": pods("api"), "ports": tcp(5000)}]
+    assert policy(c, "api")["ingress"] == [{"from": pods("jobs", "web"), "ports": tcp(5000)}]
+    assert policy(c, "jobs")["ingress"] == [{"from": pods("api"), "ports": tcp(7000)}]
+    assert policy(c, "jobs")["egress"] == [{"to": pods("api"), "ports": tcp(5000)}]
+
+
+def test_depends_on_does_not_cross_compose_networks_to_a_data_store(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            networks: [front]
+            depends_on: [db]
+          api:
+            image: example/api:1
+            networks: [back]
+            depends_on: [db]
+          db:
+            image: postgres:16
+            networks: [back]
+        networks:
+          front: {}
+          back: {}
+    """)
+    assert policy(c, "db")["ingress"] == [{"from": pods("api"), "ports": tcp(5432)}]
+    assert policy(c, "web")["egress"] == []
+
+
+def test_a_public_port_accepts_traffic_from_other_namespaces(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            ports: ["80:8080"]
+    """)
+    assert policy(c, "web")["ingress"] == [{"from": [{"namespaceSelector": {}}], "ports": tcp(8080)}]
+
+
+def test_x_k8s_egress_allows_traffic_out_of_the_cluster(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            image: example/api:1
+            x-k8s:
+              egress:
+                - cidr: 0.0.0.0/0
+                  ports: [443]
+                - cidr: 10.20.0.0/16
+    """)
+    assert policy(c, "api")["egress"] == [
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
+        {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]},
+    ]

@@ -1,0 +1,209 @@
+"""The conversion table: configuration and secrets.
+
+Plain values are written as they are (escaped against Kubernetes' ``$(VAR)`` expansion).
+Secret values never reach the output: a variable whose name marks it secret becomes a
+``secretKeyRef`` into the project's Secret (``<project>-secrets``), which the cluster
+provides; compose ``secrets:`` become a projected volume at /run/secrets. The checks below
+look for the secret in the whole YAML dump of every manifest, plain and base64.
+"""
+from __future__ import annotations
+
+import base64
+
+import yaml
+
+
+def only(diagnostics, code):
+    """The one diagnostic with ``code`` (fails when there are none or several)."""
+    found = [d for d in diagnostics if d.code == code]
+    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
+    return found[0]
+
+
+def assert_nowhere(c, secret: str) -> None:
+    """``secret`` is in no manifest: neither as text nor base64-encoded."""
+    dump = yaml.safe_dump(c.manifests)
+    assert secret not in dump
+    assert base64.b64encode(secret.encode()).decode() not in dump
+    assert base64.b64encode(secret.encode()).decode().rstrip("=") not in dump
+
+
+def env(c, service: str) -> dict[str, dict]:
+    return {e["name"]: e for e in c.container(service)["env"]}
+
+
+def secret_ref(key: str, name: str = "shop-secrets") -> dict:
+    return {"valueFrom": {"secretKeyRef": {"name": name, "key": key}}}
+
+
+def test_a_plain_value_is_written_as_it_is(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              A: plain
+              LOG_LEVEL: info
+    """)
+    assert c.container("web")["env"] == [{"name": "A", "value": "plain"}, {"name": "LOG_LEVEL", "value": "info"}]
+
+
+def test_a_secret_variable_becomes_a_secret_key_ref_and_its_value_is_nowhere(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              DB_PASSWORD: ${DB_PASSWORD}
+    """, environ={"DB_PASSWORD": "hunter2-secret"})
+    assert c.container("web")["env"] == [{"name": "DB_PASSWORD", **secret_ref("DB_PASSWORD")}]
+    assert_nowhere(c, "hunter2-secret")
+
+
+def test_a_secret_from_the_dot_env_file_is_nowhere_either(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              DB_PASSWORD: ${DB_PASSWORD}
+              DATABASE_URL: postgresql://u:${DB_PASSWORD}@db/app
+    """, files={".env": "DB_PASSWORD=hunter2-secret\n"})
+    assert_nowhere(c, "hunter2-secret")
+
+
+def test_a_value_embedding_a_secret_becomes_a_dependent_variable(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              DATABASE_URL: postgresql://u:${DB_PASSWORD}@db/app
+    """, environ={"DB_PASSWORD": "hunter2-secret"})
+    # DB_PASSWORD must come first: Kubernetes expands $(VAR) only from earlier entries.
+    assert c.container("web")["env"] == [
+        {"name": "DB_PASSWORD", **secret_ref("DB_PASSWORD")},
+        {"name": "DATABASE_URL", "value": "postgresql://u:$(DB_PASSWORD)@db/app"},
+    ]
+    assert_nowhere(c, "hunter2-secret")
+
+
+def test_a_required_secret_variable_that_is_unset_is_resolved_in_the_cluster(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              DB_PASSWORD: ${DB_PASSWORD:?must be set}
+    """)
+    assert env(c, "web")["DB_PASSWORD"] == {"name": "DB_PASSWORD", **secret_ref("DB_PASSWORD")}
+    assert [(k.secret, k.key, k.required) for k in c.plan.secret_keys] == [("shop-secrets", "DB_PASSWORD", True)]
+
+
+def test_a_required_plain_variable_that_is_unset_is_an_error_naming_it(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              THING: ${REQUIRED_THING:?must be set}
+    """)
+    error = only(errors, "E-VARIABLE-REQUIRED")
+    assert error.message == "required variable REQUIRED_THING is not set: must be set"
+    assert error.position.line == 7
+
+
+def test_a_literal_secret_in_compose_becomes_a_reference_with_a_warning(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              API_KEY: abc123
+    """)
+    assert c.container("web")["env"] == [{"name": "API_KEY", **secret_ref("API_KEY")}]
+    warning = only(c.diagnostics, "W-SECRET-LITERAL")
+    assert "service 'web': API_KEY" in warning.message and "abc123" not in warning.message
+    assert_nowhere(c, "abc123")
+
+
+def test_plain_text_is_escaped_against_kubernetes_expansion(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              GREETING: "home is $$(HOME)"
+              FROM_SHELL: ${FROM_SHELL}
+    """, environ={"FROM_SHELL": "cd $(HOME)"})
+    # Compose reads `$$` as `$`, so both values hold `$(HOME)`; Kubernetes must not expand it.
+    assert env(c, "web")["GREETING"] == {"name": "GREETING", "value": "home is $$(HOME)"}
+    assert env(c, "web")["FROM_SHELL"] == {"name": "FROM_SHELL", "value": "cd $$(HOME)"}
+
+
+def test_a_shell_variable_in_a_command_is_kept_for_the_shell(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          cache:
+            image: example/cache:1
+            command: ["sh", "-c", "exec x --pw \\"$$REDIS_PASSWORD\\""]
+    """)
+    assert c.container("cache")["args"] == ["sh", "-c", 'exec x --pw "$REDIS_PASSWORD"']
+    assert "command" not in c.container("cache")
+
+
+def test_compose_secrets_become_a_projected_volume_at_run_secrets(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: example/db:1
+            secrets: [db_pw]
+        secrets:
+          db_pw:
+            file: ./db_pw.txt
+    """, files={"db_pw.txt": "s3cr3t-file-content\n"})
+    assert {"name": "compose-secrets", "mountPath": "/run/secrets", "readOnly": True} in c.container("db")["volumeMounts"]
+    volume = next(v for v in c.pod("db")["volumes"] if v["name"] == "compose-secrets")
+    assert volume["projected"]["sources"] == [
+        {"secret": {"name": "shop-db-pw", "items": [{"key": "db_pw", "path": "db_pw"}]}},
+    ]
+    assert not [m for m in c.manifests if m["kind"] == "Secret"]  # the cluster provides it
+    assert_nowhere(c, "s3cr3t-file-content")
+
+
+def test_the_plan_lists_every_secret_key_with_who_reads_it(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            image: example/api:1
+            environment:
+              DB_PASSWORD: ${DB_PASSWORD}
+              SENTRY_DSN: ${SENTRY_DSN:-}
+            secrets: [db_pw]
+          worker:
+            image: example/worker:1
+            environment:
+              DATABASE_URL: postgresql://u:${DB_PASSWORD}@db/app
+        secrets:
+          db_pw:
+            file: ./db_pw.txt
+    """, files={"db_pw.txt": "x\n"})
+    assert [(k.secret, k.key, k.required, k.used_by) for k in c.plan.secret_keys] == [
+        ("shop-db-pw", "db_pw", True, ("api",)),
+        ("shop-secrets", "DB_PASSWORD", True, ("api", "worker")),
+        ("shop-secrets", "SENTRY_DSN", False, ("api",)),
+    ]
+    # An optional variable (${VAR:-}) makes an optional reference.
+    assert env(c, "api")["SENTRY_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "shop-secrets", "key": "SENTRY_DSN",
+                                                                        "optional": True}

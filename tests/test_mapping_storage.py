@@ -1,0 +1,193 @@
+"""The conversion table: storage. Claims for data, emptyDirs for scratch, ConfigMaps for files.
+
+A named volume on a Deployment becomes a PersistentVolumeClaim (ReadWriteOnce, so one
+replica and a Recreate rollout); a volume that only holds logs becomes an emptyDir; a bind
+mount of a project file becomes a ConfigMap mounted with ``subPath``; source folders for
+live reload are dropped; paths outside the project and files that look secret are refused.
+"""
+from __future__ import annotations
+
+
+def only(diagnostics, code):
+    """The one diagnostic with ``code`` (fails when there are none or several)."""
+    found = [d for d in diagnostics if d.code == code]
+    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
+    return found[0]
+
+
+def test_a_named_volume_on_a_deployment_becomes_a_claim(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes:
+              - user_uploads:/srv/uploads
+        volumes:
+          user_uploads: {}
+    """)
+    claim = c.get("PersistentVolumeClaim", "user-uploads")
+    assert claim["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    assert claim["metadata"]["namespace"] == "shop"
+    assert {"name": "user-uploads", "persistentVolumeClaim": {"claimName": "user-uploads"}} in c.pod("web")["volumes"]
+    assert {"name": "user-uploads", "mountPath": "/srv/uploads"} in c.container("web")["volumeMounts"]
+    assert c.get("Deployment", "web")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_x_k8s_storage_sets_the_claim_size_and_storage_class(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes: ["uploads:/srv/uploads"]
+            x-k8s:
+              storage: {size: 10Gi, storageClass: fast-ssd}
+        volumes:
+          uploads: {}
+    """)
+    assert c.get("PersistentVolumeClaim", "uploads")["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "10Gi"}},
+        "storageClassName": "fast-ssd",
+    }
+
+
+def test_x_k8s_storage_class_reaches_statefulset_claim_templates(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: postgres:16
+            volumes: ["pgdata:/var/lib/postgresql/data"]
+            x-k8s:
+              storage: {size: 20Gi, storageClass: fast-ssd}
+        volumes:
+          pgdata: {}
+    """)
+    template = c.get("StatefulSet", "db")["spec"]["volumeClaimTemplates"][0]
+    assert template["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}},
+                                "storageClassName": "fast-ssd"}
+
+
+def test_replicas_sharing_a_read_write_once_claim_are_reduced_to_one(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes: ["uploads:/srv/uploads"]
+            deploy:
+              replicas: 3
+        volumes:
+          uploads: {}
+    """)
+    spec = c.get("Deployment", "web")["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+    warning = only(c.diagnostics, "W-REPLICAS-VOLUME")
+    assert "service 'web': 3 replicas" in warning.message
+    assert warning.position.line == 7  # deploy
+
+
+def test_a_log_volume_becomes_an_empty_dir(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes:
+              - app_logs:/var/log/app
+            deploy:
+              replicas: 2
+        volumes:
+          app_logs: {}
+    """)
+    assert {"name": "app-logs", "emptyDir": {"sizeLimit": "256Mi"}} in c.pod("web")["volumes"]
+    assert {"name": "app-logs", "mountPath": "/var/log/app"} in c.container("web")["volumeMounts"]
+    assert not [m for m in c.manifests if m["kind"] == "PersistentVolumeClaim"]
+    assert c.get("Deployment", "web")["spec"]["replicas"] == 2  # nothing shared, nothing reduced
+    warning = only(c.diagnostics, "W-VOLUME-LOGS")
+    assert "'app_logs'" in warning.message and warning.position.line == 7
+
+
+def test_a_bound_project_file_becomes_a_config_map_mounted_by_sub_path(compile_compose):
+    conf = "events {}\nhttp { server { listen 8080; } }\n"
+    c = compile_compose("""
+        name: shop
+        services:
+          proxy:
+            image: example/proxy:1
+            volumes:
+              - ./nginx.conf:/etc/nginx/nginx.conf:ro
+    """, files={"nginx.conf": conf})
+    config_map = c.get("ConfigMap", "proxy-nginx-conf")
+    assert config_map["data"] == {"nginx.conf": conf}
+    assert config_map["metadata"]["namespace"] == "shop"
+    assert {"name": "config-nginx-conf", "configMap": {"name": "proxy-nginx-conf"}} in c.pod("proxy")["volumes"]
+    assert {"name": "config-nginx-conf", "mountPath": "/etc/nginx/nginx.conf", "readOnly": True,
+            "subPath": "nginx.conf"} in c.container("proxy")["volumeMounts"]
+    assert "W-VOLUME-READONLY" not in c.codes()
+
+
+def test_a_bind_mount_outside_the_project_is_refused(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes:
+              - ../outside:/data
+    """)
+    error = only(errors, "E-PATH-ESCAPE")
+    assert "'../outside'" in error.message and "outside the project directory" in error.message
+    assert error.position.line == 7
+
+
+def test_a_bound_build_context_is_source_for_live_reload_and_is_dropped(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            build: ./api
+            image: example/api:1
+            volumes:
+              - ./api:/app
+    """, files={"api/main.py": "print('hi')\n", "api/Dockerfile": "FROM python:3.12\n"})
+    assert not [m for m in c.container("api")["volumeMounts"] if m["mountPath"] == "/app"]
+    assert not [m for m in c.manifests if m["kind"] == "ConfigMap"]
+    warning = only(c.diagnostics, "W-VOLUME-SOURCE")
+    assert "service 'api'" in warning.message and "./api" in warning.message
+    assert warning.position.line == 8
+
+
+def test_a_bound_env_file_is_refused_as_secret(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes:
+              - ./.env:/app/.env:ro
+    """, files={".env": "DB_PASSWORD=hunter2-secret\n"})
+    error = only(errors, "E-SECRET-FILE")
+    assert "service 'web'" in error.message and ".env" in error.message
+    assert "hunter2-secret" not in error.message
+    assert error.position.line == 7
+
+
+def test_a_volume_is_logs_only_by_the_word_log(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            volumes:
+              - catalog:/srv/catalog
+              - uploads:/srv/login-images
+        volumes:
+          catalog: {}
+          uploads: {}
+    """)
+    assert {m["metadata"]["name"] for m in c.manifests if m["kind"] == "PersistentVolumeClaim"} == {"catalog", "uploads"}
+    assert "W-VOLUME-LOGS" not in c.codes()
