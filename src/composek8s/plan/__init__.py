@@ -1,6 +1,8 @@
 """The plan stage: a typed ``Project`` in, every Kubernetes decision out (see DESIGN.md)."""
 from __future__ import annotations
 
+import shlex
+
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .images import facts
@@ -73,6 +75,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     secret_users: dict[tuple[str, str], tuple[bool, set[str]]] = {}
     manifests: list[tuple[dict, str | None]] = [(_namespace(project, ns), None)]
     manifests += [(m, None) for m in namespace_policies(project.name, ns)]
+    claims: dict[str, str] = {}  # claim name -> the service that made it
     for ep in endpoints:
         svc = ep.service
         kind, why = kinds[svc.name]
@@ -84,11 +87,21 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         for ref in envb.refs.values():
             required, users = secret_users.get((secret, ref.variable), (False, set()))
             secret_users[(secret, ref.variable)] = (required or ref.required, users | {svc.name})
-        manifests += [(m, svc.name) for m in objs]
+        for m in objs:
+            if m["kind"] == "PersistentVolumeClaim" and m["metadata"]["name"] in claims:
+                # Compose shares a named volume between services; a claim is made once.
+                reporter.warn("W-VOLUME-SHARED", f"service {svc.name!r} shares volume claim "
+                              f"{m['metadata']['name']!r} with {claims[m['metadata']['name']]!r}; a "
+                              "ReadWriteOnce claim mounts on one node only, so both pods must "
+                              "run there (or give the claim a ReadWriteMany storageClass)", svc.position)
+                continue
+            if m["kind"] == "PersistentVolumeClaim":
+                claims[m["metadata"]["name"]] = svc.name
+            manifests.append((m, svc.name))
         if ep.ports and kind != "Job":
             manifests.append((service_manifest(ep, project.name, ns, comp), svc.name))
-            if kind == "StatefulSet":
-                manifests.append((service_manifest(ep, project.name, ns, comp, headless=True), svc.name))
+        if kind == "StatefulSet":  # its serviceName, needed even without ports
+            manifests.append((service_manifest(ep, project.name, ns, comp, headless=True), svc.name))
         if ep.ingress_port is not None and kind != "Job":
             manifests.append((ingress_manifest(ep, project.name, ns, comp), svc.name))
         manifests.append((policy_manifest(ep, endpoints, project.name, ns, comp), svc.name))
@@ -105,10 +118,17 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
 
 
 def _http_probe_ports(svc) -> set[int]:
+    """Ports an httpGet probe targets: they are named ``http``."""
     hc = svc.healthcheck
-    if not hc or hc.disable or not hc.test or hc.test[0] != "CMD":
+    if not hc or hc.disable or not hc.test:
         return set()
-    http = http_get_from([str(a) for a in hc.test[1:]])
+    words = [str(a) for a in hc.test[1:]]
+    if hc.test[0] == "CMD-SHELL":
+        try:
+            words = shlex.split(words[0]) if words else []
+        except ValueError:
+            return set()
+    http = http_get_from(words)
     return {http["port"]} if http else set()
 
 

@@ -12,6 +12,9 @@ from .images import facts
 
 DEFAULT_UID = 10001
 ALLOWED_CAPS = {"NET_BIND_SERVICE"}
+# Capabilities the baseline profile allows adding (the container runtime's defaults).
+BASELINE_CAPS = {"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                 "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"}
 # Sysctls the Pod Security Standards call safe (baseline): namespaced and isolated.
 SAFE_SYSCTLS = {
     "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
@@ -28,15 +31,22 @@ def level(svc: Service) -> str:
 
 
 def refuse_unsafe(svc: Service, reporter: Reporter) -> None:
-    """Errors for every setting `restricted` forbids, unless the service opted out."""
-    if level(svc) != "restricted":
+    """Errors for every setting the service's Pod Security level forbids.
+
+    ``restricted`` unless the service opted out; ``baseline`` still forbids privileged
+    containers, host namespaces, extra capabilities, devices and unsafe sysctls.
+    """
+    current = level(svc)
+    if current != "restricted":
         reporter.warn("W-SECURITY-OPT-OUT", f"service {svc.name!r} opts out of the restricted "
-                      f"profile ({level(svc)}): {svc.x_k8s.get('reason')}", svc.x_k8s_position)
+                      f"profile ({current}): {svc.x_k8s.get('reason')}", svc.x_k8s_position)
+    if current == "privileged":
         return
     hint = " (opt out with x-k8s: {podSecurity: privileged, reason: ...})"
+    allowed_caps = ALLOWED_CAPS if current == "restricted" else BASELINE_CAPS
 
     def refuse(code: str, message: str, key: str) -> None:
-        reporter.error(code, f"service {svc.name!r}: {message}; refused by the restricted Pod "
+        reporter.error(code, f"service {svc.name!r}: {message}; refused by the {current} Pod "
                        f"Security profile{hint}", svc.keys.get(key, svc.position))
 
     if svc.privileged:
@@ -44,10 +54,10 @@ def refuse_unsafe(svc: Service, reporter: Reporter) -> None:
     for key, value in (("network_mode", svc.network_mode), ("pid", svc.pid), ("ipc", svc.ipc)):
         if value == "host":
             refuse("E-SECURITY-HOST-NAMESPACE", f"{key}: host shares the host's namespace", key)
-    extra = sorted(set(svc.cap_add) - ALLOWED_CAPS)
+    extra = sorted(set(svc.cap_add) - allowed_caps)
     if extra:
-        refuse("E-SECURITY-CAPABILITY", f"cap_add {', '.join(extra)} (only NET_BIND_SERVICE is "
-               "allowed)", "cap_add")
+        refuse("E-SECURITY-CAPABILITY", f"cap_add {', '.join(extra)} (allowed: "
+               f"{', '.join(sorted(allowed_caps))})", "cap_add")
     if svc.devices:
         refuse("E-SECURITY-DEVICE", f"devices {', '.join(svc.devices)} need host device access", "devices")
     unsafe = sorted(set(svc.sysctls) - SAFE_SYSCTLS)

@@ -133,7 +133,7 @@ class WorkloadPlanner:
         if kind != "Job":
             out.append(self.pdb(ep.name, comp))
         for claim in st.claims:
-            out.append(self.claim(claim, comp))
+            out.append(self.claim(claim, ep.name, comp))
         for cm in st.config_maps:
             body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(cm["name"], comp)}
             if cm["data"]:
@@ -158,7 +158,8 @@ class WorkloadPlanner:
         replicas = svc.x_k8s.get("replicas", svc.replicas if svc.replicas is not None else 1)
         if kind == "Job":
             restart = (svc.restart or "no").lower()
-            retries = int(restart.partition(":")[2] or 0) if restart.startswith("on-failure") else 0
+            # on-failure:N retries N times; plain on-failure takes Kubernetes' default of 6.
+            retries = int(restart.partition(":")[2] or 6) if restart.startswith("on-failure") else 0
             template["spec"]["restartPolicy"] = "OnFailure" if restart.startswith("on-failure") else "Never"
             spec = {"backoffLimit": retries, "template": template}
             return {"apiVersion": "batch/v1", "kind": "Job", "metadata": self.meta(ep.name, comp), "spec": spec}
@@ -191,11 +192,11 @@ class WorkloadPlanner:
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(self.project, name)},
                          "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
 
-    def claim(self, claim: dict, comp: str) -> dict:
+    def claim(self, claim: dict, owner: str, comp: str) -> dict:
         spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": claim["size"]}}}
         if claim.get("storageClass"):
             spec["storageClassName"] = claim["storageClass"]
         return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": claim["name"], "namespace": self.namespace,
-                             "labels": labels(self.project, None, comp)},
+                             "labels": labels(self.project, owner, comp)},
                 "spec": spec}

@@ -1,0 +1,82 @@
+"""The conversion table, edge rows: shared volumes, baseline opt-out, job retries, port names."""
+from __future__ import annotations
+
+
+def test_plain_on_failure_retries_as_often_as_kubernetes_default(compile_compose):
+    c = compile_compose("""
+        services:
+          migrate:
+            image: example/migrate:1
+            restart: on-failure
+    """)
+    assert c.get("Job", "migrate")["spec"]["backoffLimit"] == 6
+
+
+def test_a_volume_shared_by_two_services_makes_one_claim_and_a_warning(compile_compose):
+    c = compile_compose("""
+        services:
+          api:
+            image: example/api:1
+            volumes: [media:/srv/media]
+          worker:
+            image: example/worker:1
+            volumes: [media:/srv/media]
+        volumes:
+          media:
+    """)
+    claims = [m for m in c.manifests if m["kind"] == "PersistentVolumeClaim"]
+    assert [m["metadata"]["name"] for m in claims] == ["media"]
+    assert claims[0]["metadata"]["labels"]["app.kubernetes.io/name"] == "api"
+    for name in ("api", "worker"):
+        assert {"name": "media", "persistentVolumeClaim": {"claimName": "media"}} in c.pod(name)["volumes"]
+    assert c.codes().count("W-VOLUME-SHARED") == 1
+
+
+def test_baseline_opt_out_allows_baseline_capabilities_only(compile_compose, compile_error):
+    c = compile_compose("""
+        services:
+          legacy:
+            image: example/legacy:1
+            cap_add: [CHOWN]
+            x-k8s: {podSecurity: baseline, reason: "chowns its data dir at start"}
+    """)
+    assert c.container("legacy")["securityContext"]["capabilities"] == {"drop": ["ALL"], "add": ["CHOWN"]}
+    ns = next(m for m in c.manifests if m["kind"] == "Namespace")
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    errors = compile_error("""
+        services:
+          legacy:
+            image: example/legacy:1
+            privileged: true
+            cap_add: [SYS_ADMIN]
+            x-k8s: {podSecurity: baseline, reason: "wants more"}
+    """)
+    assert {e.code for e in errors} == {"E-SECURITY-PRIVILEGED", "E-SECURITY-CAPABILITY"}
+    assert all("baseline Pod Security profile" in e.message for e in errors)
+
+
+def test_a_statefulset_without_ports_still_gets_its_headless_service(compile_compose):
+    c = compile_compose("""
+        services:
+          worker:
+            image: example/worker:1
+            volumes: [state:/state]
+            x-k8s: {kind: StatefulSet}
+        volumes:
+          state:
+    """)
+    assert c.get("StatefulSet", "worker")["spec"]["serviceName"] == "worker-headless"
+    assert c.get("Service", "worker-headless")["spec"]["clusterIP"] == "None"
+
+
+def test_a_shell_http_healthcheck_names_its_port_http(compile_compose):
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            expose: ["8080"]
+            healthcheck:
+              test: ["CMD-SHELL", "wget -q --spider http://localhost:8080/healthz || exit 1"]
+    """)
+    assert c.container("web")["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert c.container("web")["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
