@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Position
+from .dockerfile import ImageConfig
 from .interpolate import Template
 
 Text = "str | Template"  # a string that may hold secret references
@@ -107,6 +108,7 @@ class Service:
     profiles: list[str] = field(default_factory=list)
     x_k8s: dict = field(default_factory=dict)
     x_k8s_position: Position | None = None
+    image_config: "ImageConfig | None" = None  # what the build's Dockerfile declares
 
 
 @dataclass

@@ -192,7 +192,35 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
         ctx.error("E-XK8S", "'x-k8s' must be a mapping", "x-k8s")
     if not svc.image and not svc.build:
         ctx.error("E-COMPOSE-IMAGE", "needs 'image' or 'build'")
+    if svc.build:
+        svc.image_config = _read_dockerfile(svc.build, ctx, directory)
     return svc
+
+
+def _read_dockerfile(build: Build, ctx: _Ctx, directory: Path):
+    """The build's image configuration; a Dockerfile that cannot be read is only a warning."""
+    from ..diagnostics import CompileError
+    from .dockerfile import DockerfileError, image_config
+    from .paths import inside_project
+
+    rel = Path(build.context) / build.dockerfile
+    try:
+        path = inside_project(directory, str(rel), ctx.at("build"), f"Dockerfile {rel}")
+    except CompileError as exc:
+        ctx.reporter.diagnostics.extend(exc.diagnostics)
+        return None
+    display = rel.as_posix()
+    try:
+        return image_config(path, display, build.target)
+    except OSError as exc:
+        ctx.reporter.warn("W-DOCKERFILE", f"service {ctx.service!r}: cannot read {display} "
+                          f"({exc.strerror}); compiling from the compose file alone", ctx.at("build"))
+    except (DockerfileError, UnicodeDecodeError, ValueError) as exc:
+        line = getattr(exc, "line", 0)
+        ctx.reporter.warn("W-DOCKERFILE", f"service {ctx.service!r}: cannot parse {display}: {exc}; "
+                          "compiling from the compose file alone",
+                          Position(display, line, 1) if line else ctx.at("build"))
+    return None
 
 
 def _close(a: str, b: str) -> bool:

@@ -5,13 +5,13 @@ import shlex
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
-from .images import facts
+from .images import facts_for
 from .keys import account_for_keys
 from .model import Decision, Plan, Resource, SecretKey, Value, resolve_values
 from .names import dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       policy_manifest, service_manifest)
-from .probes import http_get_from
+from .probes import http_get_from, image_healthcheck
 from .security import LEVELS, level, refuse_unsafe
 from .storage import plan_storage
 from .workloads import WorkloadPlanner, component, workload_kind
@@ -49,7 +49,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     endpoints: list[Endpoint] = []
     kinds: dict[str, tuple[str, str]] = {}
     for svc in project.services.values():
-        known = facts(svc.image)
+        known = facts_for(svc)
         has_named = any(m.type == "volume" and m.source for m in svc.volumes)
         kinds[svc.name] = workload_kind(svc, has_named)
         ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role))
@@ -119,7 +119,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
 
 def _http_probe_ports(svc) -> set[int]:
     """Ports an httpGet probe targets: they are named ``http``."""
-    hc = svc.healthcheck
+    hc = svc.healthcheck if svc.healthcheck is not None else image_healthcheck(svc)
     if not hc or hc.disable or not hc.test:
         return set()
     words = [str(a) for a in hc.test[1:]]

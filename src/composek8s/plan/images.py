@@ -51,6 +51,14 @@ _KNOWN: dict[str, ImageFacts] = {
 }
 
 
+def facts_for(svc) -> ImageFacts | None:
+    """Facts about a service's image, or about the base image its Dockerfile builds on."""
+    known = facts(svc.image)
+    if known is None and svc.image_config is not None:
+        known = facts(svc.image_config.base_image)
+    return known
+
+
 def image_key(image: str) -> tuple[str, str]:
     """``docker.io/library/postgres:15-alpine@sha…`` → (``postgres``, ``15-alpine``)."""
     ref = image.split("@", 1)[0]

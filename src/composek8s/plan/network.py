@@ -28,10 +28,14 @@ class Endpoint:
 
 
 def container_ports(svc: Service, known_port: int | None) -> list[Port]:
-    """Declared container ports (ports and expose), or the image's well-known one."""
+    """Declared container ports (ports and expose), else the Dockerfile's EXPOSE, else the
+    image's well-known one."""
     seen: dict[tuple[int, str], Port] = {}
     for port in svc.ports + svc.expose:
         seen.setdefault((port.target, port.protocol), port)
+    if not seen and svc.image_config is not None:
+        for number, protocol in svc.image_config.expose:
+            seen.setdefault((number, protocol), Port(target=number, protocol=protocol))
     if not seen and known_port:
         seen[(known_port, "tcp")] = Port(target=known_port)
     return sorted(seen.values(), key=lambda p: (p.target, p.protocol))

@@ -10,9 +10,9 @@ import math
 import re
 import shlex
 
-from ..compose import Service, Template
+from ..compose import Healthcheck, Service, Template
 from ..diagnostics import Reporter
-from .images import facts
+from .images import facts_for
 from .quantities import seconds
 
 # Compose's defaults when a healthcheck leaves a timing out.
@@ -47,8 +47,19 @@ def http_get_from(args: list[str]) -> dict | None:
     return handler
 
 
-def _handler(svc: Service, reporter: Reporter) -> dict | None:
-    hc = svc.healthcheck
+def image_healthcheck(svc: Service) -> Healthcheck | None:
+    """The Dockerfile's HEALTHCHECK, used when the compose file has none (as Docker does)."""
+    config = svc.image_config
+    if config is None or config.healthcheck is None:
+        return None
+    timing = config.health_timing
+    return Healthcheck(test=config.healthcheck, disable=not config.healthcheck,
+                       interval=timing.get("interval"), timeout=timing.get("timeout"),
+                       start_period=timing.get("start_period"), retries=timing.get("retries"),
+                       position=config.health_position)
+
+
+def _handler(svc: Service, hc: Healthcheck, reporter: Reporter) -> dict | None:
     test = list(hc.test)
     if test[0] == "CMD":
         if any(isinstance(a, Template) for a in test[1:]):
@@ -73,12 +84,12 @@ def _handler(svc: Service, reporter: Reporter) -> dict | None:
 
 def probes(svc: Service, ports: list[int], reporter: Reporter) -> dict:
     """readinessProbe, livenessProbe and startupProbe for a long-running container."""
-    hc = svc.healthcheck
-    known = facts(svc.image)
+    hc = svc.healthcheck if svc.healthcheck is not None else image_healthcheck(svc)
+    known = facts_for(svc)
     handler = None
     period, timeout, retries, start = INTERVAL, TIMEOUT, RETRIES, None
     if hc and not hc.disable and hc.test:
-        handler = _handler(svc, reporter)
+        handler = _handler(svc, hc, reporter)
         period = seconds(hc.interval, INTERVAL)
         timeout = seconds(hc.timeout, TIMEOUT)
         retries = hc.retries if hc.retries is not None else RETRIES

@@ -7,8 +7,9 @@ level any service asked for.
 from __future__ import annotations
 
 from ..compose import Service
+from ..compose.dockerfile import resolve_user
 from ..diagnostics import Reporter
-from .images import facts
+from .images import facts_for
 
 DEFAULT_UID = 10001
 ALLOWED_CAPS = {"NET_BIND_SERVICE"}
@@ -73,7 +74,7 @@ def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
     x = svc.x_k8s
     if "uid" in x:
         return x["uid"], x.get("gid", x["uid"])
-    known = facts(svc.image)
+    known = facts_for(svc)
     if svc.user:
         uid_text, _, gid_text = svc.user.partition(":")
         if uid_text == "root":  # root by name is refused like UID 0, whatever the image
@@ -90,6 +91,15 @@ def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
         reporter.error("E-SECURITY-USER", f"service {svc.name!r}: user {svc.user!r} is a name; "
                        "Kubernetes needs a numeric UID to verify runAsNonRoot (write user: "
                        "\"UID:GID\" or x-k8s: {uid: N})", svc.keys.get("user"))
+        return DEFAULT_UID, DEFAULT_UID
+    config = svc.image_config
+    if config is not None and config.user:
+        ids = resolve_user(config)
+        if ids and ids[0] != 0:
+            return ids
+        why = "runs as root" if ids else f"user {config.user!r} is not created with a numeric id in it"
+        reporter.warn("W-DOCKERFILE-USER", f"service {svc.name!r}: {config.file} {why}; running it as "
+                      f"UID {DEFAULT_UID} (set a numeric USER uid:gid)", config.user_position)
         return DEFAULT_UID, DEFAULT_UID
     if known and known.uid is not None:
         return known.uid, known.gid or known.uid

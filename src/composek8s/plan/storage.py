@@ -20,7 +20,7 @@ from pathlib import Path
 from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
-from .images import facts
+from .images import facts_for
 from .model import Value
 from .names import camel_key, dns_name
 from .quantities import memory
@@ -96,8 +96,9 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
         source = {"emptyDir": {"medium": "Memory", **({"sizeLimit": memory(tmpfs.tmpfs_size)} if tmpfs.tmpfs_size else {"sizeLimit": SCRATCH_SIZE})}}
         st.add(_volume_name("tmpfs", tmpfs.target), source, tmpfs.target)
         covered.add(tmpfs.target)
-    known = facts(svc.image)
-    for path in ("/tmp",) + (known.writable if known else ()):
+    known = facts_for(svc)
+    declared = tuple(svc.image_config.volumes) if svc.image_config else ()
+    for path in ("/tmp",) + (known.writable if known else ()) + declared:
         if path not in covered:
             st.add(_volume_name("scratch", path), {"emptyDir": {"sizeLimit": SCRATCH_SIZE}}, path)
             covered.add(path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..compose import Service
 from ..diagnostics import Reporter
 from .env import EnvBuilder
-from .images import facts
+from .images import facts_for
 from .model import Decision, Value
 from .names import camel_key, labels, selector_labels
 from .network import Endpoint
@@ -26,14 +26,14 @@ def workload_kind(svc: Service, has_named_volume: bool) -> tuple[str, str]:
     restart = (svc.restart or "").lower()
     if restart == "no" or restart.startswith("on-failure"):
         return "Job", f"restart: {svc.restart} runs it once"
-    known = facts(svc.image)
+    known = facts_for(svc)
     if known and known.stateful and has_named_volume:
         return "StatefulSet", f"{svc.image} keeps data in a named volume"
     return "Deployment", "a long-running service"
 
 
 def component(svc: Service, kind: str, public: bool) -> str:
-    known = facts(svc.image)
+    known = facts_for(svc)
     if known and known.role:
         return known.role
     if kind == "Job":
