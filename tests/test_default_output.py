@@ -146,3 +146,21 @@ def test_cdk8s_synth_writes_the_same_dist(tmp_path, default_files):
     assert result.returncode == 0, result.stderr
     written = {p.name: p.read_text() for p in out.iterdir()}
     assert written == default_files
+
+
+def test_built_services_run_as_their_dockerfile_users_and_probe_real_endpoints(manifests):
+    """docker/docker-compose.yml sets no user for the built services: the Dockerfiles do."""
+    reporter = Reporter()
+    compile_plan(cwd=ROOT, environ={}, reporter=reporter)
+    codes = {d.code for d in reporter.diagnostics}
+    assert not codes & {"W-DOCKERFILE", "W-DOCKERFILE-USER", "W-SECURITY-DEFAULT-UID"}
+    pods = {m["metadata"]["name"]: m["spec"]["template"]["spec"] for m in manifests if m["kind"] in POD_KINDS}
+    expected = {"stage-server": (10001, 3001, "/health"), "flask-backend": (10002, 5000, "/health"),
+                "frontend": (101, 8080, "/healthz")}
+    for name, (uid, port, path) in expected.items():
+        assert pods[name]["securityContext"]["runAsUser"] == uid
+        assert pods[name]["containers"][0]["readinessProbe"]["httpGet"] == {"path": path, "port": port}
+    dockerfiles = {name: (ROOT / "docker" / name / "Dockerfile").read_text() for name in expected}
+    for name, (uid, port, path) in expected.items():
+        assert f"USER {uid}:{uid}" in dockerfiles[name]
+        assert f"EXPOSE {port}" in dockerfiles[name]

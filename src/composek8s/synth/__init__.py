@@ -1,7 +1,11 @@
 """The synth stage: a Plan through cdk8s to ``dist/`` (see DESIGN.md)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# jsii prints a banner on every run under Node 20; our users cannot act on it (DESIGN.md).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 from ..plan import Plan
 
