@@ -7,8 +7,8 @@ from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .images import facts_for
 from .keys import account_for_keys
-from .model import Decision, Plan, Resource, SecretKey, Value, resolve_values
-from .names import dns_name, labels
+from .model import Decision, Name, Plan, Resource, SecretKey, Value, resolve_values
+from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       policy_manifest, service_manifest)
 from .probes import http_get_from, image_healthcheck
@@ -27,7 +27,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, reporter)
     reporter.raise_if_errors()
     ns = namespace or project.x_k8s.get("namespace") or dns_name(project.name)
-    secret = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
+    secret_name = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
+    secret = Name(secret_name, override="secrets.existingSecret")
     plan = Plan(project=project.name, namespace=ns)
 
     names: dict[str, str] = {}
@@ -71,44 +72,53 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
                               "through the Service (add x-k8s.ingress to expose it)", port.position)
         endpoints.append(ep)
 
-    planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions)
+    hosts = {svc.name: dns_name(svc.name) for svc in project.services.values()}
+    planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions, hosts)
+    public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
     secret_users: dict[tuple[str, str], tuple[bool, set[str]]] = {}
-    manifests: list[tuple[dict, str | None]] = [(_namespace(project, ns), None)]
-    manifests += [(m, None) for m in namespace_policies(project.name, ns)]
+    plan.resources.append(Resource(_namespace(project, ns), chart=False))
+    plan.resources += [Resource(m, condition="networkPolicy.enabled") for m in namespace_policies(project.name, ns)]
     claims: dict[str, str] = {}  # claim name -> the service that made it
+    plan.secret_name = secret_name
     for ep in endpoints:
         svc = ep.service
         kind, why = kinds[svc.name]
         plan.decisions.append(Decision(svc.name, kind, why, svc.position))
         comp = component(svc, kind, ep.ingress_port is not None)
+        key = camel_key(svc.name)
+        at = svc.position
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
         _mount_compose_secrets(svc, project, st, secret_users)
         objs, envb = planner.manifests(svc, ep, kind, st, comp)
         for ref in envb.refs.values():
-            required, users = secret_users.get((secret, ref.variable), (False, set()))
-            secret_users[(secret, ref.variable)] = (required or ref.required, users | {svc.name})
+            required, users = secret_users.get((secret_name, ref.variable), (False, set()))
+            secret_users[(secret_name, ref.variable)] = (required or ref.required, users | {svc.name})
         for m in objs:
-            if m["kind"] == "PersistentVolumeClaim" and m["metadata"]["name"] in claims:
+            name = resolve_values(m["metadata"]["name"])
+            if m["kind"] == "PersistentVolumeClaim" and name in claims:
                 # Compose shares a named volume between services; a claim is made once.
                 reporter.warn("W-VOLUME-SHARED", f"service {svc.name!r} shares volume claim "
-                              f"{m['metadata']['name']!r} with {claims[m['metadata']['name']]!r}; a "
-                              "ReadWriteOnce claim mounts on one node only, so both pods must "
-                              "run there (or give the claim a ReadWriteMany storageClass)", svc.position)
+                              f"{name!r} with {claims[name]!r}; a ReadWriteOnce claim mounts on one "
+                              "node only, so both pods must run there (or give the claim a "
+                              "ReadWriteMany storageClass)", svc.position)
                 continue
             if m["kind"] == "PersistentVolumeClaim":
-                claims[m["metadata"]["name"]] = svc.name
-            manifests.append((m, svc.name))
+                claims[name] = svc.name
+            condition = "podDisruptionBudget.enabled" if m["kind"] == "PodDisruptionBudget" else None
+            plan.resources.append(Resource(m, svc.name, at, condition))
         if ep.ports and kind != "Job":
-            manifests.append((service_manifest(ep, project.name, ns, comp), svc.name))
+            plan.resources.append(Resource(service_manifest(ep, project.name, ns, comp, key), svc.name, at))
         if kind == "StatefulSet":  # its serviceName, needed even without ports
-            manifests.append((service_manifest(ep, project.name, ns, comp, headless=True), svc.name))
-        if ep.ingress_port is not None and kind != "Job":
-            manifests.append((ingress_manifest(ep, project.name, ns, comp), svc.name))
-        manifests.append((policy_manifest(ep, endpoints, project.name, ns, comp), svc.name))
+            plan.resources.append(Resource(service_manifest(ep, project.name, ns, comp, key, headless=True),
+                                           svc.name, at))
+        if ep in public:
+            # One public service: its values are the top-level `ingress`; several: per service.
+            ingress_key = "ingress" if len(public) == 1 else f"{key}.ingress"
+            plan.resources.append(Resource(ingress_manifest(ep, project.name, ns, comp, ingress_key),
+                                           svc.name, at, f"{ingress_key}.enabled"))
+        plan.resources.append(Resource(policy_manifest(ep, endpoints, project.name, ns, comp),
+                                       svc.name, at, "networkPolicy.enabled"))
     reporter.raise_if_errors()
-
-    plan.resources = [Resource(m, service, project.services[service].position if service else None)
-                      for m, service in manifests]
     _check_unique(plan, reporter)
     plan.secret_keys = [SecretKey(s, k, req, tuple(sorted(users)))
                         for (s, k), (req, users) in sorted(secret_users.items())]
@@ -157,7 +167,7 @@ def _mount_compose_secrets(svc, project: Project, st, secret_users) -> None:
     sources = []
     for use in svc.secrets:
         name = dns_name(f"{project.name}-{use.source}")
-        sources.append({"secret": {"name": name, "items": [{"key": use.source, "path": use.target.lstrip("/")}]}})
+        sources.append({"secret": {"name": Name(name), "items": [{"key": use.source, "path": use.target.lstrip("/")}]}})
         required, users = secret_users.get((name, use.source), (True, set()))
         secret_users[(name, use.source)] = (True, users | {svc.name})
     st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)

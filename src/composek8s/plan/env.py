@@ -11,6 +11,7 @@ import re
 
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..diagnostics import Reporter
+from .model import Concat, Name, Value
 
 _DOLLAR = re.compile(r"\$(?=[$(])")
 
@@ -26,7 +27,7 @@ def _render(value: str | Template) -> str:
     return "".join(escape(p) if isinstance(p, str) else f"$({p.variable})" for p in value.parts)
 
 
-def _secret_ref(secret: str, ref: SecretRef) -> dict:
+def _secret_ref(secret: Name, ref: SecretRef) -> dict:
     selector = {"name": secret, "key": ref.variable}
     if not ref.required:
         selector["optional"] = True
@@ -36,9 +37,25 @@ def _secret_ref(secret: str, ref: SecretRef) -> dict:
 class EnvBuilder:
     """Builds one container's ``env`` and records the secret keys it reads."""
 
-    def __init__(self, svc: Service, secret: str, reporter: Reporter):
-        self.svc, self.secret, self.reporter = svc, secret, reporter
+    def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: dict[str, str]):
+        self.svc, self.secret, self.reporter, self.key = svc, secret, reporter, key
         self.refs: dict[str, SecretRef] = {}  # secret variable -> how it is used
+        self.hosts = hosts
+        names = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
+        # A compose service name where a URL or a bare value names a host: @db: //db/ db
+        self._host = re.compile(rf"(?:(?<=[@/])|^)({names})(?=$|[:/])") if hosts else None
+
+    def _hosted(self, text: str) -> str | Concat:
+        """``text`` with compose host names as the Services' (release-aware) names."""
+        if self._host is None or not self._host.search(text):
+            return text
+        parts: list = []
+        last = 0
+        for m in self._host.finditer(text):
+            parts += [text[last:m.start()], Name(self.hosts[m.group(1)])]
+            last = m.end()
+        parts.append(text[last:])
+        return Concat(tuple(p for p in parts if p != ""))
 
     def _use(self, ref: SecretRef) -> None:
         known = self.refs.get(ref.variable)
@@ -53,7 +70,7 @@ class EnvBuilder:
             elif isinstance(value, Template):
                 for ref in value.secrets:
                     self._use(ref)
-                entries.append({"name": name, "value": _render(value)})
+                entries.append({"name": name, "value": self._hosted(_render(value))})
             elif is_secret_name(name):
                 self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
                                    "literal value in the compose file; it is not written to the "
@@ -63,7 +80,10 @@ class EnvBuilder:
                 self._use(ref)
                 entries.append({"name": name, **_secret_ref(self.secret, ref)})
             else:
-                entries.append({"name": name, "value": _render(value)})
+                rendered = self._hosted(_render(value))
+                # Plain variables are chart values; ones naming other services follow the release.
+                entries.append({"name": name, "value": rendered if isinstance(rendered, Concat)
+                                else Value(f"{self.key}.env.{name}", rendered)})
         return entries
 
     def args(self, items: list | None) -> list[str] | None:

@@ -1,8 +1,17 @@
-"""The Plan: every Kubernetes decision, made once, rendered by synth (and later helm).
+"""The Plan: every Kubernetes decision, made once, rendered by synth and by helm.
 
-A ``Resource`` is one Kubernetes object as plain data. Fields the Helm chart will expose
-are ``Value`` markers holding their values.yaml key and their default; the plain
-rendering writes the default (``resolve_values``), the chart a template reference.
+A ``Resource`` is one Kubernetes object as plain data, where what the Helm chart makes
+configurable or release-aware is a marker:
+
+- ``Value(key, default)``: a field exposed as ``key`` in values.yaml;
+- ``Name(base)``, ``Instance(project)``, ``Namespace(ns)``: object names, the instance label
+  and the namespace, which follow the Helm release;
+- ``Image``, ``Concat``, ``When``, ``Each``/``Item``: an image reference, a string made of
+  parts, a choice on a boolean value, a list made from a values list.
+
+The plain rendering (``resolve_values``) writes each marker's default, which is what
+``dist/`` holds; the chart renders each as a template expression. So with default values
+``helm template`` equals ``dist/`` by construction.
 """
 from __future__ import annotations
 
@@ -13,10 +22,83 @@ from ..diagnostics import Diagnostic, Position
 
 @dataclass(frozen=True)
 class Value:
-    """A field the chart exposes as ``key`` in values.yaml; ``default`` is what dist/ holds."""
+    """A field the chart exposes as ``key`` in values.yaml; ``default`` is what dist/ holds.
+
+    With ``omit_empty`` the field is left out while its value is empty (nodeSelector…).
+    """
 
     key: str
     default: object
+    omit_empty: bool = False
+
+
+@dataclass(frozen=True)
+class Name:
+    """The name of an object of this project: ``base`` in dist/, release-prefixed in a chart
+    installed under another release name (so it installs twice in one namespace)."""
+
+    base: str
+    override: str | None = None  # a values key whose value, when set, is the whole name
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The ``app.kubernetes.io/instance`` label: the project, or the Helm release."""
+
+    project: str
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """``metadata.namespace``: the project's namespace, or the release's."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image reference exposed as ``key.repository`` and ``key.tag`` (plus the global
+    registry in a chart)."""
+
+    key: str
+    repository: str
+    tag: str
+
+
+@dataclass(frozen=True)
+class Concat:
+    """A string joined from literal text and markers (a URL naming another service)."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class When:
+    """``then`` when the boolean value ``key`` is true, else ``otherwise`` (``OMIT`` drops
+    the field or list item)."""
+
+    key: str
+    default: bool
+    then: object
+    otherwise: object
+
+
+@dataclass(frozen=True)
+class Each:
+    """A list with one ``item`` per element of the values list ``key`` (``Item`` marks
+    where the element goes)."""
+
+    key: str
+    default: tuple
+    item: object
+
+
+@dataclass(frozen=True)
+class Item:
+    """The current element inside an ``Each`` item."""
+
+
+OMIT = object()  # a When branch that produces nothing
 
 
 @dataclass
@@ -24,6 +106,8 @@ class Resource:
     manifest: dict  # apiVersion, kind, metadata (name, namespace, labels…), then the body
     service: str | None = None  # the compose service it comes from, if any
     origin: Position | None = None
+    condition: str | None = None  # a boolean value that must be true for a chart to render it
+    chart: bool = True  # False: dist/ only (the Namespace: Helm installs into an existing one)
 
     @property
     def kind(self) -> str:
@@ -31,7 +115,7 @@ class Resource:
 
     @property
     def name(self) -> str:
-        return self.manifest["metadata"]["name"]
+        return resolve_values(self.manifest["metadata"]["name"])  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -59,17 +143,44 @@ class Plan:
     project: str
     namespace: str
     resources: list[Resource] = field(default_factory=list)
+    secret_name: str = ""  # the Secret holding the project's secret variables
     secret_keys: list[SecretKey] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def resolve_values(data: object) -> object:
-    """``data`` with every ``Value`` replaced by its default: the plain rendering."""
+def _empty(value: object) -> bool:
+    return value is OMIT or (isinstance(value, Value) and value.omit_empty and not value.default)
+
+
+def resolve_values(data: object, item: object = None) -> object:
+    """``data`` with every marker replaced by its default: the plain rendering (dist/)."""
     if isinstance(data, Value):
         return resolve_values(data.default)
+    if isinstance(data, Name):
+        return data.base
+    if isinstance(data, Instance):
+        return data.project
+    if isinstance(data, Namespace):
+        return data.name
+    if isinstance(data, Image):
+        return f"{data.repository}:{data.tag}" if data.tag else data.repository
+    if isinstance(data, Item):
+        return item
+    if isinstance(data, Concat):
+        return "".join(str(resolve_values(p, item)) for p in data.parts)
+    if isinstance(data, When):
+        return resolve_values(data.then if data.default else data.otherwise, item)
+    if isinstance(data, Each):
+        return [resolve_values(data.item, element) for element in data.default]
     if isinstance(data, dict):
-        return {k: resolve_values(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [resolve_values(v) for v in data]
+        out = {}
+        for k, v in data.items():
+            v = resolve_values(v, item) if not _empty(v) else OMIT
+            if v is not OMIT:
+                out[k] = v
+        return out
+    if isinstance(data, (list, tuple)):
+        out_list = [resolve_values(v, item) for v in data if not _empty(v)]
+        return [v for v in out_list if v is not OMIT]
     return data

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from .model import Instance
+
 MANAGED_BY = "composek8s"
 
 
@@ -27,7 +29,7 @@ def camel_key(text: str) -> str:
 
 def selector_labels(project: str, name: str) -> dict[str, str]:
     """The labels selectors use: they never change over an object's life."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": project}
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": Instance(project)}
 
 
 def labels(project: str, name: str | None, component: str | None = None) -> dict[str, str]:
@@ -35,7 +37,7 @@ def labels(project: str, name: str | None, component: str | None = None) -> dict
     if name:
         result.update(selector_labels(project, name))
     else:
-        result["app.kubernetes.io/instance"] = project
+        result["app.kubernetes.io/instance"] = Instance(project)
     if component:
         result["app.kubernetes.io/component"] = component
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compose import Port, Project, Service
+from .model import Each, Item, Name, Namespace, OMIT, Value, When
 from .names import labels, selector_labels
 
 PUBLIC_WEB_PORTS = {"80", "443"}
@@ -75,11 +76,11 @@ def _port_rules(ports: list[dict]) -> list[dict]:
     return [{"port": p["port"], "protocol": p["protocol"]} for p in ports]
 
 
-def service_manifest(ep: Endpoint, project: str, namespace: str, component: str,
+def service_manifest(ep: Endpoint, project: str, namespace: str, component: str, key: str,
                      headless: bool = False) -> dict:
     name = f"{ep.name}-headless" if headless else ep.name
     spec: dict = {
-        "type": "ClusterIP",
+        "type": "ClusterIP" if headless else Value(f"{key}.service.type", "ClusterIP"),
         "selector": selector_labels(project, ep.name),
         "ports": [{"name": p["name"], "port": p["port"], "targetPort": p["name"],
                    "protocol": p["protocol"]} for p in ep.ports],
@@ -87,26 +88,31 @@ def service_manifest(ep: Endpoint, project: str, namespace: str, component: str,
     if headless:
         spec["clusterIP"] = "None"
     return {"apiVersion": "v1", "kind": "Service",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "metadata": {"name": Name(name), "namespace": Namespace(namespace),
+                         "labels": labels(project, ep.name, component)},
             "spec": spec}
 
 
-def ingress_manifest(ep: Endpoint, project: str, namespace: str, component: str) -> dict:
+def ingress_manifest(ep: Endpoint, project: str, namespace: str, component: str, key: str) -> dict:
+    """The Ingress of ``ep``; its class, hosts and TLS are values under ``key`` (``ingress``)."""
     x = ep.service.x_k8s.get("ingress") or {}
     port = next(p for p in ep.ports if p["port"] == ep.ingress_port)
-    rule: dict = {"http": {"paths": [{
-        "path": x.get("path", "/"), "pathType": "Prefix",
-        "backend": {"service": {"name": ep.name, "port": {"name": port["name"]}}},
-    }]}}
-    if x.get("host"):
-        rule = {"host": x["host"], **rule}
-    spec: dict = {"rules": [rule]}
-    if x.get("className"):
-        spec["ingressClassName"] = x["className"]
-    if x.get("tlsSecret"):
-        spec["tls"] = [{"secretName": x["tlsSecret"], **({"hosts": [x["host"]]} if x.get("host") else {})}]
+    backend = {"service": {"name": Name(ep.name), "port": {"name": port["name"]}}}
+    hosts = (x["host"],) if x.get("host") else ()
+    paths = {"paths": [{"path": Value(f"{key}.path", x.get("path", "/")), "pathType": "Prefix",
+                        "backend": backend}]}
+    tls = [{"secretName": x["tlsSecret"], **({"hosts": [x["host"]]} if x.get("host") else {})}] \
+        if x.get("tlsSecret") else []
+    spec: dict = {
+        "ingressClassName": Value(f"{key}.className", x.get("className", ""), omit_empty=True),
+        # With hosts, one rule per host; without, every request goes to the service.
+        "rules": When(f"{key}.hosts", bool(hosts), Each(f"{key}.hosts", hosts, {"host": Item(), "http": paths}), OMIT),
+        "defaultBackend": When(f"{key}.hosts", bool(hosts), OMIT, backend),
+        "tls": Value(f"{key}.tls", tls, omit_empty=True),
+    }
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": {"name": ep.name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "metadata": {"name": Name(ep.name), "namespace": Namespace(namespace),
+                         "labels": labels(project, ep.name, component)},
             "spec": spec}
 
 
@@ -131,14 +137,16 @@ def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], project: str, names
             entry["ports"] = [{"port": p, "protocol": "TCP"} for p in rule["ports"]]
         egress.append(entry)
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": ep.name, "namespace": namespace, "labels": labels(project, ep.name, component)},
+            "metadata": {"name": Name(ep.name), "namespace": Namespace(namespace),
+                         "labels": labels(project, ep.name, component)},
             "spec": {"podSelector": {"matchLabels": selector_labels(project, ep.name)},
                      "policyTypes": ["Ingress", "Egress"], "ingress": ingress, "egress": egress}}
 
 
 def namespace_policies(project: str, namespace: str) -> list[dict]:
     """Deny all traffic in the namespace, then allow DNS lookups to the cluster's DNS."""
-    meta = lambda name: {"name": name, "namespace": namespace, "labels": labels(project, None)}  # noqa: E731
+    meta = lambda name: {"name": Name(name), "namespace": Namespace(namespace),  # noqa: E731
+                         "labels": labels(project, None)}
     deny = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("default-deny"),
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}
     dns = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("allow-dns"),

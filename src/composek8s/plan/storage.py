@@ -21,7 +21,7 @@ from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .images import facts_for
-from .model import Value
+from .model import Name, Value
 from .names import camel_key, dns_name
 from .quantities import memory
 
@@ -70,9 +70,10 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
             name = dns_name(mount.source)
             size = Value(f"{key}.persistence.size", str(x_storage.get("size", DEFAULT_CLAIM_SIZE)))
             if stateful:
-                spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
-                if "storageClass" in x_storage:
-                    spec["storageClassName"] = x_storage["storageClass"]
+                spec = {"accessModes": Value(f"{key}.persistence.accessModes", ["ReadWriteOnce"]),
+                        "resources": {"requests": {"storage": size}},
+                        "storageClassName": Value(f"{key}.persistence.storageClass",
+                                                  x_storage.get("storageClass", ""), omit_empty=True)}
                 st.claim_templates.append({"metadata": {"name": name}, "spec": spec})
                 st.mounts.append({"name": name, "mountPath": mount.target, **({"readOnly": True} if mount.read_only else {})})
             elif _is_logs(mount):
@@ -82,7 +83,7 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
                 st.add(name, {"emptyDir": {"sizeLimit": "256Mi"}}, mount.target, mount.read_only)
             else:
                 st.claims.append({"name": name, "size": size, "storageClass": x_storage.get("storageClass")})
-                st.add(name, {"persistentVolumeClaim": {"claimName": name}}, mount.target, mount.read_only)
+                st.add(name, {"persistentVolumeClaim": {"claimName": Name(name)}}, mount.target, mount.read_only)
                 st.needs_single_replica = True
         elif mount.type == "volume":
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
@@ -159,9 +160,9 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     st.config_maps.append({"name": name, "data": data, "binaryData": binary})
     volume = _volume_name("config", relative)
     if path.is_file():
-        st.add(volume, {"configMap": {"name": name}}, mount.target, True, sub_path=path.name)
+        st.add(volume, {"configMap": {"name": Name(name)}}, mount.target, True, sub_path=path.name)
     else:
-        st.add(volume, {"configMap": {"name": name}}, mount.target, True)
+        st.add(volume, {"configMap": {"name": Name(name)}}, mount.target, True)
     if not mount.read_only:
         reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
                       "(ConfigMaps cannot be written)", mount.position)

