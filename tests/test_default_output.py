@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from composek8s.check import check_pod_security, validate_object
 from composek8s.diagnostics import Reporter
 from composek8s.pipeline import compile_plan
+from composek8s.helm import render_chart
 from composek8s.synth import synthesize
 
 REGENERATE = "run `composek8s synth` at the repository root and commit dist/"
@@ -100,7 +101,7 @@ def test_every_pod_is_hardened_and_governed(manifests):
 
 
 def test_no_secret_from_env_reaches_the_output(tmp_path):
-    """Every value of a filled-in .env: none that is secret appears in dist/, plain or base64."""
+    """Every value of a filled-in .env: none that is secret appears in dist/ or the chart."""
     project = tmp_path / "docker"
     shutil.copytree(ROOT / "docker", project)
     example = (project / ".env.example").read_text()
@@ -115,7 +116,7 @@ def test_no_secret_from_env_reaches_the_output(tmp_path):
         lines.append(line)
     (project / ".env").write_text("\n".join(lines) + "\n")
     plan = compile_plan([project / "docker-compose.yml"], cwd=tmp_path, environ={}, reporter=Reporter())
-    text = "\n".join(synthesize(plan).values())
+    text = "\n".join([*synthesize(plan).values(), *render_chart(plan).values()])
     for value in secrets.values():
         assert value not in text
         assert base64.b64encode(value.encode()).decode() not in text

@@ -32,24 +32,45 @@ def synth(
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
     out: Path = typer.Option(Path("dist"), "--out", "-o", help="Output folder for the manifests."),
+    chart_dir: Path = typer.Option(Path("charts"), "--chart-dir", help="Folder for the Helm chart "
+                                   "(written to <chart-dir>/<project>/)."),
+    chart_version: str = typer.Option("0.1.0", "--chart-version", help="SemVer version of the chart."),
+    package: Optional[Path] = typer.Option(None, "--package", help="Also write <project>-<version>.tgz "
+                                           "(byte-identical on every run) into this folder."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
 ) -> None:
-    """Compile compose files into Kubernetes manifests in --out (one file per object)."""
-    from .diagnostics import CompileError, Reporter
+    """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
+    import re
+
+    from .diagnostics import CompileError, Reporter, fail
+    from .helm import chart_name, package_chart, render_chart, write_chart
     from .pipeline import compile_plan
-    from .synth import write_dist
+    from .synth import synthesize
+    from .synth.output import write_tree
 
     reporter = Reporter()
     try:
+        if not re.match(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$", chart_version):
+            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a SemVer version (e.g. 1.2.3)")
         plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
                             reporter=reporter)
-        files = write_dist(plan, out)
+        # Render everything before writing anything, so an error leaves both trees as they were.
+        files = synthesize(plan)
+        chart = render_chart(plan, chart_version)
+        name = chart_name(plan)
+        write_tree(out, files)
+        write_chart(chart, chart_dir / name)
+        if package is not None:
+            archive = package_chart(chart, name, chart_version, package)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)
         raise typer.Exit(2)
     _print(reporter.warnings)
-    typer.echo(f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects)", err=True)
+    typer.echo(f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects) and the chart "
+               f"{chart_dir / name}/ ({len(chart)} files)", err=True)
+    if package is not None:
+        typer.echo(f"packaged {archive}", err=True)
 
 
 def run() -> None:

@@ -29,7 +29,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     ns = namespace or project.x_k8s.get("namespace") or dns_name(project.name)
     secret_name = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
     secret = Name(secret_name, override="secrets.existingSecret")
-    plan = Plan(project=project.name, namespace=ns)
+    plan = Plan(project=project.name, namespace=ns, services=list(project.services),
+                app_version=_app_version(project))
 
     names: dict[str, str] = {}
     for svc in project.services.values():
@@ -125,6 +126,20 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     plan.diagnostics = list(reporter.diagnostics)
     reporter.raise_if_errors()
     return plan
+
+
+def _app_version(project: Project) -> str:
+    """The tag most of the project's own images share (those it builds), else of any image."""
+    from collections import Counter
+
+    from .images import split_image
+
+    def tags(built: bool) -> list[str]:
+        return [split_image(s.image)[1] for s in project.services.values()
+                if s.image and bool(s.build) == built and split_image(s.image)[1]]
+
+    found = tags(True) or tags(False)
+    return Counter(found).most_common(1)[0][0] if found else "latest"
 
 
 def _http_probe_ports(svc) -> set[int]:

@@ -144,6 +144,8 @@ class Plan:
     namespace: str
     resources: list[Resource] = field(default_factory=list)
     secret_name: str = ""  # the Secret holding the project's secret variables
+    services: list[str] = field(default_factory=list)  # compose services compiled, in file order
+    app_version: str = ""  # the version the project's own (built) images share
     secret_keys: list[SecretKey] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)

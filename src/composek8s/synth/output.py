@@ -85,21 +85,21 @@ def secrets_readme(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def _is_ours(directory: Path) -> bool:
-    """Whether ``directory`` is absent, empty, or output we wrote (safe to replace)."""
+def _is_ours(directory: Path, marker: str) -> bool:
+    """Whether ``directory`` is absent, empty, or output we wrote (its ``marker`` file has
+    our header): only then is it safe to replace."""
     if not directory.exists():
         return True
     if not directory.is_dir():
         return False
-    kustomization = directory / "kustomization.yaml"
-    if kustomization.is_file():
-        return kustomization.read_text(errors="replace").startswith(HEADER)
+    if (directory / marker).is_file():
+        return (directory / marker).read_text(errors="replace").startswith(HEADER)
     return not any(directory.iterdir())
 
 
-def write_tree(directory: Path, files: dict[str, str]) -> None:
+def write_tree(directory: Path, files: dict[str, str], marker: str = "kustomization.yaml") -> None:
     """Replace ``directory`` with exactly ``files``, atomically."""
-    if not _is_ours(directory):
+    if not _is_ours(directory, marker):
         raise fail("E-OUTPUT", f"{directory} exists and was not written by composek8s; "
                    "refusing to replace it (choose another --out)")
     parent = directory.resolve().parent

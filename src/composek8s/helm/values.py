@@ -1,0 +1,212 @@
+"""values.yaml (documented) and values.schema.json (strict), from the markers of a Plan."""
+from __future__ import annotations
+
+import json
+
+from ..plan import Plan
+from ..plan.model import Each, Image, Name, Value, When
+from ..plan.names import camel_key
+from ..synth.output import to_yaml
+
+SERVICE_ORDER = ["image", "replicas", "resources", "env", "podSecurityContext", "securityContext",
+                 "service", "persistence", "ingress", "nodeSelector", "tolerations", "affinity"]
+DOCS = {
+    "global": "settings shared by every workload",
+    "imageRegistry": "registry host prefixed to every image (e.g. registry.example.com); empty: none",
+    "imagePullSecrets": "Secrets with registry credentials, as [{name: regcred}]",
+    "image": "the container image",
+    "repository": "image name without the tag",
+    "tag": "image tag (or @digest)",
+    "pullPolicy": "when the kubelet pulls the image: IfNotPresent, Always or Never",
+    "replicas": "number of pods",
+    "resources": "CPU and memory requests and limits (from compose deploy.resources)",
+    "env": "non-secret environment variables; secret ones come from the Secret (see secrets)",
+    "podSecurityContext": "pod securityContext; the default passes the restricted Pod Security profile",
+    "securityContext": "container securityContext; the default passes the restricted Pod Security profile",
+    "service": "the Kubernetes Service in front of the pods",
+    "type": "Service type: ClusterIP, NodePort or LoadBalancer",
+    "persistence": "storage for the service's named volumes",
+    "enabled": "turn this feature on or off",
+    "size": "requested size of each volume claim",
+    "storageClass": "StorageClass of the claims; empty: the cluster's default",
+    "accessModes": "access modes of the claims",
+    "retain": "keep the claims when the StatefulSet is deleted or scaled down",
+    "nodeSelector": "node labels the pods must match",
+    "tolerations": "taints the pods tolerate",
+    "affinity": "pod affinity and anti-affinity rules",
+    "ingress": "the Ingress in front of the public service",
+    "className": "IngressClass name; empty: the cluster's default class",
+    "hosts": "host names routed to the service; empty: every request",
+    "path": "URL path prefix routed to the service",
+    "tls": "TLS settings, as [{secretName: my-tls, hosts: [app.example.com]}]",
+    "networkPolicy": "NetworkPolicies: deny by default, allow what the compose topology uses",
+    "podDisruptionBudget": "PodDisruptionBudgets that always allow one voluntary disruption",
+    "secrets": "where secret variables come from; no secret value is ever a default",
+    "existingSecret": "name of an existing Secret holding the keys listed in values (recommended)",
+    "create": "create the Secret from secrets.values (each required key must be given at install)",
+    "values": "secret values, only with create: true; give them with --set or a values file kept out of git",
+}
+
+
+def _set(tree: dict, key: str, value: object) -> None:
+    node = tree
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node.setdefault(parts[-1], value)
+
+
+def _collect(data: object, tree: dict) -> None:
+    if isinstance(data, Value):
+        _set(tree, data.key, data.default)
+    elif isinstance(data, Image):
+        _set(tree, f"{data.key}.repository", data.repository)
+        _set(tree, f"{data.key}.tag", data.tag)
+    elif isinstance(data, When):
+        _collect(data.then, tree)  # first: a branch may define the key as a list (ingress.hosts)
+        _collect(data.otherwise, tree)
+        _set(tree, data.key, data.default)
+    elif isinstance(data, Each):
+        _set(tree, data.key, list(data.default))
+        _collect(data.item, tree)
+    elif isinstance(data, Name) and data.override:
+        _set(tree, data.override, "")
+    elif isinstance(data, dict):
+        for v in data.values():
+            _collect(v, tree)
+    elif isinstance(data, (list, tuple)):
+        for v in data:
+            _collect(v, tree)
+    elif hasattr(data, "parts"):
+        _collect(list(data.parts), tree)
+
+
+def values_tree(plan: Plan) -> dict:
+    tree: dict = {"global": {"imageRegistry": "", "imagePullSecrets": []}}
+    for name in plan.services:
+        tree[camel_key(name)] = {}
+    for resource in plan.resources:
+        if not resource.chart:
+            continue
+        _collect(resource.manifest, tree)
+        if resource.condition:
+            _set(tree, resource.condition, True)
+    secrets = tree.setdefault("secrets", {"existingSecret": ""})
+    secrets["create"] = False
+    secrets["values"] = {}
+    for name in plan.services:
+        service = tree[camel_key(name)]
+        tree[camel_key(name)] = {k: service[k] for k in sorted(service, key=_rank)}
+    order = ["global", *[camel_key(n) for n in plan.services], "ingress", "networkPolicy",
+             "podDisruptionBudget", "secrets"]
+    return {k: tree[k] for k in sorted(tree, key=lambda k: order.index(k) if k in order else len(order))}
+
+
+def _rank(key: str) -> int:
+    return SERVICE_ORDER.index(key) if key in SERVICE_ORDER else len(SERVICE_ORDER)
+
+
+def values_yaml(plan: Plan, tree: dict, header: str) -> str:
+    lines = [header.rstrip("\n"), f"# Values of the {plan.project} chart. Defaults are the hardened settings",
+             "# that dist/ holds; every key is checked by values.schema.json.", ""]
+    services = {camel_key(n): n for n in plan.services}
+    for key, value in tree.items():
+        doc = (f"the compose service {services[key]!r}" if key in services else DOCS.get(key, key))
+        lines += _emit(key, value, 0, doc)
+        lines.append("")
+    if plan.secret_keys:
+        lines += ["# Secret keys the workloads read (set them in the existing Secret, or in",
+                  "# secrets.values with secrets.create=true):"]
+        lines += [f"#   {k.key}{'' if k.required else ' (optional)'}: used by {', '.join(k.used_by)}"
+                  for k in plan.secret_keys if k.secret == plan.secret_name]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _emit(key: str, value: object, indent: int, doc: str | None = None) -> list[str]:
+    pad = " " * indent
+    doc = doc or DOCS.get(key) or f"the {key} setting"
+    lines = [f"{pad}# {key}: {doc}"]
+    if isinstance(value, dict) and value and all(isinstance(v, (dict, list, str, int, float, bool)) for v in value.values()) \
+            and _documented_children(key):
+        lines.append(f"{pad}{_key(key)}:")
+        for child, v in value.items():
+            lines += _emit(child, v, indent + 2)
+        return lines
+    text = to_yaml({key: value}).rstrip("\n").splitlines()
+    lines += [pad + line for line in text]
+    return lines
+
+
+def _documented_children(key: str) -> bool:
+    """Maps whose keys are values of their own (not Kubernetes structures passed through)."""
+    return key not in ("resources", "podSecurityContext", "securityContext", "nodeSelector",
+                       "affinity", "env", "values")
+
+
+def _key(key: str) -> str:
+    return to_yaml({key: None}).split(":")[0] if not key.replace("_", "").isalnum() else key
+
+
+# --- values.schema.json ---------------------------------------------------------------------
+
+_QUANTITY = {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"}
+_FREE_OBJECT = {"type": "object"}
+_LEAF_SCHEMAS = {
+    "replicas": {"type": "integer", "minimum": 0},
+    "pullPolicy": {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]},
+    "repository": {"type": "string", "minLength": 1},
+    "tag": {"type": "string"},
+    "imageRegistry": {"type": "string"},
+    "imagePullSecrets": {"type": "array", "items": {"type": "object", "required": ["name"],
+                                                    "properties": {"name": {"type": "string"}},
+                                                    "additionalProperties": False}},
+    "resources": {"type": "object", "additionalProperties": False, "properties": {
+        part: {"type": "object", "additionalProperties": False,
+               "properties": {"cpu": _QUANTITY, "memory": _QUANTITY, "ephemeral-storage": _QUANTITY}}
+        for part in ("requests", "limits")}},
+    "env": {"type": "object", "additionalProperties": {"type": "string"}},
+    "podSecurityContext": _FREE_OBJECT, "securityContext": _FREE_OBJECT, "nodeSelector":
+        {"type": "object", "additionalProperties": {"type": "string"}},
+    "affinity": _FREE_OBJECT, "tolerations": {"type": "array", "items": {"type": "object"}},
+    "type": {"type": "string", "enum": ["ClusterIP", "NodePort", "LoadBalancer"]},
+    "size": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T)?$"},
+    "storageClass": {"type": "string"},
+    "accessModes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": [
+        "ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]}},
+    "enabled": {"type": "boolean"}, "retain": {"type": "boolean"}, "create": {"type": "boolean"},
+    "className": {"type": "string"},
+    "hosts": {"type": "array", "items": {"type": "string", "pattern":
+              r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"}},
+    "path": {"type": "string", "pattern": "^/"},
+    "tls": {"type": "array", "items": {"type": "object", "additionalProperties": False, "required": ["secretName"],
+                                       "properties": {"secretName": {"type": "string"},
+                                                      "hosts": {"type": "array", "items": {"type": "string"}}}}},
+    "existingSecret": {"type": "string"},
+}
+
+
+def values_schema(plan: Plan, tree: dict) -> str:
+    schema = {"$schema": "https://json-schema.org/draft-07/schema#", "title": f"{plan.project} chart values",
+              **_schema_of(tree, None)}
+    secret_keys = sorted({k.key for k in plan.secret_keys if k.secret == plan.secret_name})
+    schema["properties"]["secrets"]["properties"]["values"] = {
+        "type": "object", "additionalProperties": False,
+        "properties": {k: {"type": "string", "minLength": 1} for k in secret_keys}}
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def _schema_of(value: object, key: str | None) -> dict:
+    if key in _LEAF_SCHEMAS:
+        return _LEAF_SCHEMAS[key]
+    if isinstance(value, dict):
+        return {"type": "object", "additionalProperties": False,
+                "properties": {k: _schema_of(v, k) for k, v in value.items()}}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, list):
+        return {"type": "array"}
+    return {}

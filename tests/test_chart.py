@@ -1,0 +1,192 @@
+"""The Helm chart: same plan as dist/, strict values, overrides that stay hardened."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from composek8s.check import check_pod_security, validate_object
+from composek8s.diagnostics import Reporter
+from composek8s.helm import package_chart, render_chart
+from composek8s.pipeline import compile_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+CHART = ROOT / "charts" / "atlantiplex"
+HELM = ROOT / "tests" / "tools" / "bin" / "helm"
+BOOKKEEPING = ("helm.sh/chart", "app.kubernetes.io/managed-by")
+REGENERATE = "run `composek8s synth` at the repository root and commit charts/"
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    if not HELM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("helm is missing: python tests/tools/install_helm.py (.ci/run does)")
+        pytest.skip("helm is missing: python tests/tools/install_helm.py")
+    return str(HELM)
+
+
+def template(helm: str, chart: Path, *args: str, release: str = "atlantiplex") -> list[dict]:
+    result = subprocess.run([helm, "template", release, str(chart), "-n", "atlantiplex", *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def fails(helm: str, chart: Path, *args: str) -> str:
+    result = subprocess.run([helm, "template", "atlantiplex", str(chart), *args], capture_output=True, text=True)
+    assert result.returncode != 0, "expected helm template to fail"
+    return result.stderr
+
+
+def strip(data: object) -> object:
+    if isinstance(data, dict):
+        return {k: strip(v) for k, v in data.items() if k not in BOOKKEEPING}
+    if isinstance(data, list):
+        return [strip(v) for v in data]
+    return data
+
+
+def objects(docs: list[dict], hooks: bool = False) -> dict[tuple[str, str], dict]:
+    return {(d["kind"], d["metadata"]["name"]): d for d in docs
+            if hooks == ("helm.sh/hook" in d["metadata"].get("annotations", {}))}
+
+
+def test_committed_chart_is_current():
+    plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
+    expected = render_chart(plan, "0.1.0")
+    committed = {p.relative_to(CHART).as_posix(): p.read_text() for p in CHART.rglob("*") if p.is_file()}
+    assert sorted(committed) == sorted(expected), REGENERATE
+    assert [k for k in expected if committed[k] != expected[k]] == [], REGENERATE
+
+
+def test_default_values_render_exactly_dist(helm):
+    rendered = {k: strip(v) for k, v in objects(template(helm, CHART)).items()}
+    dist = {}
+    for path in (ROOT / "dist").glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text())
+        if path.name != "kustomization.yaml" and doc["kind"] != "Namespace":
+            dist[(doc["kind"], doc["metadata"]["name"])] = strip(doc)
+    assert sorted(rendered) == sorted(dist)
+    assert [k for k in dist if rendered[k] != dist[k]] == []
+
+
+@pytest.mark.parametrize("values", ["default"] + sorted(p.name for p in (CHART / "ci").glob("*.yaml")))
+def test_helm_lint_strict_is_clean(helm, values):
+    args = [] if values == "default" else ["-f", str(CHART / "ci" / values)]
+    result = subprocess.run([helm, "lint", "--strict", str(CHART), *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]" not in result.stdout and "[ERROR]" not in result.stdout
+
+
+OVERRIDES = {
+    "replicas": (["--set", "flaskBackend.replicas=4"],
+                 lambda o: o[("Deployment", "flask-backend")]["spec"]["replicas"] == 4),
+    "persistence size": (["--set", "postgres.persistence.size=50Gi"],
+                         lambda o: o[("StatefulSet", "postgres")]["spec"]["volumeClaimTemplates"][0]["spec"]
+                         ["resources"]["requests"]["storage"] == "50Gi"),
+    "image tag and registry": (["--set", "stageServer.image.tag=2.0.1", "--set", "global.imageRegistry=registry.example.com"],
+                               lambda o: o[("Deployment", "stage-server")]["spec"]["template"]["spec"]["containers"][0]
+                               ["image"] == "registry.example.com/atlantiplex-stage:2.0.1"),
+    "resources": (["--set", "frontend.resources.limits.memory=2Gi"],
+                  lambda o: o[("Deployment", "frontend")]["spec"]["template"]["spec"]["containers"][0]
+                  ["resources"]["limits"]["memory"] == "2Gi"),
+    "ingress off": (["--set", "ingress.enabled=false"], lambda o: not any(k[0] == "Ingress" for k in o)),
+    "ingress hosts and tls": (["-f", str(CHART / "ci" / "ingress-tls-values.yaml")],
+                              lambda o: o[("Ingress", "frontend")]["spec"]["tls"][0]["hosts"] == ["app.example.com"]
+                              and o[("Ingress", "frontend")]["spec"]["rules"][0]["host"] == "app.example.com"),
+    "network policies off": (["--set", "networkPolicy.enabled=false"],
+                             lambda o: not any(k[0] == "NetworkPolicy" for k in o)),
+    "existing secret": (["--set", "secrets.existingSecret=prod-secrets"],
+                        lambda o: {e["valueFrom"]["secretKeyRef"]["name"]
+                                   for e in o[("Deployment", "flask-backend")]["spec"]["template"]["spec"]["containers"][0]["env"]
+                                   if "valueFrom" in e} == {"prod-secrets"}),
+    "persistence off": (["-f", str(CHART / "ci" / "persistence-off-values.yaml")],
+                        lambda o: "volumeClaimTemplates" not in o[("StatefulSet", "redis")]["spec"]
+                        and {"name": "redis-data", "emptyDir": {}} in o[("StatefulSet", "redis")]["spec"]["template"]["spec"]["volumes"]),
+    "created secret": (["--set", "secrets.create=true", "--set", "secrets.values.DB_PASSWORD=x",
+                        "--set", "secrets.values.JWT_SECRET=x", "--set", "secrets.values.REDIS_PASSWORD=x",
+                        "--set", "secrets.values.STRIPE_SECRET_KEY=x"],
+                       lambda o: o[("Secret", "atlantiplex-secrets")]["stringData"]["DB_PASSWORD"] == "x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OVERRIDES))
+def test_overrides_take_effect_and_stay_hardened(helm, case):
+    args, expectation = OVERRIDES[case]
+    docs = template(helm, CHART, *args)
+    assert expectation(objects(docs))
+    for doc in docs:
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        for version in ("1.30", "1.37"):
+            assert validate_object(doc, version) == [], name
+        assert check_pod_security(doc, "restricted") == [], name
+
+
+def test_unknown_values_are_rejected_by_the_schema(helm):
+    assert "additional properties 'replicaz' not allowed" in fails(helm, CHART, "--set", "flaskBackend.replicaz=2")
+    assert "pullPolicy" in fails(helm, CHART, "--set", "redis.image.pullPolicy=Sometimes")
+
+
+def test_created_secret_requires_every_required_key(helm):
+    assert "secrets.values.DB_PASSWORD is required" in fails(helm, CHART, "--set", "secrets.create=true")
+    assert "exclude each other" in fails(helm, CHART, "--set", "secrets.create=true",
+                                         "--set", "secrets.existingSecret=x")
+
+
+def test_two_releases_share_a_namespace_without_clashing(helm):
+    first = {k for k in objects(template(helm, CHART, release="atlantiplex"))}
+    second = objects(template(helm, CHART, release="staging"))
+    assert first.isdisjoint(second)
+    deployment = second[("Deployment", "staging-flask-backend")]
+    env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["DATABASE_URL"] == "postgresql://atlantiplex:$(DB_PASSWORD)@staging-postgres:5432/atlantiplex"
+    assert deployment["spec"]["selector"]["matchLabels"]["app.kubernetes.io/instance"] == "staging"
+
+
+def test_the_helm_test_hook_is_hardened_and_checks_the_front_door(helm):
+    hooks = objects(template(helm, CHART), hooks=True)
+    pod = hooks[("Pod", "test-connection")]
+    assert check_pod_security(pod, "restricted") == []
+    assert validate_object(pod, "1.37") == []
+    assert "wget -q -T 10 -O /dev/null http://frontend:8080/healthz" in pod["spec"]["containers"][0]["args"][0]
+    assert validate_object(hooks[("NetworkPolicy", "test-connection")], "1.37") == []
+
+
+def test_compose_text_renders_literally(helm, tmp_path):
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        name: lit
+        services:
+          web:
+            image: example/web:1
+            environment:
+              GREETING: "{{ .Release.Name }} and {{ fail \\"boom\\" }}"
+            command: ["echo", "{{ .Values }}"]
+    """))
+    plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+    chart = tmp_path / "chart"
+    for rel, text in render_chart(plan).items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text)
+    docs = objects(template(helm, chart, release="lit"))
+    container = docs[("Deployment", "web")]["spec"]["template"]["spec"]["containers"][0]
+    assert container["env"][0]["value"] == '{{ .Release.Name }} and {{ fail "boom" }}'
+    assert container["args"] == ["echo", "{{ .Values }}"]
+
+
+def test_package_is_byte_identical_and_accepted_by_helm(helm, tmp_path):
+    plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
+    files = render_chart(plan, "1.2.3")
+    first = package_chart(files, "atlantiplex", "1.2.3", tmp_path / "a").read_bytes()
+    second = package_chart(render_chart(compile_plan(cwd=ROOT, environ={}, reporter=Reporter()), "1.2.3"),
+                           "atlantiplex", "1.2.3", tmp_path / "b").read_bytes()
+    assert first == second
+    result = subprocess.run([helm, "lint", "--strict", str(tmp_path / "a" / "atlantiplex-1.2.3.tgz")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    shutil.rmtree(tmp_path / "b")
