@@ -73,6 +73,42 @@ def synth(
         typer.echo(f"packaged {archive}", err=True)
 
 
+@app.command()
+def check(
+    path: Path = typer.Argument(..., help="A manifest file, a folder of manifests, or a chart folder."),
+    values: Optional[List[Path]] = typer.Option(None, "--values", "-f", help="Values file for a chart (repeatable)."),
+    kube_version: Optional[List[str]] = typer.Option(None, "--kube-version", help="Kubernetes version to "
+                                                     "validate against (repeatable; default: oldest and newest supported)."),
+    level: str = typer.Option("restricted", "--level", help="Pod Security level: baseline or restricted."),
+    output: str = typer.Option("human", "--format", help="human or json."),
+) -> None:
+    """Check manifests: schema per Kubernetes version, Pod Security Standards, wiring."""
+    from .check.run import check_sources, default_versions, load_path, report
+    from .check.schema import supported_versions
+    from .diagnostics import CompileError, fail
+
+    try:
+        if output not in ("human", "json"):
+            raise fail("E-USAGE", f"--format must be human or json, not {output!r}")
+        if level not in ("baseline", "restricted"):
+            raise fail("E-USAGE", f"--level must be baseline or restricted, not {level!r}")
+        versions = kube_version or default_versions()
+        unknown = [v for v in versions if v.removeprefix("v") not in supported_versions()]
+        if unknown:
+            raise fail("E-USAGE", f"unsupported --kube-version {', '.join(unknown)} (supported: "
+                       f"{', '.join(supported_versions())})")
+        sources = load_path(path, values or [])
+        findings = check_sources(sources, [v.removeprefix("v") for v in versions], level)
+    except CompileError as exc:
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    typer.echo(report(findings, len(sources), versions, output == "json"), nl=False)
+    if output == "human":
+        typer.echo(f"{len(sources)} objects checked for Kubernetes {', '.join(versions)}: "
+                   f"{len(findings)} finding(s)", err=True)
+    raise typer.Exit(1 if findings else 0)
+
+
 def run() -> None:
     """Console entry point: no traceback ever reaches the user for bad input."""
     try:

@@ -291,7 +291,10 @@ def test_hook(plan: Plan) -> str:
 
 
 def ci_values(plan: Plan, tree: dict) -> dict[str, str]:
-    """ci/*-values.yaml: scenarios `helm lint` and the tests render (chart-testing's layout)."""
+    """ci/*-values.yaml: scenarios `helm lint` and the tests render (chart-testing's layout).
+
+    Each must stay clean under `composek8s check`, so none turns a safeguard off
+    (networkPolicy.enabled=false is tested as an override instead)."""
     rendered = [resolve_values(r.manifest) for r in plan.resources]
     production: dict = {}
     for m in rendered:
@@ -301,8 +304,7 @@ def ci_values(plan: Plan, tree: dict) -> dict[str, str]:
         if m["kind"] == "StatefulSet" and m["spec"].get("volumeClaimTemplates"):
             production[key] = {"persistence": {"size": "50Gi"}}
     files = {"ci/production-values.yaml": production,
-             "ci/existing-secret-values.yaml": {"secrets": {"existingSecret": f"{chart_name(plan)}-production-secrets"}},
-             "ci/network-policy-off-values.yaml": {"networkPolicy": {"enabled": False}}}
+             "ci/existing-secret-values.yaml": {"secrets": {"existingSecret": f"{chart_name(plan)}-production-secrets"}}}
     off = {camel_key(m["metadata"]["name"]): {"persistence": {"enabled": False}}
            for m in rendered if m["kind"] == "StatefulSet"}
     if off:

@@ -1,0 +1,195 @@
+"""Wiring checks across a set of manifests: what schema validation cannot see.
+
+Selectors match their pod templates; long-running containers have readiness and liveness
+probes and resource requests and limits; Services select pods and target declared ports;
+StatefulSets name an existing headless Service; probes target declared ports; every pod
+is governed by NetworkPolicies for ingress and egress; PodDisruptionBudgets allow a
+disruption; images are pinned to a tag; no secret literal sits in an environment variable.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..compose.interpolate import is_secret_name
+from .pss import _TEMPLATE_PATHS
+
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
+                  "ReplicationController"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    rule: str
+    message: str
+
+
+def _group(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def pod_template(obj: dict) -> dict | None:
+    path = _TEMPLATE_PATHS.get((_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+    if path is None:
+        return None
+    node: object = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def _labels(template: dict) -> dict:
+    return (template.get("metadata") or {}).get("labels") or {}
+
+
+def _containers(template: dict) -> list[dict]:
+    spec = template.get("spec") or {}
+    return list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
+
+
+def _selects(selector: dict | None, labels: dict) -> bool:
+    """A LabelSelector (matchLabels and matchExpressions) against labels; empty selects all."""
+    if selector is None:
+        return False
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and labels.get(key) in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _namespace(obj: dict) -> str:
+    return (obj.get("metadata") or {}).get("namespace") or "default"
+
+
+def _declared_ports(template: dict) -> tuple[set[int], set[str]]:
+    numbers, names = set(), set()
+    for c in _containers(template):
+        for p in c.get("ports") or []:
+            numbers.add(p.get("containerPort"))
+            if p.get("name"):
+                names.add(p["name"])
+    return numbers, names
+
+
+def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
+    """Issues by index of the object in ``objects``."""
+    found: dict[int, list[Issue]] = {}
+
+    def add(i: int, rule: str, message: str) -> None:
+        found.setdefault(i, []).append(Issue(rule, message))
+
+    pods = [(i, o, t) for i, o in enumerate(objects) if (t := pod_template(o)) is not None]
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    services = {(_namespace(o), (o.get("metadata") or {}).get("name")): o
+                for o in objects if o.get("kind") == "Service"}
+    for i, obj, template in pods:
+        _check_workload(i, obj, template, add, services, policies)
+    for i, obj in enumerate(objects):
+        if obj.get("kind") == "Service":
+            _check_service(i, obj, pods, add)
+        elif obj.get("kind") == "PodDisruptionBudget":
+            _check_pdb(i, obj, pods, add)
+    return found
+
+
+def _check_workload(i, obj, template, add, services, policies) -> None:
+    kind = obj.get("kind")
+    spec = obj.get("spec") or {}
+    labels = _labels(template)
+    if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
+        if not _selects(spec.get("selector"), labels) or not spec.get("selector"):
+            add(i, "selector-mismatch", "spec.selector does not match the pod template's labels")
+    if kind == "StatefulSet":
+        target = services.get((_namespace(obj), spec.get("serviceName")))
+        if target is None:
+            add(i, "statefulset-service", f"serviceName {spec.get('serviceName')!r} names no Service")
+        elif (target.get("spec") or {}).get("clusterIP") != "None":
+            add(i, "statefulset-service", f"serviceName {spec.get('serviceName')!r} is not a headless Service")
+    numbers, names = _declared_ports(template)
+    for c in _containers(template):
+        name = c.get("name")
+        image = str(c.get("image", ""))
+        last = image.split("@")[0].rsplit("/", 1)[-1]
+        if "@" not in image and (":" not in last or last.endswith(":latest")):
+            add(i, "image-tag", f"container {name!r}: image {image!r} is not pinned to a tag other than latest")
+        if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and c in (template.get("spec") or {}).get("containers", []):
+            missing = [p for p in ("readinessProbe", "livenessProbe") if not c.get(p)]
+            if missing:
+                add(i, "probe-missing", f"container {name!r} is long-running but has no {' or '.join(missing)}")
+            limits = (c.get("resources") or {}).get("limits") or {}
+            requests = (c.get("resources") or {}).get("requests") or {}
+            if not all(k in limits and k in requests for k in ("cpu", "memory")):
+                add(i, "resources-missing", f"container {name!r} needs cpu and memory requests and limits")
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            handler = (c.get(probe) or {}).get("httpGet") or (c.get(probe) or {}).get("tcpSocket")
+            if handler is None:
+                continue
+            port = handler.get("port")
+            if (isinstance(port, int) and port not in numbers) or (isinstance(port, str) and port not in names):
+                add(i, "probe-port", f"container {name!r}: {probe} targets port {port!r}, which it does not declare")
+        for env in c.get("env") or []:
+            if "value" in env and env.get("value") and is_secret_name(str(env.get("name", ""))) \
+                    and not re.search(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", str(env["value"])):
+                add(i, "secret-literal", f"container {name!r}: env {env['name']} holds a literal value; "
+                    "read it from a Secret (valueFrom.secretKeyRef)")
+    for policy_type in ("Ingress", "Egress"):
+        governed = any(_namespace(p) == _namespace(obj) and _selects((p.get("spec") or {}).get("podSelector", {}), labels)
+                       and policy_type in _policy_types(p) for p in policies)
+        if not governed:
+            add(i, "network-policy", f"no NetworkPolicy governs its pods' {policy_type.lower()}")
+
+
+def _policy_types(policy: dict) -> list[str]:
+    spec = policy.get("spec") or {}
+    if spec.get("policyTypes"):
+        return list(spec["policyTypes"])
+    return ["Ingress"] + (["Egress"] if "egress" in spec else [])
+
+
+def _check_service(i, obj, pods, add) -> None:
+    spec = obj.get("spec") or {}
+    selector = spec.get("selector")
+    if not selector:
+        return  # a Service without selector points at manual Endpoints
+    matches = [t for _, o, t in pods if _namespace(o) == _namespace(obj)
+               and all(_labels(t).get(k) == v for k, v in selector.items())]
+    if not matches:
+        add(i, "service-selector", "spec.selector selects no pod template")
+        return
+    for port in spec.get("ports") or []:
+        target = port.get("targetPort", port.get("port"))
+        declared = [_declared_ports(t) for t in matches]
+        ok = any((target in nums) if isinstance(target, int) else (target in names) for nums, names in declared)
+        if not ok:
+            add(i, "service-port", f"port {port.get('name') or port.get('port')!r} targets {target!r}, "
+                "which no selected container declares")
+
+
+def _check_pdb(i, obj, pods, add) -> None:
+    spec = obj.get("spec") or {}
+    selected = [o for _, o, t in pods if _namespace(o) == _namespace(obj) and _selects(spec.get("selector"), _labels(t))]
+    if not selected:
+        add(i, "pdb-selector", "spec.selector selects no pod template")
+    replicas = sum(int((o.get("spec") or {}).get("replicas", 1) or 0) for o in selected)
+    max_unavailable = spec.get("maxUnavailable")
+    min_available = spec.get("minAvailable")
+    if max_unavailable is not None:
+        blocked = max_unavailable in (0, "0%", "0")
+    elif isinstance(min_available, int):
+        blocked = min_available >= replicas
+    elif isinstance(min_available, str) and min_available.endswith("%"):
+        blocked = min_available == "100%"
+    else:
+        blocked = False
+    if blocked:
+        add(i, "pdb-blocks", "it allows no voluntary disruption: node drains would hang")
