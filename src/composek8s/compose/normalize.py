@@ -8,6 +8,7 @@ from pathlib import Path
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_secret_name
 from .model import Build, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service
+from .shapes import SERVICE, TOP, check_mapping, to_bool
 from .yamlsrc import Document
 
 # Service keys of the Compose Specification; anything else (but x-*) is a typo.
@@ -27,8 +28,8 @@ TOP_KEYS = frozenset("version name include services networks volumes secrets con
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)b?$", re.I)
-_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$", re.I)  # as Docker's RAMInBytes
+_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
 
 
 class _Ctx:
@@ -82,12 +83,17 @@ def _split_command(value: object) -> list | None:
 
 def normalize_project(doc: Document, name: str, directory: Path, files: list[str],
                       profiles: set[str], environ: dict[str, str], reporter: Reporter) -> Project:
-    data = doc.data
-    keys = {k: doc.at(k) for k in data}
-    for key in data:
+    keys = {k: doc.at(k) for k in doc.data}
+    for key in doc.data:
         if key not in TOP_KEYS and not key.startswith("x-"):
-            reporter.error("E-COMPOSE-KEY", f"unknown top-level key {key!r}", doc.at(key))
+            close = [k for k in sorted(TOP_KEYS) if _close(k, key)]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            reporter.error("E-COMPOSE-KEY", f"unknown top-level key {key!r}{hint}", doc.at(key))
+    data = check_mapping(doc.data, TOP, lambda path, message: reporter.error(
+        "E-COMPOSE-TYPE", message, doc.at(*path)))
     raw_services = _mapping(data.get("services"), "services", doc, reporter)
+    if not raw_services and ("services" in data or "services" not in keys):
+        reporter.error("E-COMPOSE-EMPTY", "the compose file defines no services", doc.at("services"))
     services: dict[str, Service] = {}
     inactive: list[str] = []
     for svc_name, raw in raw_services.items():
@@ -95,7 +101,8 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
         if not isinstance(raw, dict):
             ctx.error("E-COMPOSE-TYPE", "a service must be a mapping")
             continue
-        svc_profiles = [str(p) for p in raw.get("profiles") or []]
+        listed = raw.get("profiles")  # not a list: _service reports it, the service stays in
+        svc_profiles = [str(p) for p in listed] if isinstance(listed, list) else []
         if svc_profiles and not (set(svc_profiles) & profiles) and "*" not in profiles:
             inactive.append(svc_name)
             continue
@@ -108,10 +115,14 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             elif dep not in services:
                 reporter.error("E-COMPOSE-REF", f"service {svc.name!r} depends on {dep!r}, "
                                "whose profile is not enabled", doc.at("services", svc.name, "depends_on"))
+    if raw_services and len(inactive) == len(raw_services):
+        reporter.error("E-COMPOSE-EMPTY", "no service is active: every one is under a profile that "
+                       "is not enabled (enable one with --profile)", doc.at("services"))
     volumes = _mapping(data.get("volumes"), "volumes", doc, reporter)
     networks = _mapping(data.get("networks"), "networks", doc, reporter)
     secrets = _mapping(data.get("secrets"), "secrets", doc, reporter)
     configs = _mapping(data.get("configs"), "configs", doc, reporter)
+    _files_inside(directory, doc, reporter, secrets=secrets, configs=configs)
     for svc in services.values():
         for mount in svc.volumes:
             if mount.type == "volume" and mount.source and mount.source not in volumes:
@@ -131,6 +142,21 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
                    secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys)
 
 
+def _files_inside(directory: Path, doc: Document, reporter: Reporter, **sections: dict) -> None:
+    """Top-level secrets and configs read from a ``file`` must stay in the project."""
+    from ..diagnostics import CompileError
+    from .paths import inside_project
+
+    for section, definitions in sections.items():
+        for name, spec in definitions.items():
+            if isinstance(spec.get("file"), str):
+                try:
+                    inside_project(directory, spec["file"], doc.at(section, name, "file"),
+                                   f"{section[:-1]} {name!r} file {spec['file']!r}")
+                except CompileError as exc:
+                    reporter.diagnostics.extend(exc.diagnostics)
+
+
 def _mapping(value: object, key: str, doc: Document, reporter: Reporter) -> dict:
     if value is None:
         return {}
@@ -147,24 +173,25 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
             close = [k for k in SERVICE_KEYS if _close(k, key)]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             ctx.error("E-COMPOSE-KEY", f"unknown key {key!r}{hint}", key)
+    raw = check_mapping(raw, SERVICE, lambda path, message: ctx.error("E-COMPOSE-TYPE", message, *path))
     steps = [
         ("image", lambda v: _text_only(v, ctx, "image")),
         ("build", lambda v: _build(v)),
         ("command", _split_command),
         ("entrypoint", _split_command),
-        ("user", lambda v: str(v)),
+        ("user", lambda v: _text_only(v, ctx, "user")),
         ("cap_add", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
         ("cap_drop", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
         ("security_opt", lambda v: [str(s) for s in v]),
-        ("privileged", bool),
-        ("read_only", bool),
-        ("network_mode", str),
-        ("pid", str),
-        ("ipc", str),
+        ("privileged", to_bool),
+        ("read_only", to_bool),
+        ("network_mode", lambda v: _text_only(v, ctx, "network_mode")),
+        ("pid", lambda v: _text_only(v, ctx, "pid")),
+        ("ipc", lambda v: _text_only(v, ctx, "ipc")),
         ("devices", lambda v: [d if isinstance(d, str) else str(d.get("source", d)) for d in v]),
         ("sysctls", lambda v: _key_values(v)),
-        ("restart", str),
-        ("working_dir", str),
+        ("restart", lambda v: _text_only(v, ctx, "restart")),
+        ("working_dir", lambda v: _text_only(v, ctx, "working_dir")),
         ("profiles", lambda v: [str(p) for p in v]),
     ]
     for key, convert in steps:
@@ -190,7 +217,7 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
         svc.x_k8s, svc.x_k8s_position = raw["x-k8s"], ctx.at("x-k8s")
     elif raw.get("x-k8s") is not None:
         ctx.error("E-XK8S", "'x-k8s' must be a mapping", "x-k8s")
-    if not svc.image and not svc.build:
+    if not svc.image and not svc.build and not {"image", "build"} & set(svc.keys):
         ctx.error("E-COMPOSE-IMAGE", "needs 'image' or 'build'")
     if svc.build:
         svc.image_config = _read_dockerfile(svc.build, ctx, directory)
@@ -270,7 +297,7 @@ def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str])
     env_files = raw.get("env_file") or []
     for i, item in enumerate([env_files] if isinstance(env_files, str) else env_files):
         path_text = item if isinstance(item, str) else str(item.get("path", ""))
-        required = True if isinstance(item, str) else bool(item.get("required", True))
+        required = True if isinstance(item, str) else to_bool(item.get("required", True))
         path = inside_project(directory, path_text, ctx.at("env_file"), f"env_file {path_text!r}")
         if not path.is_file():
             if required:
@@ -355,12 +382,19 @@ def _volumes(items: list, ctx: _Ctx) -> list[Mount]:
     for i, item in enumerate(items):
         where = ctx.at("volumes", i)
         if isinstance(item, dict):
-            kind = str(item.get("type", "volume"))
+            kind = str(item.get("type") or "volume")
             size = (item.get("tmpfs") or {}).get("size")
+            if kind == "bind" and not item.get("source"):
+                ctx.error("E-COMPOSE-VALUE", "a bind mount needs a 'source'", "volumes", i)
+                continue
+            try:
+                tmpfs_size = parse_size(size) if size is not None else None
+            except ValueError as exc:
+                ctx.error("E-COMPOSE-VALUE", str(exc), "volumes", i, "tmpfs", "size")
+                continue
             mounts.append(Mount(type=kind, target=str(item.get("target", "")),
-                                source=item.get("source"), read_only=bool(item.get("read_only")),
-                                tmpfs_size=parse_size(size) if size is not None else None,
-                                position=where))
+                                source=item.get("source"), read_only=to_bool(item.get("read_only")),
+                                tmpfs_size=tmpfs_size, position=where))
             continue
         parts = str(item).split(":")
         if len(parts) == 1:
@@ -465,12 +499,15 @@ def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
             ctx.error("E-COMPOSE-VALUE", str(exc), *path)
             return None
 
-    base = ("deploy", "resources")
-    cpu_limit = cpus(limits.get("cpus", raw.get("cpus")), *base, "limits", "cpus")
-    mem_limit = memory(limits.get("memory", raw.get("mem_limit")), *base, "limits", "memory")
-    cpu_request = cpus(reservations.get("cpus"), *base, "reservations", "cpus")
+    def at(section: str, key: str, short: str) -> tuple:
+        """Where a value came from: deploy.resources.<section>.<key>, else the short key."""
+        return ("deploy", "resources", section, key) if key in (resources.get(section) or {}) else (short,)
+
+    cpu_limit = cpus(limits.get("cpus", raw.get("cpus")), *at("limits", "cpus", "cpus"))
+    mem_limit = memory(limits.get("memory", raw.get("mem_limit")), *at("limits", "memory", "mem_limit"))
+    cpu_request = cpus(reservations.get("cpus"), *at("reservations", "cpus", "cpus"))
     mem_request = memory(reservations.get("memory", raw.get("mem_reservation")),
-                         *base, "reservations", "memory")
+                         *at("reservations", "memory", "mem_reservation"))
     if any(v is not None for v in (cpu_limit, mem_limit, cpu_request, mem_request)):
         svc.resources = Resources(cpu_limit, mem_limit, cpu_request, mem_request,
                                   ctx.at("deploy", "resources") if resources else ctx.at())

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from ..diagnostics import Position, fail
+from ..diagnostics import CompileError, Position, fail
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100
@@ -113,12 +113,43 @@ class _Builder:
         self.file = file
         self.positions: dict[Path_, Position] = {}
         self.count = 0
+        self._sizes: dict[int, int] = {}
+
+    def _size(self, node: yaml.Node, depth: int = 0) -> int:
+        """How many values ``node`` expands to, aliases counted at every use (capped just
+        above ``MAX_VALUES``). Shared nodes are sized once, so this is cheap for any input."""
+        key = id(node)
+        if key not in self._sizes:
+            if depth > MAX_DEPTH:
+                return 1  # the build stops there with E-YAML-TOO-DEEP
+            self._sizes[key] = 1  # a node that contains itself is cut off by the depth limit
+            children = node.value if isinstance(node, yaml.SequenceNode) else (
+                [v for _, v in node.value] if isinstance(node, yaml.MappingNode) else [])
+            self._sizes[key] = min(MAX_VALUES + 1, 1 + sum(self._size(c, depth + 1) for c in children))
+        return self._sizes[key]
+
+    def _too_large(self, node: yaml.Node) -> CompileError:
+        return fail("E-YAML-TOO-LARGE", f"the document expands to more than {MAX_VALUES:,} "
+                    "values (an alias bomb?); refusing to read it", _pos(self.file, node))
+
+    def refuse_bombs(self, root: yaml.Node) -> None:
+        """Refuse a document that expands past ``MAX_VALUES`` before building any of it,
+        pointing at the smallest value that alone expands that far (the bomb's anchor)."""
+        if self._size(root) <= MAX_VALUES:
+            return
+        node = root
+        while True:
+            children = node.value if isinstance(node, yaml.SequenceNode) else (
+                [v for _, v in node.value] if isinstance(node, yaml.MappingNode) else [])
+            big = next((c for c in children if self._size(c) > MAX_VALUES), None)
+            if big is None:
+                raise self._too_large(node)
+            node = big
 
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> object:
         self.count += 1
         if self.count > MAX_VALUES:
-            raise fail("E-YAML-TOO-LARGE", f"the document expands to more than {MAX_VALUES:,} "
-                       "values (an alias bomb?); refusing to read it", _pos(self.file, node))
+            raise self._too_large(node)
         if depth > MAX_DEPTH:
             raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
                        _pos(self.file, node))
@@ -181,6 +212,9 @@ class _Builder:
 
     def _merge_into(self, merged: dict, node: yaml.Node, path: Path_, depth: int) -> None:
         """``<<: *a`` or ``<<: [*a, *b]``: earlier sources win, explicit keys win over all."""
+        if depth > MAX_DEPTH:  # a mapping that merges itself (`&a {<<: *a}`) ends here
+            raise fail("E-YAML-TOO-DEEP", f"merge keys ('<<') nest more than {MAX_DEPTH} levels deep",
+                       _pos(self.file, node))
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
@@ -206,20 +240,25 @@ def parse_text(text: str, file: str) -> Document:
     """Parse one YAML document held in ``text``; ``file`` names it in positions."""
     if len(text) > MAX_BYTES:
         raise fail("E-YAML-TOO-LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
-                   Position(file))
+                   Position(file, 1, 1))
     try:
         node = yaml.compose(text, Loader=_PlainTaggingLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file)
+        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (1000 levels)
+            raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
+                       where) from None
         raise fail("E-YAML-SYNTAX", _yaml_message(exc, _char_at(text, mark)), where) from None
     except yaml.YAMLError as exc:
-        raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file)) from None
+        raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file, 1, 1)) from None
     except RecursionError:
-        raise fail("E-YAML-TOO-DEEP", "values are nested too deeply", Position(file)) from None
+        raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
+                   Position(file, 1, 1)) from None
     if node is None:
         return Document(file, None, {(): Position(file, 1, 1)})
     builder = _Builder(file)
+    builder.refuse_bombs(node)
     data = builder.build(node, ())
     return Document(file, data, builder.positions)
 
@@ -233,7 +272,12 @@ def _char_at(text: str, mark) -> str:
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError, char: str = "") -> str:
-    parts = [p for p in (exc.context, exc.problem) if p]
+    context = exc.context
+    start, end = exc.context_mark, exc.problem_mark
+    if context and start and end and (start.line, start.column) != (end.line, end.column):
+        # Where the unclosed quote, bracket or mapping began: often the real mistake.
+        context += f" (which starts at line {start.line + 1}, column {start.column + 1})"
+    parts = [p for p in (context, exc.problem) if p]
     message = "; ".join(parts) or "invalid YAML"
     if char == "\t" or "\\t" in message or "tab" in message:
         message += " (YAML does not allow tabs for indentation)"
@@ -248,5 +292,5 @@ def read_file(path: Path, display: str) -> Document:
         raise fail("E-FILE", f"cannot read the file: {exc.strerror}", Position(display)) from None
     if size > MAX_BYTES:
         raise fail("E-YAML-TOO-LARGE", f"the file is {size / 2**20:.1f} MiB; the limit is "
-                   f"{MAX_BYTES // 2**20} MiB", Position(display))
+                   f"{MAX_BYTES // 2**20} MiB", Position(display, 1, 1))
     return parse_text(_decode(path.read_bytes(), display), display)

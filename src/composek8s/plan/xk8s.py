@@ -67,6 +67,9 @@ def validate_service(name: str, x: dict, where: Position | None, reporter: Repor
     else:
         if "host" in ingress and not _HOST.match(str(ingress["host"])):
             _err(reporter, where, owner, f"ingress.host {ingress['host']!r} is not a DNS name")
+        port = ingress.get("port")
+        if "port" in ingress and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+            _err(reporter, where, owner, f"ingress.port {port!r} is not a port number")
         if "path" in ingress and not str(ingress["path"]).startswith("/"):
             _err(reporter, where, owner, "ingress.path must start with '/'")
         if "tlsSecret" in ingress and not _DNS.match(str(ingress["tlsSecret"])):
