@@ -33,6 +33,12 @@ class Compiled:
                 return self.by_key[(kind, name)]["spec"]["template"]["spec"]
         raise KeyError(name)
 
+    def pod_labels(self, name: str) -> dict:
+        for kind in ("Deployment", "StatefulSet", "Job"):
+            if (kind, name) in self.by_key:
+                return self.by_key[(kind, name)]["spec"]["template"]["metadata"]["labels"]
+        raise KeyError(name)
+
     def container(self, name: str) -> dict:
         return self.pod(name)["containers"][0]
 

@@ -39,6 +39,19 @@ def test_a_plain_service_becomes_a_deployment(compile_compose):
     assert deployment["apiVersion"] == "apps/v1"
     assert deployment["spec"]["replicas"] == 1
     assert c.container("web")["image"] == "example/web:1.0"
+    # A tag can move: the kubelet pulls it on every start (and checks pull credentials).
+    assert c.container("web")["imagePullPolicy"] == "Always"
+
+
+def test_an_image_pinned_by_digest_is_pulled_only_if_not_present(compile_compose):
+    digest = "sha256:" + "a" * 64
+    c = compile_compose(f"""
+        name: shop
+        services:
+          web:
+            image: example/web:1.0@{digest}
+    """)
+    assert c.container("web")["image"] == f"example/web:1.0@{digest}"
     assert c.container("web")["imagePullPolicy"] == "IfNotPresent"
 
 
@@ -203,7 +216,9 @@ def test_every_object_of_a_service_carries_the_five_standard_labels(compile_comp
     """)
     for kind in ("Deployment", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy", "Service"):
         assert c.get(kind, "web")["metadata"]["labels"] == LABELS, kind
-    assert c.get("Deployment", "web")["spec"]["template"]["metadata"]["labels"] == LABELS
+    # Pod templates also name their compose networks, which NetworkPolicies select peers by.
+    assert c.get("Deployment", "web")["spec"]["template"]["metadata"]["labels"] == {
+        **LABELS, "network.composek8s.io/default": "true"}
 
 
 def test_selectors_use_only_name_and_instance(compile_compose):

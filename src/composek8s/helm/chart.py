@@ -7,10 +7,11 @@ install from values, and the ``helm test`` hook.
 from __future__ import annotations
 
 from ..plan import Plan
+from ..plan.exceptions import annotations, hook_pod_exceptions
 from ..plan.model import Resource, resolve_values
 from ..plan.names import camel_key, dns_name
 from ..synth.output import HEADER, file_name, to_yaml
-from .render import Renderer, go_string
+from .render import Renderer, go_string, scalar
 from .values import values_schema, values_tree, values_yaml
 
 KUBE_VERSION = ">=1.30.0-0"
@@ -262,10 +263,11 @@ def test_hook(plan: Plan) -> str:
            f"  name: {{{{ include \"{n}.objectName\" (list $ \"test-connection\") }}}}",
            "  namespace: {{ .Release.Namespace }}", "  labels:", *labels, "  annotations:",
            '    "helm.sh/hook": test', '    "helm.sh/hook-delete-policy": before-hook-creation,hook-succeeded',
+           *[f"    {scalar(k)}: {scalar(v)}" for k, v in annotations(hook_pod_exceptions(TEST_IMAGE)).items()],
            "spec:", "  restartPolicy: Never", "  automountServiceAccountToken: false",
            "  securityContext:", "    runAsNonRoot: true", "    runAsUser: 65534", "    runAsGroup: 65534",
            "    seccompProfile:", "      type: RuntimeDefault", "  containers:", "    - name: check",
-           f"      image: {TEST_IMAGE}", "      imagePullPolicy: IfNotPresent",
+           f"      image: {TEST_IMAGE}", "      imagePullPolicy: Always",
            "      command: [\"sh\", \"-c\"]", f"      args:", f"        - {to_yaml(script).strip().removesuffix('...').strip()}",
            "      resources:", "        requests: {cpu: 10m, memory: 16Mi}", "        limits: {cpu: 100m, memory: 32Mi}",
            "      securityContext:", "        allowPrivilegeEscalation: false", "        readOnlyRootFilesystem: true",

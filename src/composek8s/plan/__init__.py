@@ -10,7 +10,7 @@ from .keys import account_for_keys
 from .model import Decision, Name, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
-                      policy_manifest, service_manifest)
+                      network_labels, network_members, network_ports, policy_manifest, service_manifest)
 from .probes import http_get_from, image_healthcheck
 from .security import LEVELS, level, refuse_unsafe
 from .storage import plan_storage
@@ -76,6 +76,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     hosts = {svc.name: dns_name(svc.name) for svc in project.services.values()}
     planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions, hosts)
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
+    by_name = {ep.service.name: ep for ep in endpoints}
+    net_ports, members = network_ports(endpoints), network_members(endpoints)
     secret_users: dict[tuple[str, str], tuple[bool, set[str]]] = {}
     plan.resources.append(Resource(_namespace(project, ns), chart=False))
     plan.resources += [Resource(m, condition="networkPolicy.enabled") for m in namespace_policies(project.name, ns)]
@@ -117,7 +119,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
             ingress_key = "ingress" if len(public) == 1 else f"{key}.ingress"
             plan.resources.append(Resource(ingress_manifest(ep, project.name, ns, comp, ingress_key),
                                            svc.name, at, f"{ingress_key}.enabled"))
-        plan.resources.append(Resource(policy_manifest(ep, endpoints, project.name, ns, comp),
+        plan.resources.append(Resource(policy_manifest(ep, endpoints, by_name, net_ports, members, project.name,
+                                                       ns, comp),
                                        svc.name, at, "networkPolicy.enabled"))
     reporter.raise_if_errors()
     _check_unique(plan, reporter)

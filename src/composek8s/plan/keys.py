@@ -21,7 +21,7 @@ EXPLAINED = {
     "stop_signal": "Kubernetes sends SIGTERM; set STOPSIGNAL handling in the image",
     "extra_hosts": "use Services or DNS instead of /etc/hosts entries",
     "links": "services reach each other through their Service names",
-    "pull_policy": "imagePullPolicy is IfNotPresent",
+    "pull_policy": "imagePullPolicy is Always for an image named by tag, IfNotPresent for a digest",
 }
 DEPLOY_MAPPED = {"replicas", "resources"}
 

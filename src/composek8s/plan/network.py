@@ -1,9 +1,10 @@
 """Services, Ingress and NetworkPolicies.
 
 Traffic is denied by default (ingress and egress) and allowed back along the compose
-topology: services on a shared compose network may reach each other's declared ports,
+topology: services on a shared compose network may reach each other's declared ports
+(peers are selected by a per-network pod label, so policies stay small on big networks),
 except data stores (databases, caches, queues), which accept only the services that
-``depends_on`` them. Published web ports (80/443, or ``x-k8s.ingress``) get an Ingress and
+``depends_on`` them and open connections only to what they depend on. Published web ports (80/443, or ``x-k8s.ingress``) get an Ingress and
 accept traffic from other namespaces (where ingress controllers run) on that port only.
 """
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..compose import Port, Project, Service
-from .model import Each, Item, Name, Namespace, OMIT, Value, When
-from .names import labels, selector_labels
+from .model import OMIT, Each, Instance, Item, Name, Namespace, Value, When
+from .names import dns_name, labels, selector_labels
 
 PUBLIC_WEB_PORTS = {"80", "443"}
 
@@ -59,17 +60,29 @@ def networks_of(svc: Service) -> set[str]:
     return set(svc.networks) or {"default"}
 
 
-def allowed_clients(target: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """The workloads allowed to open connections to ``target``."""
-    nets = networks_of(target.service)
-    if target.data_store:
-        deps = [e for e in endpoints if target.service.name in e.service.depends_on
-                and networks_of(e.service) & nets]
-    else:
-        # Data stores answer connections; they open none unless they depend on the target.
-        deps = [e for e in endpoints if e is not target and networks_of(e.service) & nets
-                and (not e.data_store or target.service.name in e.service.depends_on)]
-    return sorted(deps, key=lambda e: e.name)
+NETWORK_LABEL = "network.composek8s.io/"
+MAX_EGRESS_PORTS = 32  # beyond this, egress to network peers is not narrowed (their ingress is)
+
+
+def network_labels(svc: Service) -> dict[str, str]:
+    """Pod labels naming the compose networks a service is on: policies select peers by them,
+    so a policy's size does not grow with the number of services on a network."""
+    return {NETWORK_LABEL + dns_name(net, 40): "true" for net in sorted(networks_of(svc))}
+
+
+def _on_network(project: str, net: str) -> dict:
+    return {"podSelector": {"matchLabels": {NETWORK_LABEL + dns_name(net, 40): "true",
+                                            "app.kubernetes.io/instance": Instance(project)}}}
+
+
+def _shares_network(a: Endpoint, b: Endpoint) -> bool:
+    return bool(networks_of(a.service) & networks_of(b.service))
+
+
+def data_store_clients(store: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
+    """The workloads that depend on a data store and share a compose network with it."""
+    return sorted((e for e in endpoints if store.service.name in e.service.depends_on
+                   and _shares_network(e, store)), key=lambda e: e.name)
 
 
 def _port_rules(ports: list[dict]) -> list[dict]:
@@ -116,21 +129,66 @@ def ingress_manifest(ep: Endpoint, project: str, namespace: str, component: str,
             "spec": spec}
 
 
-def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], project: str, namespace: str,
-                    component: str) -> dict:
+def network_members(endpoints: list[Endpoint]) -> dict[str, int]:
+    """How many workloads each compose network has."""
+    counts: dict[str, int] = {}
+    for ep in endpoints:
+        for net in networks_of(ep.service):
+            counts[net] = counts.get(net, 0) + 1
+    return counts
+
+
+def network_ports(endpoints: list[Endpoint]) -> dict[str, list[dict]]:
+    """Per compose network, the ports its app services (not data stores) listen on."""
+    ports: dict[str, dict[tuple, dict]] = {}
+    for ep in endpoints:
+        if ep.data_store:
+            continue
+        for net in networks_of(ep.service):
+            for p in ep.ports:
+                ports.setdefault(net, {})[(p["port"], p["protocol"])] = {"port": p["port"], "protocol": p["protocol"]}
+    return {net: [found[k] for k in sorted(found)] for net, found in ports.items()}
+
+
+def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, Endpoint],
+                    net_ports: dict[str, list[dict]], members: dict[str, int], project: str,
+                    namespace: str, component: str) -> dict:
+    """Ingress on the service's declared ports from its peers, and egress to its servers.
+
+    App services accept their compose networks; data stores only the services that depend
+    on them. Data stores open connections only to what they depend on.
+    """
+    nets = sorted(networks_of(ep.service))
     ingress: list[dict] = []
-    clients = allowed_clients(ep, endpoints)
-    if clients and ep.ports:
-        ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(project, c.name)}}
-                                 for c in clients], "ports": _port_rules(ep.ports)})
+    if ep.ports and ep.data_store:
+        clients = data_store_clients(ep, endpoints)
+        if clients:
+            ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(project, c.name)}}
+                                     for c in clients], "ports": _port_rules(ep.ports)})
+    elif ep.ports:
+        shared = [net for net in nets if members.get(net, 0) > 1]  # networks with someone else on them
+        if shared:
+            ingress.append({"from": [_on_network(project, net) for net in shared], "ports": _port_rules(ep.ports)})
     if ep.ingress_port is not None:
         public = [p for p in ep.ports if p["port"] == ep.ingress_port]
         ingress.append({"from": [{"namespaceSelector": {}}], "ports": _port_rules(public)})
     egress: list[dict] = []
-    for other in sorted(endpoints, key=lambda e: e.name):
-        if other is not ep and other.ports and ep in allowed_clients(other, endpoints):
-            egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, other.name)}}],
-                           "ports": _port_rules(other.ports)})
+    if not ep.data_store:
+        for net in nets:
+            own = {(p["port"], p["protocol"]) for p in ep.ports} if members.get(net, 0) == 1 else set()
+            ports = [p for p in net_ports.get(net, []) if (p["port"], p["protocol"]) not in own]
+            if ports:
+                rule: dict = {"to": [_on_network(project, net)]}
+                if len(ports) <= MAX_EGRESS_PORTS:
+                    rule["ports"] = ports
+                egress.append(rule)
+    for dep in sorted(ep.service.depends_on):
+        server = by_name.get(dep)
+        if server is None or not server.ports or not _shares_network(ep, server):
+            continue
+        if server.data_store or ep.data_store:  # app-to-app traffic is covered by the network rule
+            egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
+                           "ports": _port_rules(server.ports)})
     for rule in ep.service.x_k8s.get("egress", []):
         entry: dict = {"to": [{"ipBlock": {"cidr": str(rule["cidr"])}}]}
         if rule.get("ports"):
@@ -158,4 +216,4 @@ def namespace_policies(project: str, namespace: str) -> list[dict]:
 
 
 __all__ = ["Endpoint", "Project", "container_ports", "ingress_port", "service_manifest",
-           "ingress_manifest", "policy_manifest", "namespace_policies", "allowed_clients"]
+           "ingress_manifest", "policy_manifest", "namespace_policies", "network_labels", "network_members", "network_ports"]

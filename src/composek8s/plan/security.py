@@ -71,9 +71,15 @@ def refuse_unsafe(svc: Service, reporter: Reporter) -> None:
 
 def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
     """The numeric UID and GID the pod runs as: compose ``user``, x-k8s, known image, default."""
+    uid, gid, _ = user_ids_and_origin(svc, reporter)
+    return uid, gid
+
+
+def user_ids_and_origin(svc: Service, reporter: Reporter) -> tuple[int, int, str]:
+    """``user_ids`` and, in words, where the UID comes from (for exceptions.py's reasons)."""
     x = svc.x_k8s
     if "uid" in x:
-        return x["uid"], x.get("gid", x["uid"])
+        return x["uid"], x.get("gid", x["uid"]), f"x-k8s.uid sets UID {x['uid']}"
     known = facts_for(svc)
     if svc.user:
         uid_text, _, gid_text = svc.user.partition(":")
@@ -85,28 +91,28 @@ def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
             if uid == 0:
                 reporter.error("E-SECURITY-ROOT", f"service {svc.name!r}: user {svc.user!r} is root; "
                                "pods must run as a non-root UID", svc.keys.get("user"))
-            return uid, gid
+            return uid, gid, f"compose sets user {svc.user}"
         if known and known.uid is not None:
-            return known.uid, known.gid or known.uid
+            return known.uid, known.gid or known.uid, f"compose sets user {svc.user}, UID {known.uid} in its image"
         reporter.error("E-SECURITY-USER", f"service {svc.name!r}: user {svc.user!r} is a name; "
                        "Kubernetes needs a numeric UID to verify runAsNonRoot (write user: "
                        "\"UID:GID\" or x-k8s: {uid: N})", svc.keys.get("user"))
-        return DEFAULT_UID, DEFAULT_UID
+        return DEFAULT_UID, DEFAULT_UID, "the default UID"
     config = svc.image_config
     if config is not None and config.user:
         ids = resolve_user(config)
         if ids and ids[0] != 0:
-            return ids
+            return ids[0], ids[1], f"{config.file} sets USER {config.user}"
         why = "runs as root" if ids else f"user {config.user!r} is not created with a numeric id in it"
         reporter.warn("W-DOCKERFILE-USER", f"service {svc.name!r}: {config.file} {why}; running it as "
                       f"UID {DEFAULT_UID} (set a numeric USER uid:gid)", config.user_position)
-        return DEFAULT_UID, DEFAULT_UID
+        return DEFAULT_UID, DEFAULT_UID, "the default UID"
     if known and known.uid is not None:
-        return known.uid, known.gid or known.uid
+        return known.uid, known.gid or known.uid, "its image creates and runs as that user"
     reporter.warn("W-SECURITY-DEFAULT-UID", f"service {svc.name!r} sets no numeric user; running "
                   f"it as UID {DEFAULT_UID} (set user: \"UID:GID\" in compose, or x-k8s.uid)",
                   svc.position)
-    return DEFAULT_UID, DEFAULT_UID
+    return DEFAULT_UID, DEFAULT_UID, "the default UID"
 
 
 def pod_security_context(svc: Service, uid: int, gid: int) -> dict:

@@ -4,20 +4,28 @@ from __future__ import annotations
 from ..compose import Service
 from ..diagnostics import Reporter
 from .env import EnvBuilder
+from .exceptions import annotations, workload_exceptions
 from .images import facts_for
 from .images import split_image
 from .model import OMIT, Decision, Image, Name, Namespace, Value, When
 from .names import camel_key, labels, selector_labels
-from .network import Endpoint
+from .network import Endpoint, network_labels
 from .probes import probes
 from .quantities import cpu, memory
-from .security import container_security_context, level, pod_security_context, user_ids
+from .security import container_security_context, level, pod_security_context, user_ids_and_origin
 from .storage import Storage
 
 # Used when compose sets no deploy.resources (and said so in a warning).
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
 DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi"}
 PRE_STOP_SECONDS = 5  # lets endpoints drop the pod before it stops taking connections
+
+
+def pull_policy(tag: str) -> str:
+    """``Always`` for an image named by tag: each start gets the tag's current image and the
+    registry checks the pod's pull credentials (a cached private image is not reused by a pod
+    that may not pull it); ``IfNotPresent`` for a digest, which cannot change."""
+    return "IfNotPresent" if "@" in tag else "Always"
 
 
 def workload_kind(svc: Service, has_named_volume: bool) -> tuple[str, str]:
@@ -88,10 +96,11 @@ class WorkloadPlanner:
 
     def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str) -> tuple[list[dict], EnvBuilder]:
         key = camel_key(svc.name)
-        uid, gid = user_ids(svc, self.reporter)
+        uid, gid, uid_origin = user_ids_and_origin(svc, self.reporter)
         envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts)
-        container: dict = {"name": ep.name, "image": self.image(svc, key),
-                           "imagePullPolicy": Value(f"{key}.image.pullPolicy", "IfNotPresent")}
+        image = self.image(svc, key)
+        container: dict = {"name": ep.name, "image": image,
+                           "imagePullPolicy": Value(f"{key}.image.pullPolicy", pull_policy(image.tag))}
         env = envb.env()
         command, args = envb.args(svc.entrypoint), envb.args(svc.command)
         env = envb.finish(env)
@@ -141,8 +150,11 @@ class WorkloadPlanner:
                         for t in st.claim_templates]
         if volumes:
             pod["volumes"] = volumes
-        template = {"metadata": {"labels": labels(self.project, ep.name, comp)}, "spec": pod}
-        out = [self.service_account(ep.name, comp), self.workload(svc, ep, kind, st, comp, template)]
+        template = {"metadata": {"labels": {**labels(self.project, ep.name, comp),
+                                            **network_labels(svc)}}, "spec": pod}
+        # Checkov checks this workload cannot pass, each with its reason (see exceptions.py).
+        skips = annotations(workload_exceptions(key, image.tag, env, uid, uid_origin))
+        out = [self.service_account(ep.name, comp), self.workload(svc, ep, kind, st, comp, template, skips)]
         if kind != "Job":
             out.append(self.pdb(ep.name, comp))
         for claim in st.claims:
@@ -165,7 +177,8 @@ class WorkloadPlanner:
                            svc.keys.get("build"))
         return Image(f"{key}.image", *split_image(name))
 
-    def workload(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str, template: dict) -> dict:
+    def workload(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str, template: dict,
+                 skips: dict | None = None) -> dict:
         key = camel_key(svc.name)
         selector = {"matchLabels": selector_labels(self.project, ep.name)}
         replicas = svc.x_k8s.get("replicas", svc.replicas if svc.replicas is not None else 1)
@@ -175,7 +188,8 @@ class WorkloadPlanner:
             retries = int(restart.partition(":")[2] or 6) if restart.startswith("on-failure") else 0
             template["spec"]["restartPolicy"] = "OnFailure" if restart.startswith("on-failure") else "Never"
             spec = {"backoffLimit": retries, "template": template}
-            return {"apiVersion": "batch/v1", "kind": "Job", "metadata": self.meta(ep.name, comp), "spec": spec}
+            return {"apiVersion": "batch/v1", "kind": "Job",
+                "metadata": self.meta(ep.name, comp, annotations=skips), "spec": spec}
         if st.needs_single_replica and replicas > 1:
             self.reporter.warn("W-REPLICAS-VOLUME", f"service {svc.name!r}: {replicas} replicas cannot "
                                "share a ReadWriteOnce claim; running 1", svc.keys.get("deploy"))
@@ -187,14 +201,16 @@ class WorkloadPlanner:
                     "updateStrategy": {"type": "RollingUpdate"},
                     "persistentVolumeClaimRetentionPolicy": {"whenDeleted": policy, "whenScaled": policy},
                     "volumeClaimTemplates": When(f"{key}.persistence.enabled", True, st.claim_templates, OMIT)}
-            return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": self.meta(ep.name, comp), "spec": spec}
+            return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+                "metadata": self.meta(ep.name, comp, annotations=skips), "spec": spec}
         if st.needs_single_replica:
             strategy: dict = {"type": "Recreate"}  # a ReadWriteOnce claim cannot be mounted twice
         else:
             strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
         spec = {"replicas": Value(f"{key}.replicas", replicas), "revisionHistoryLimit": 5,
                 "selector": selector, "strategy": strategy, "template": template}
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": self.meta(ep.name, comp), "spec": spec}
+        return {"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": self.meta(ep.name, comp, annotations=skips), "spec": spec}
 
     def service_account(self, name: str, comp: str) -> dict:
         return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": self.meta(name, comp),
