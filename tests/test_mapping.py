@@ -7,6 +7,8 @@ secrets) and test_mapping_network.py.
 """
 from __future__ import annotations
 
+from support import only
+
 LABELS = {
     "app.kubernetes.io/name": "web",
     "app.kubernetes.io/instance": "shop",
@@ -15,13 +17,6 @@ LABELS = {
     "app.kubernetes.io/managed-by": "composek8s",
 }
 SELECTOR = {"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "shop"}
-
-
-def only(diagnostics, code):
-    """The one diagnostic with ``code`` (fails when there are none or several)."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
-    return found[0]
 
 
 # --- Workloads --------------------------------------------------------------------------

@@ -5,14 +5,9 @@ threshold, and ``start_period`` becomes a startup probe. Quantities come out can
 """
 from __future__ import annotations
 
+from support import only
+
 import pytest
-
-
-def only(diagnostics, code):
-    """The one diagnostic with ``code`` (fails when there are none or several)."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
-    return found[0]
 
 
 def service_with_healthcheck(test: str) -> str:

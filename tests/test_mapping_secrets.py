@@ -8,16 +8,11 @@ look for the secret in the whole YAML dump of every manifest, plain and base64.
 """
 from __future__ import annotations
 
+from support import only
+
 import base64
 
 import yaml
-
-
-def only(diagnostics, code):
-    """The one diagnostic with ``code`` (fails when there are none or several)."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
-    return found[0]
 
 
 def assert_nowhere(c, secret: str) -> None:

@@ -7,14 +7,9 @@ the key, unless the service opts out with ``x-k8s: {podSecurity: â€¦, reason: â€
 """
 from __future__ import annotations
 
+from support import only
+
 import pytest
-
-
-def only(diagnostics, code):
-    """The one diagnostic with ``code`` (fails when there are none or several)."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
-    return found[0]
 
 
 # --- Who the pod runs as ----------------------------------------------------------------

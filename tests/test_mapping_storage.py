@@ -7,12 +7,7 @@ live reload are dropped; paths outside the project and files that look secret ar
 """
 from __future__ import annotations
 
-
-def only(diagnostics, code):
-    """The one diagnostic with ``code`` (fails when there are none or several)."""
-    found = [d for d in diagnostics if d.code == code]
-    assert len(found) == 1, f"expected one {code}, got {[str(d) for d in diagnostics]}"
-    return found[0]
+from support import only
 
 
 def test_a_named_volume_on_a_deployment_becomes_a_claim(compile_compose):
