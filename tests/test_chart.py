@@ -13,6 +13,7 @@ import yaml
 from composek8s.check import check_pod_security, validate_object
 from composek8s.diagnostics import Reporter
 from composek8s.helm import package_chart, render_chart
+from composek8s.helm.versioning import versioned_chart
 from composek8s.pipeline import compile_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def objects(docs: list[dict], hooks: bool = False) -> dict[tuple[str, str], dict
 
 def test_committed_chart_is_current():
     plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
-    expected = render_chart(plan, "0.1.0")
+    expected = versioned_chart(plan, CHART)
     committed = {p.relative_to(CHART).as_posix(): p.read_text() for p in CHART.rglob("*") if p.is_file()}
     assert sorted(committed) == sorted(expected), REGENERATE
     assert [k for k in expected if committed[k] != expected[k]] == [], REGENERATE

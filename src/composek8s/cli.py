@@ -34,34 +34,58 @@ def synth(
     out: Path = typer.Option(Path("dist"), "--out", "-o", help="Output folder for the manifests."),
     chart_dir: Path = typer.Option(Path("charts"), "--chart-dir", help="Folder for the Helm chart "
                                    "(written to <chart-dir>/<project>/)."),
-    chart_version: str = typer.Option("0.1.0", "--chart-version", help="SemVer version of the chart."),
+    chart_version: Optional[str] = typer.Option(None, "--chart-version", help="SemVer version of the chart "
+                                                "(default: kept while its content is unchanged, else the patch is bumped)."),
+    check_only: bool = typer.Option(False, "--check", help="Write nothing: exit 1 with a diff when the "
+                                    "output on disk is stale or hand-edited, 0 when it is current."),
+    base: str = typer.Option("HEAD", "--base", help="With --check: git revision whose chart version must "
+                             "have moved if the chart's content did (e.g. origin/main in a pull request)."),
     package: Optional[Path] = typer.Option(None, "--package", help="Also write <project>-<version>.tgz "
                                            "(byte-identical on every run) into this folder."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
-    import re
 
     from .diagnostics import CompileError, Reporter, fail
-    from .helm import chart_name, package_chart, render_chart, write_chart
+    from .helm import chart_name, package_chart, write_chart
+    from .helm.versioning import SEMVER, recorded, unbumped, versioned_chart
     from .pipeline import compile_plan
     from .synth import synthesize
+    from .synth.drift import tree_diff
     from .synth.output import write_tree
 
     reporter = Reporter()
     try:
-        if not re.match(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$", chart_version):
+        if chart_version is not None and not SEMVER.match(chart_version):
             raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a SemVer version (e.g. 1.2.3)")
         plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
                             reporter=reporter)
         # Render everything before writing anything, so an error leaves both trees as they were.
         files = synthesize(plan)
-        chart = render_chart(plan, chart_version)
         name = chart_name(plan)
+        chart = versioned_chart(plan, chart_dir / name, chart_version)
+        if check_only:
+            diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
+            _print(reporter.warnings)
+            stuck = unbumped(plan, chart_dir / name, chart, base)
+            if stuck:
+                typer.echo(diff, nl=False)
+                typer.echo(stuck, err=True)
+                raise typer.Exit(1)
+            if diff:
+                typer.echo(diff, nl=False)
+                old_version, _ = recorded(chart_dir / name)
+                typer.echo(f"{out}/ or {chart_dir / name}/ is not what the compose files compile to "
+                           f"(chart version on disk {old_version}); run `composek8s synth` and commit "
+                           "the result", err=True)
+                raise typer.Exit(1)
+            typer.echo(f"{out}/ and {chart_dir / name}/ are current", err=True)
+            return
         write_tree(out, files)
         write_chart(chart, chart_dir / name)
         if package is not None:
-            archive = package_chart(chart, name, chart_version, package)
+            version = recorded(chart_dir / name)[0] or ""
+            archive = package_chart(chart, name, version, package)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)

@@ -35,19 +35,26 @@ def chart_name(plan: Plan) -> str:
     return dns_name(plan.project)
 
 
-def render_chart(plan: Plan, version: str = "0.1.0") -> dict[str, str]:
-    """The whole chart as {relative path: text}."""
+DIGEST_ANNOTATION = "composek8s.io/content-digest"
+
+
+def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) -> dict[str, str]:
+    """The whole chart as {relative path: text}; ``digest`` (of its content) goes into
+    Chart.yaml so a later run can tell whether the content changed (see versioning.py)."""
     name = chart_name(plan)
     renderer = Renderer(name)
     tree = values_tree(plan)
+    meta = {
+        "apiVersion": "v2", "name": name, "version": version, "appVersion": plan.app_version,
+        "kubeVersion": KUBE_VERSION, "type": "application",
+        "description": f"{plan.project}, compiled from Docker Compose by composek8s: hardened "
+                       "workloads, NetworkPolicies, PodDisruptionBudgets.",
+        "keywords": ["compose", "composek8s", plan.project],
+    }
+    if digest:
+        meta["annotations"] = {DIGEST_ANNOTATION: digest}
     files = {
-        "Chart.yaml": HEADER + to_yaml({
-            "apiVersion": "v2", "name": name, "version": version, "appVersion": plan.app_version,
-            "kubeVersion": KUBE_VERSION, "type": "application",
-            "description": f"{plan.project}, compiled from Docker Compose by composek8s: hardened "
-                           "workloads, NetworkPolicies, PodDisruptionBudgets.",
-            "keywords": ["compose", "composek8s", plan.project],
-        }),
+        "Chart.yaml": HEADER + to_yaml(meta),
         "values.yaml": values_yaml(plan, tree, HEADER),
         "values.schema.json": values_schema(plan, tree),
         ".helmignore": HELMIGNORE,

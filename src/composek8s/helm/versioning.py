@@ -1,0 +1,99 @@
+"""Chart versions that move whenever the chart's content moves.
+
+Flux re-reads a chart from git only when its version changes, and chart-testing demands a
+bump for every change. So Chart.yaml records a digest of the chart's content (everything
+but the version itself); a run whose content digest differs from the recorded one bumps
+the patch version, and a run with the same content keeps the version. ``--chart-version``
+sets it explicitly.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+from ..plan import Plan
+from .chart import DIGEST_ANNOTATION, render_chart
+
+FIRST_VERSION = "0.1.0"
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def content_digest(plan: Plan) -> str:
+    """sha256 of the chart rendered without a version: it changes iff the content does."""
+    files = render_chart(plan, "0.0.0")
+    return hashlib.sha256(json.dumps(sorted(files.items())).encode("utf-8")).hexdigest()
+
+
+def bump_patch(version: str) -> str:
+    m = SEMVER.match(version)
+    if not m:
+        return FIRST_VERSION
+    major, minor, patch = (int(g) for g in m.groups()[:3])
+    # A pre-release (1.2.3-rc.1) is released as 1.2.3; a release moves to the next patch.
+    return f"{major}.{minor}.{patch if m.group(4) else patch + 1}"
+
+
+def recorded(chart_dir: Path) -> tuple[str | None, str | None]:
+    """The version and content digest in an existing Chart.yaml, if any."""
+    try:
+        meta = yaml.safe_load((chart_dir / "Chart.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None, None
+    if not isinstance(meta, dict):
+        return None, None
+    version = str(meta.get("version")) if meta.get("version") is not None else None
+    return version, (meta.get("annotations") or {}).get(DIGEST_ANNOTATION)
+
+
+def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -> dict[str, str]:
+    """The chart, versioned: ``requested``, else the recorded version when the content is
+    unchanged, else the recorded version with its patch bumped (0.1.0 for a new chart)."""
+    digest = content_digest(plan)
+    if requested:
+        version = requested
+    else:
+        old_version, old_digest = recorded(chart_dir)
+        if old_version is None:
+            version = FIRST_VERSION
+        elif old_digest == digest:
+            version = old_version
+        else:
+            version = bump_patch(old_version)
+    return render_chart(plan, version, digest)
+
+
+def recorded_at(ref: str, chart_dir: Path) -> tuple[str | None, str | None]:
+    """The version and digest of ``chart_dir``'s Chart.yaml at git revision ``ref``; (None,
+    None) outside a git work tree or when the chart did not exist there."""
+    import subprocess
+
+    path = (chart_dir / "Chart.yaml").resolve()
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent.parent,
+                             capture_output=True, text=True, check=True).stdout.strip()
+        rel = path.relative_to(Path(top).resolve()).as_posix()
+        text = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=top, capture_output=True,
+                              text=True, check=True).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        return None, None
+    meta = yaml.safe_load(text) or {}
+    if not isinstance(meta, dict):
+        return None, None
+    return (str(meta.get("version")) if meta.get("version") is not None else None,
+            (meta.get("annotations") or {}).get(DIGEST_ANNOTATION))
+
+
+def unbumped(plan: Plan, chart_dir: Path, chart: dict[str, str], base: str) -> str | None:
+    """Why the chart's version must move relative to git revision ``base``, or None."""
+    base_version, base_digest = recorded_at(base, chart_dir)
+    if base_version is None:
+        return None
+    new = yaml.safe_load(chart["Chart.yaml"])
+    if new["annotations"][DIGEST_ANNOTATION] != base_digest and str(new["version"]) == base_version:
+        return (f"the chart's content changed since {base} but its version is still {base_version}: "
+                "run `composek8s synth` (it bumps the version) or pass --chart-version")
+    return None
