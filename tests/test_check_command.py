@@ -42,7 +42,7 @@ def test_the_chart_is_clean_with_every_scenario(values):
 def tampered(tmp_path: Path) -> Path:
     out = tmp_path / "dist"
     shutil.copytree(ROOT / "dist", out)
-    path = out / "deployment-flask-backend.yaml"
+    path = out / "base" / "deployment-flask-backend.yaml"
     doc = yaml.safe_load(path.read_text())
     pod = doc["spec"]["template"]["spec"]
     container = pod["containers"][0]
@@ -52,7 +52,7 @@ def tampered(tmp_path: Path) -> Path:
     container["image"] = "atlantiplex-flask:latest"
     container["env"].append({"name": "API_TOKEN", "value": "abc"})
     path.write_text(yaml.safe_dump(doc))
-    service = out / "service-redis.yaml"
+    service = out / "base" / "service-redis.yaml"
     svc = yaml.safe_load(service.read_text())
     svc["spec"]["ports"][0]["targetPort"] = "nope"
     service.write_text(yaml.safe_dump(svc))
@@ -77,14 +77,14 @@ def test_a_tampered_copy_reports_each_finding(tmp_path):
 
 
 def _deployment(**annotations: str) -> dict:
-    doc = yaml.safe_load((ROOT / "dist" / "deployment-frontend.yaml").read_text())
+    doc = yaml.safe_load((ROOT / "dist" / "base" / "deployment-frontend.yaml").read_text())
     doc["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:latest"
     doc["metadata"]["annotations"] = annotations
     return doc
 
 
 def test_a_suppression_needs_an_annotation_with_a_reason():
-    others = [Source("x", yaml.safe_load(p.read_text())) for p in (ROOT / "dist").glob("networkpolicy-*.yaml")]
+    others = [Source("x", yaml.safe_load(p.read_text())) for p in (ROOT / "dist" / "base").glob("networkpolicy-*.yaml")]
     reasoned = check_sources([Source("d.yaml", _deployment(**{"check.composek8s.io/skip-image-tag": "mirrors upstream"}))] + others, ["1.37"])
     assert [f.rule for f in reasoned] == []
     bare = check_sources([Source("d.yaml", _deployment(**{"check.composek8s.io/skip-image-tag": " "}))] + others, ["1.37"])

@@ -64,7 +64,7 @@ def _scans(tmp: Path) -> dict[str, tuple[list[str], list[str]]]:
     off.write_text(yaml.safe_dump(NETWORK_POLICY_OFF))
     chart = ["-d", str(CHART), "--framework", "helm"]
     scans: dict[str, tuple[list[str], list[str]]] = {
-        "dist": (["-d", str(ROOT / "dist"), "--framework", "kubernetes"], []),
+        "dist": (["-d", str(ROOT / "dist" / "base"), "--framework", "kubernetes"], []),
         "chart": (chart, []),
         "chart+network-policy-off": ([*chart, "--var-file", str(off)], ["-f", str(off)]),
     }
@@ -135,7 +135,7 @@ def _assert_counts(reports: dict, scan: str) -> None:
     assert summary["parsing_errors"] == 0, f"checkov {scan}: {summary}"
     assert summary["passed"] > 0, f"checkov {scan} passed nothing: {summary}"
     if scan == "dist":
-        docs = _documents(paths=sorted((ROOT / "dist").glob("*.yaml")))
+        docs = _documents(paths=sorted((ROOT / "dist" / "base").glob("*.yaml")))
     else:
         docs = _documents(helm_args=reports[scan]["helm_args"])
     resources, skips = _expected(docs)
@@ -172,7 +172,7 @@ def _skip_annotations(docs: list[dict]) -> list[tuple[str, str, str]]:
 
 
 def _all_rendered_docs() -> list[dict]:
-    docs = _documents(paths=sorted((ROOT / "dist").glob("*.yaml")))
+    docs = _documents(paths=sorted((ROOT / "dist" / "base").glob("*.yaml")))
     if (TOOLS / "helm").exists():
         for args in ([], *(["-f", str(CHART / "ci" / n)] for n in CI_VALUES)):
             docs += _documents(helm_args=args)

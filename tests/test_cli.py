@@ -25,9 +25,10 @@ def test_synth_writes_one_file_per_object_and_a_kustomization(tmp_path):
     (tmp_path / "compose.yaml").write_text(GOOD)
     result = run(["synth"], tmp_path)
     assert result.returncode == 0, result.stderr
-    names = sorted(p.name for p in (tmp_path / "dist").iterdir())
+    names = sorted(p.name for p in (tmp_path / "dist" / "base").iterdir())
     assert "deployment-web.yaml" in names and "kustomization.yaml" in names
-    kustomization = (tmp_path / "dist" / "kustomization.yaml").read_text()
+    kustomization = (tmp_path / "dist" / "base" / "kustomization.yaml").read_text()
+    assert "- base" in (tmp_path / "dist" / "kustomization.yaml").read_text()
     for name in names:
         if name not in ("kustomization.yaml", "README.md"):
             assert f"- {name}" in kustomization
@@ -37,7 +38,7 @@ def test_synth_writes_one_file_per_object_and_a_kustomization(tmp_path):
 def test_bad_input_exits_2_with_a_located_message_and_writes_nothing(tmp_path):
     (tmp_path / "compose.yaml").write_text(GOOD)
     assert run(["synth"], tmp_path).returncode == 0
-    before = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    before = {p.as_posix(): p.read_bytes() for p in (tmp_path / "dist").rglob("*") if p.is_file()}
     (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
         services:
           web:
@@ -48,7 +49,7 @@ def test_bad_input_exits_2_with_a_located_message_and_writes_nothing(tmp_path):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "compose.yaml:5:5: error[E-SECURITY-PRIVILEGED]: service 'web'" in result.stderr
-    after = {p.name: p.read_bytes() for p in (tmp_path / "dist").iterdir()}
+    after = {p.as_posix(): p.read_bytes() for p in (tmp_path / "dist").rglob("*") if p.is_file()}
     assert after == before
 
 
@@ -71,10 +72,10 @@ def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
 def test_a_rerun_removes_files_no_longer_produced(tmp_path):
     (tmp_path / "compose.yaml").write_text(GOOD + "  api:\n    image: example/api:1\n    expose: ['5000']\n")
     assert run(["synth"], tmp_path).returncode == 0
-    assert (tmp_path / "dist" / "deployment-api.yaml").exists()
+    assert (tmp_path / "dist" / "base" / "deployment-api.yaml").exists()
     (tmp_path / "compose.yaml").write_text(GOOD)
     assert run(["synth"], tmp_path).returncode == 0
-    assert not (tmp_path / "dist" / "deployment-api.yaml").exists()
+    assert not (tmp_path / "dist" / "base" / "deployment-api.yaml").exists()
 
 
 def test_warnings_are_printed_with_positions(tmp_path):

@@ -50,7 +50,7 @@ def test_check_writes_nothing_and_passes_on_fresh_output(project):
 
 
 def test_a_hand_edit_is_caught_with_a_diff_and_left_in_place(project):
-    path = project / "dist" / "deployment-frontend.yaml"
+    path = project / "dist" / "base" / "deployment-frontend.yaml"
     path.write_text(path.read_text().replace("replicas: 1", "replicas: 7"))
     template = project / "charts" / "atlantiplex" / "templates" / "service-redis.yaml"
     template.write_text(template.read_text() + "# tweak\n")

@@ -264,7 +264,7 @@ def assert_literal(container: dict) -> None:
 
 
 def test_template_syntax_in_values_comes_out_literally(data_project):
-    assert_literal(_load(data_project / "dist" / "deployment-web.yaml")["spec"]["template"]["spec"]["containers"][0])
+    assert_literal(_load(data_project / "dist" / "base" / "deployment-web.yaml")["spec"]["template"]["spec"]["containers"][0])
     # In the chart, compose text is data: values.yaml holds it as written, and the templates
     # hold it only escaped, so no `{{` from the compose file can start a template action.
     chart = data_project / "charts" / "literal"
@@ -290,14 +290,14 @@ def test_template_syntax_renders_literally_through_helm(data_project):
 
 
 def test_a_shell_healthcheck_runs_its_text_through_sh_unchanged(data_project):
-    container = _load(data_project / "dist" / "deployment-shell.yaml")["spec"]["template"]["spec"]["containers"][0]
+    container = _load(data_project / "dist" / "base" / "deployment-shell.yaml")["spec"]["template"]["spec"]["containers"][0]
     command = ["sh", "-c", "test -f /x; echo $(id) && rm -rf / #"]
     assert container["readinessProbe"]["exec"]["command"] == command
     assert container["livenessProbe"]["exec"]["command"] == command
 
 
 def test_an_exec_healthcheck_passes_metacharacters_as_separate_arguments(data_project):
-    container = _load(data_project / "dist" / "deployment-exec.yaml")["spec"]["template"]["spec"]["containers"][0]
+    container = _load(data_project / "dist" / "base" / "deployment-exec.yaml")["spec"]["template"]["spec"]["containers"][0]
     command = ["/bin/check", "a;b", "c|d", "`id`", "$HOME", "'quoted'", "x && y"]
     assert container["readinessProbe"]["exec"]["command"] == command
     assert container["livenessProbe"]["exec"]["command"] == command

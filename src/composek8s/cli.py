@@ -133,6 +133,53 @@ def check(
     raise typer.Exit(1 if findings else 0)
 
 
+@app.command()
+def gitops(
+    repo: str = typer.Option(..., "--repo", help="Git repository Argo CD and Flux pull from: "
+                             "https://HOST/PATH, ssh://[USER@]HOST/PATH or git@HOST:PATH."),
+    revision: str = typer.Option("main", "--revision", help="Branch (or tag, or commit) to deploy."),
+    out: Path = typer.Option(Path("gitops"), "--out", "-o", help="Output folder for the GitOps objects."),
+    env: Optional[List[str]] = typer.Option(None, "--env", help="Environment (repeatable). Default: the "
+                                            "folders under <dist>/overlays/, else none (the base)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project "
+                                            "name), as given to synth."),
+    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge), "
+                                              "as given to synth."),
+    dist: Path = typer.Option(Path("dist"), "--dist", help="synth's --out, relative to the repository root."),
+    chart_dir: Path = typer.Option(Path("charts"), "--chart-dir", help="synth's --chart-dir, relative to "
+                                   "the repository root."),
+) -> None:
+    """Write Argo CD Applications and Flux objects that deploy dist/ and the chart from git."""
+    from .diagnostics import CompileError, Reporter
+    from .gitops import MARKER, Delivery, discover_environments, render, repo_path, repo_url
+    from .gitops import revision as checked_revision
+    from .helm import chart_name
+    from .pipeline import compile_plan
+    from .synth.output import write_tree
+
+    reporter = Reporter()
+    try:
+        url, rev = repo_url(repo), checked_revision(revision)
+        base, charts = repo_path(dist.as_posix(), "--dist"), repo_path(chart_dir.as_posix(), "--chart-dir")
+        plan = compile_plan(file, namespace=namespace, reporter=reporter)
+        name = chart_name(plan)
+        environments = discover_environments(Path(base) / "overlays", plan.namespace, env or None)
+        delivery = Delivery(project=plan.project, namespace=plan.namespace, chart=name, repo=url,
+                            revision=rev, base=base, overlays=f"{base}/overlays",
+                            chart_path=f"{charts}/{name}", environments=environments)
+        files = render(delivery)
+        for wanted in [f"{base}/overlays/{e}" for e in environments] or [base]:
+            if not Path(wanted).is_dir():
+                typer.echo(f"warning[W-GITOPS-PATH]: {wanted}/ does not exist here: run `composek8s synth` "
+                           "(with the environment in x-k8s.environments) and commit it", err=True)
+        write_tree(out, files, marker=MARKER)
+    except CompileError as exc:
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    typer.echo(f"wrote {len(files)} files to {out}/ for {', '.join(environments) or 'the base'} "
+               f"({url} at {rev})", err=True)
+
+
 def run() -> None:
     """Console entry point: no traceback ever reaches the user for bad input."""
     try:

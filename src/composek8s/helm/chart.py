@@ -44,17 +44,8 @@ def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) 
     name = chart_name(plan)
     renderer = Renderer(name)
     tree = values_tree(plan)
-    meta = {
-        "apiVersion": "v2", "name": name, "version": version, "appVersion": plan.app_version,
-        "kubeVersion": KUBE_VERSION, "type": "application",
-        "description": f"{plan.project}, compiled from Docker Compose by composek8s: hardened "
-                       "workloads, NetworkPolicies, PodDisruptionBudgets.",
-        "keywords": ["compose", "composek8s", plan.project],
-    }
-    if digest:
-        meta["annotations"] = {DIGEST_ANNOTATION: digest}
     files = {
-        "Chart.yaml": HEADER + to_yaml(meta),
+        "Chart.yaml": chart_yaml(plan, version, digest),
         "values.yaml": values_yaml(plan, tree, HEADER),
         "values.schema.json": values_schema(plan, tree),
         ".helmignore": HELMIGNORE,
@@ -67,7 +58,49 @@ def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) 
         if resource.chart:
             files[f"templates/{file_name(resolve_values(resource.manifest))}"] = template(renderer, resource)
     files.update(ci_values(plan, tree))
+    check_environments(plan, tree, files["values.schema.json"])
+    for env, spec in plan.environments.items():
+        files[f"values-{env}.yaml"] = (HEADER + f"# Values of the {env} environment (x-k8s.environments in the "
+                                       "compose file): helm install -f values-" + env + ".yaml\n"
+                                       + to_yaml(spec["values"] or {}))
     return files
+
+
+def chart_yaml(plan: Plan, version: str, digest: str | None = None) -> str:
+    """Chart.yaml: the only file of the chart that depends on its version and digest."""
+    meta = {
+        "apiVersion": "v2", "name": chart_name(plan), "version": version, "appVersion": plan.app_version,
+        "kubeVersion": KUBE_VERSION, "type": "application",
+        "description": f"{plan.project}, compiled from Docker Compose by composek8s: hardened "
+                       "workloads, NetworkPolicies, PodDisruptionBudgets.",
+        "keywords": ["compose", "composek8s", plan.project],
+    }
+    if digest:
+        meta["annotations"] = {DIGEST_ANNOTATION: digest}
+    return HEADER + to_yaml(meta)
+
+
+def check_environments(plan: Plan, tree: dict, schema_text: str) -> None:
+    """Each environment's values, merged over the defaults as Helm merges them, must pass
+    the chart's own values.schema.json: a typo is an error here, not at deploy time."""
+    if not plan.environments:
+        return
+    import json
+
+    import jsonschema
+
+    from ..diagnostics import CompileError, Diagnostic
+    from ..plan.model import _merge
+
+    validator = jsonschema.Draft7Validator(json.loads(schema_text))
+    errors = []
+    for env, spec in plan.environments.items():
+        for error in sorted(validator.iter_errors(_merge(tree, spec["values"])), key=lambda e: list(e.path)):
+            where = ".".join(str(p) for p in error.path) or "values"
+            errors.append(Diagnostic("error", "E-ENVIRONMENT", f"environment {env!r}: {where}: "
+                                     f"{error.message}", plan.environments_position))
+    if errors:
+        raise CompileError(errors)
 
 
 def template(renderer: Renderer, resource: Resource) -> str:

@@ -16,15 +16,15 @@ from pathlib import Path
 import yaml
 
 from ..plan import Plan
-from .chart import DIGEST_ANNOTATION, render_chart
+from .chart import DIGEST_ANNOTATION, chart_yaml, render_chart
 
 FIRST_VERSION = "0.1.0"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 
 
-def content_digest(plan: Plan) -> str:
-    """sha256 of the chart rendered without a version: it changes iff the content does."""
-    files = render_chart(plan, "0.0.0")
+def content_digest(files: dict[str, str]) -> str:
+    """sha256 of a chart rendered without a version (0.0.0, no digest): it changes iff the
+    content does."""
     return hashlib.sha256(json.dumps(sorted(files.items())).encode("utf-8")).hexdigest()
 
 
@@ -52,7 +52,8 @@ def recorded(chart_dir: Path) -> tuple[str | None, str | None]:
 def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -> dict[str, str]:
     """The chart, versioned: ``requested``, else the recorded version when the content is
     unchanged, else the recorded version with its patch bumped (0.1.0 for a new chart)."""
-    digest = content_digest(plan)
+    files = render_chart(plan, "0.0.0")
+    digest = content_digest(files)
     if requested:
         version = requested
     else:
@@ -63,7 +64,7 @@ def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -
             version = old_version
         else:
             version = bump_patch(old_version)
-    return render_chart(plan, version, digest)
+    return {**files, "Chart.yaml": chart_yaml(plan, version, digest)}
 
 
 def recorded_at(ref: str, chart_dir: Path) -> tuple[str | None, str | None]:

@@ -6,6 +6,7 @@ import shlex
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .images import facts_for
+from .env import Hosts
 from .keys import account_for_keys
 from .model import Decision, Name, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
@@ -30,7 +31,9 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     secret_name = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
     secret = Name(secret_name, override="secrets.existingSecret")
     plan = Plan(project=project.name, namespace=ns, services=list(project.services),
-                app_version=_app_version(project))
+                app_version=_app_version(project), environments_position=project.keys.get("x-k8s"),
+                environments={name: {"namespace": env.get("namespace", ns), "values": env.get("values") or {}}
+                              for name, env in sorted(project.x_k8s.get("environments", {}).items())})
 
     names: dict[str, str] = {}
     for svc in project.services.values():
@@ -73,7 +76,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
                               "through the Service (add x-k8s.ingress to expose it)", port.position)
         endpoints.append(ep)
 
-    hosts = {svc.name: dns_name(svc.name) for svc in project.services.values()}
+    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
     planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions, hosts)
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
     by_name = {ep.service.name: ep for ep in endpoints}

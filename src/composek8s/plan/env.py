@@ -34,16 +34,24 @@ def _secret_ref(secret: Name, ref: SecretRef) -> dict:
     return {"valueFrom": {"secretKeyRef": selector}}
 
 
+class Hosts:
+    """Compose service names as host names, to find in values: built once per project."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names  # compose name -> Kubernetes Service name
+        alternatives = "|".join(re.escape(h) for h in sorted(names, key=len, reverse=True))
+        # A compose service name where a URL or a bare value names a host: @db: //db/ db
+        self.pattern = re.compile(rf"(?:(?<=[@/])|^)({alternatives})(?=$|[:/])") if names else None
+
+
 class EnvBuilder:
     """Builds one container's ``env`` and records the secret keys it reads."""
 
-    def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: dict[str, str]):
+    def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: "Hosts"):
         self.svc, self.secret, self.reporter, self.key = svc, secret, reporter, key
         self.refs: dict[str, SecretRef] = {}  # secret variable -> how it is used
-        self.hosts = hosts
-        names = "|".join(re.escape(h) for h in sorted(hosts, key=len, reverse=True))
-        # A compose service name where a URL or a bare value names a host: @db: //db/ db
-        self._host = re.compile(rf"(?:(?<=[@/])|^)({names})(?=$|[:/])") if hosts else None
+        self.hosts = hosts.names
+        self._host = hosts.pattern
 
     def _hosted(self, text: str) -> str | Concat:
         """``text`` with compose host names as the Services' (release-aware) names."""

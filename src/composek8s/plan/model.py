@@ -146,19 +146,51 @@ class Plan:
     secret_name: str = ""  # the Secret holding the project's secret variables
     services: list[str] = field(default_factory=list)  # compose services compiled, in file order
     app_version: str = ""  # the version the project's own (built) images share
+    # Environments: name -> {"namespace": str, "values": chart values that differ there}.
+    environments: dict = field(default_factory=dict)
+    environments_position: Position | None = None
     secret_keys: list[SecretKey] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-def _empty(value: object) -> bool:
-    return value is OMIT or (isinstance(value, Value) and value.omit_empty and not value.default)
+_MISSING = object()
 
 
-def resolve_values(data: object, item: object = None) -> object:
-    """``data`` with every marker replaced by its default: the plain rendering (dist/)."""
+def value_of(values: dict | None, key: str, default: object) -> object:
+    """The value at dotted ``key`` in a values tree, merged over ``default`` as Helm merges
+    values files (mappings deep-merged, everything else replaced); ``default`` if absent."""
+    node: object = values if values is not None else _MISSING
+    for part in key.split("."):
+        node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
+        if node is _MISSING:
+            return default
+    return _merge(default, node)
+
+
+def _merge(base: object, over: object) -> object:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def resolve_values(data: object, values: dict | None = None) -> object:
+    """``data`` with every marker replaced by its value: the default (the plain rendering,
+    dist/), or the one ``values`` sets, as a chart would render with that values file."""
+    return _resolve(data, None, values)
+
+
+def _empty(value: object, values: dict | None) -> bool:
+    return value is OMIT or (isinstance(value, Value) and value.omit_empty
+                             and not value_of(values, value.key, value.default))
+
+
+def _resolve(data: object, item: object, values: dict | None) -> object:
     if isinstance(data, Value):
-        return resolve_values(data.default)
+        return _resolve(value_of(values, data.key, data.default), item, values)
     if isinstance(data, Name):
         return data.base
     if isinstance(data, Instance):
@@ -166,23 +198,26 @@ def resolve_values(data: object, item: object = None) -> object:
     if isinstance(data, Namespace):
         return data.name
     if isinstance(data, Image):
-        return f"{data.repository}:{data.tag}" if data.tag else data.repository
+        tag = value_of(values, f"{data.key}.tag", data.tag)
+        repository = value_of(values, f"{data.key}.repository", data.repository)
+        return f"{repository}:{tag}" if tag and not str(tag).startswith("@") else f"{repository}{tag or ''}"
     if isinstance(data, Item):
         return item
     if isinstance(data, Concat):
-        return "".join(str(resolve_values(p, item)) for p in data.parts)
+        return "".join(str(_resolve(p, item, values)) for p in data.parts)
     if isinstance(data, When):
-        return resolve_values(data.then if data.default else data.otherwise, item)
+        chosen = data.then if value_of(values, data.key, data.default) else data.otherwise
+        return _resolve(chosen, item, values)
     if isinstance(data, Each):
-        return [resolve_values(data.item, element) for element in data.default]
+        return [_resolve(data.item, element, values) for element in value_of(values, data.key, data.default)]
     if isinstance(data, dict):
         out = {}
         for k, v in data.items():
-            v = resolve_values(v, item) if not _empty(v) else OMIT
+            v = _resolve(v, item, values) if not _empty(v, values) else OMIT
             if v is not OMIT:
                 out[k] = v
         return out
     if isinstance(data, (list, tuple)):
-        out_list = [resolve_values(v, item) for v in data if not _empty(v)]
+        out_list = [_resolve(v, item, values) for v in data if not _empty(v, values)]
         return [v for v in out_list if v is not OMIT]
     return data

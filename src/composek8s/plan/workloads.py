@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..compose import Service
 from ..diagnostics import Reporter
-from .env import EnvBuilder
+from .env import EnvBuilder, Hosts
 from .exceptions import annotations, workload_exceptions
 from .images import facts_for
 from .images import split_image
@@ -82,7 +82,7 @@ def _larger(a: str, b: str, key: str) -> str:
 
 class WorkloadPlanner:
     def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter,
-                 decisions: list[Decision], hosts: dict[str, str]):
+                 decisions: list[Decision], hosts: Hosts):
         self.project, self.namespace, self.secret = project, namespace, secret
         self.reporter, self.decisions = reporter, decisions
         self.hosts = hosts  # compose host names -> Kubernetes Service names

@@ -22,7 +22,17 @@ Per service::
       podSecurity: privileged    # opt out of `restricted` (baseline | privileged)
       reason: "needs the host network for mDNS"   # required with podSecurity
 
-At the top level: ``x-k8s: {namespace: NAME, secretName: NAME}``.
+At the top level::
+
+    x-k8s:
+      namespace: NAME
+      secretName: NAME
+      environments:              # kustomize overlays and values-<env>.yaml files
+        production:
+          namespace: shop-prod   # default: the project's namespace
+          values:                # chart values that differ in this environment
+            web: {replicas: 3}
+            ingress: {hosts: [shop.example.com]}
 """
 from __future__ import annotations
 
@@ -37,7 +47,7 @@ _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
                  "reason"}
-_PROJECT_KEYS = {"namespace", "secretName"}
+_PROJECT_KEYS = {"namespace", "secretName", "environments"}
 
 
 def _err(reporter: Reporter, where: Position | None, owner: str, message: str) -> None:
@@ -98,7 +108,22 @@ def validate_project(x: dict, where: Position | None, reporter: Reporter) -> Non
         return
     for key in x:
         if key not in _PROJECT_KEYS:
-            _err(reporter, where, "the project", f"has unknown key {key!r} (known: namespace, secretName)")
-    for key in _PROJECT_KEYS & set(x):
+            _err(reporter, where, "the project", f"has unknown key {key!r} (known: {', '.join(sorted(_PROJECT_KEYS))})")
+    for key in {"namespace", "secretName"} & set(x):
         if not _DNS.match(str(x[key])):
             _err(reporter, where, "the project", f"{key} {x[key]!r} is not a DNS-1123 name")
+    environments = x.get("environments", {})
+    if not isinstance(environments, dict):
+        _err(reporter, where, "the project", "environments must map names to {namespace, values}")
+        return
+    for name, env in environments.items():
+        owner = f"environment {name!r}"
+        if not _DNS.match(str(name)):
+            _err(reporter, where, owner, "name must be a DNS-1123 label (dev, staging, production…)")
+        if not isinstance(env, dict) or set(env) - {"namespace", "values"}:
+            _err(reporter, where, owner, "takes only 'namespace' and 'values' (chart values that differ)")
+            continue
+        if "namespace" in env and not _DNS.match(str(env["namespace"])):
+            _err(reporter, where, owner, f"namespace {env['namespace']!r} is not a DNS-1123 name")
+        if not isinstance(env.get("values", {}), dict):
+            _err(reporter, where, owner, "values must be a mapping of chart values")

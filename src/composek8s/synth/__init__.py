@@ -32,9 +32,11 @@ def synthesize(plan: Plan) -> dict[str, str]:
     from .chart import ComposeChart
     from .output import render_files
 
+    from .overlays import overlay_files
+
     app = cdk8s.App()
     chart = ComposeChart(app, plan.project, plan=plan)
-    return render_files(chart.to_json(), plan)
+    return {**render_files(chart.to_json(), plan), **overlay_files(plan)}
 
 
 def write_dist(plan: Plan, out: Path) -> dict[str, str]:

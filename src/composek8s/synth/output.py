@@ -1,4 +1,5 @@
-"""Write manifests to ``dist/``: one file per object, a kustomization, a secrets README.
+"""Write manifests to ``dist/``: ``base/`` (one file per object and its kustomization), a
+top-level kustomization, overlays per environment, and a README listing the Secrets.
 
 Output is deterministic (sorted keys, no timestamps or paths) and written atomically: the
 new tree is built beside the old one and swapped in, so a failed run leaves the previous
@@ -51,22 +52,31 @@ def _order(manifest: dict) -> tuple:
     return rank, kind, manifest["metadata"]["name"]
 
 
+BASE = "base"  # kustomize refuses an overlay inside its base's folder, so the base has its own
+
+
+def _kustomization(resources: list[str]) -> str:
+    data = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": resources}
+    return HEADER + yaml.dump(data, Dumper=_Dumper, sort_keys=False)
+
+
 def render_files(manifests: list[dict], plan: Plan) -> dict[str, str]:
-    """The whole output tree as {relative path: text}."""
+    """The whole output tree as {relative path: text}: ``base/`` with one file per object,
+    a top-level kustomization of the base (``kubectl apply -k dist``), and the README."""
     files: dict[str, str] = {}
     ordered = sorted(manifests, key=_order)
     for manifest in ordered:
-        files[file_name(manifest)] = HEADER + to_yaml(manifest)
-    kustomization = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-                     "resources": [file_name(m) for m in ordered]}
-    files["kustomization.yaml"] = HEADER + yaml.dump(kustomization, Dumper=_Dumper, sort_keys=False)
+        files[f"{BASE}/{file_name(manifest)}"] = HEADER + to_yaml(manifest)
+    files[f"{BASE}/kustomization.yaml"] = _kustomization([file_name(m) for m in ordered])
+    files["kustomization.yaml"] = _kustomization([BASE])
     files["README.md"] = secrets_readme(plan)
     return files
 
 
 def secrets_readme(plan: Plan) -> str:
     lines = [f"<!-- {HEADER[2:].strip()} -->", f"# {plan.project}: generated manifests", "",
-             f"Apply with `kubectl apply -k .` (namespace `{plan.namespace}`).", ""]
+             f"Apply with `kubectl apply -k .` (namespace `{plan.namespace}`), or an environment with "
+             "`kubectl apply -k overlays/<env>`.", ""]
     if not plan.secret_keys:
         return "\n".join(lines + ["No Secrets are needed.", ""])
     lines += ["## Secrets to create first", "",

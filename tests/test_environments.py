@@ -1,0 +1,124 @@
+"""Environments: kustomize overlays and values-<env>.yaml from one definition, equal renders."""
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from composek8s.check.run import Source, check_sources
+from composek8s.diagnostics import CompileError, Reporter
+from composek8s.helm import render_chart
+from composek8s.pipeline import compile_plan
+from composek8s.synth.overlays import json_patch, overlay_files
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "tests" / "tools" / "bin"
+BOOKKEEPING = ("helm.sh/chart", "app.kubernetes.io/managed-by")
+ENVIRONMENTS = ["dev", "production", "staging"]
+
+
+def tool(name: str) -> str:
+    if not (BIN / name).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is missing: python tests/tools/install_helm.py (.ci/run does)")
+        pytest.skip(f"{name} is missing: python tests/tools/install_helm.py")
+    return str(BIN / name)
+
+
+def strip(data: object) -> object:
+    if isinstance(data, dict):
+        return {k: strip(v) for k, v in data.items() if k not in BOOKKEEPING}
+    if isinstance(data, list):
+        return [strip(v) for v in data]
+    return data
+
+
+def docs(text: str) -> list[dict]:
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def test_the_default_declares_dev_staging_and_production():
+    assert sorted(p.name for p in (ROOT / "dist" / "overlays").iterdir()) == ENVIRONMENTS
+    assert sorted(p.name for p in (ROOT / "charts" / "atlantiplex").glob("values-*.yaml")) == [
+        f"values-{env}.yaml" for env in ENVIRONMENTS]
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_overlay_renders_passes_check_and_equals_the_chart_with_its_values(env):
+    rendered = subprocess.run([tool("kubectl"), "kustomize", str(ROOT / "dist" / "overlays" / env)],
+                              capture_output=True, text=True)
+    assert rendered.returncode == 0, rendered.stderr
+    overlay = docs(rendered.stdout)
+    assert check_sources([Source(env, d) for d in overlay], ["1.30", "1.37"]) == []
+    namespace = next(d["metadata"]["name"] for d in overlay if d["kind"] == "Namespace")
+    assert {d["metadata"].get("namespace", namespace) for d in overlay} == {namespace}
+    chart = subprocess.run([tool("helm"), "template", "atlantiplex", str(ROOT / "charts" / "atlantiplex"),
+                            "-n", namespace, "-f", str(ROOT / "charts" / "atlantiplex" / f"values-{env}.yaml")],
+                           capture_output=True, text=True)
+    assert chart.returncode == 0, chart.stderr
+    from_chart = {(d["kind"], d["metadata"]["name"]): strip(d) for d in docs(chart.stdout)
+                  if "helm.sh/hook" not in d["metadata"].get("annotations", {})}
+    from_overlay = {(d["kind"], d["metadata"]["name"]): strip(d) for d in overlay if d["kind"] != "Namespace"}
+    assert sorted(from_chart) == sorted(from_overlay)
+    assert [k for k in from_chart if from_chart[k] != from_overlay[k]] == []
+
+
+def test_production_overrides_reach_the_objects():
+    plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
+    text = overlay_files(plan)["overlays/production/kustomization.yaml"]
+    assert "namespace:" not in text  # production keeps the project's namespace
+    assert "path: /spec/replicas\n      value: 3" in text
+    assert "value: 100Gi" in text and "storageClassName" in text
+
+
+def project(tmp_path: Path, environments: str) -> Path:
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            ports: ["80:8080"]
+        x-k8s:
+          environments:
+    """) + textwrap.indent(textwrap.dedent(environments), "    "))
+    return tmp_path
+
+
+def test_a_typo_in_environment_values_is_an_error_with_its_place(tmp_path):
+    plan = compile_plan(cwd=project(tmp_path, "prod:\n  values: {web: {replicaz: 2}}\n"), environ={},
+                        reporter=Reporter())
+    with pytest.raises(CompileError) as info:
+        render_chart(plan)
+    [error] = info.value.diagnostics
+    assert error.code == "E-ENVIRONMENT"
+    assert "environment 'prod': web: Additional properties are not allowed ('replicaz' was unexpected)" in error.message
+    assert error.position.line == 7  # the x-k8s key
+
+
+def test_an_environment_cannot_remove_objects(tmp_path):
+    plan = compile_plan(cwd=project(tmp_path, "prod:\n  values: {networkPolicy: {enabled: false}}\n"),
+                        environ={}, reporter=Reporter())
+    with pytest.raises(CompileError) as info:
+        overlay_files(plan)
+    assert "turns networkPolicy.enabled off" in str(info.value)
+
+
+def test_an_environment_name_must_be_a_dns_label(tmp_path):
+    with pytest.raises(CompileError) as info:
+        compile_plan(cwd=project(tmp_path, "Prod_1:\n  values: {}\n"), environ={}, reporter=Reporter())
+    assert "must be a DNS-1123 label" in str(info.value)
+
+
+def test_json_patch_is_minimal_and_escapes_keys():
+    old = {"metadata": {"labels": {"a/b": "1", "gone": "x"}}, "spec": {"list": [1, 2], "other": [1]}}
+    new = {"metadata": {"labels": {"a/b": "2"}}, "spec": {"list": [1, 3], "other": [1, 2]}}
+    assert json_patch(old, new) == [
+        {"op": "remove", "path": "/metadata/labels/gone"},
+        {"op": "replace", "path": "/metadata/labels/a~1b", "value": "2"},
+        {"op": "replace", "path": "/spec/list/1", "value": 3},
+        {"op": "replace", "path": "/spec/other", "value": [1, 2]},
+    ]
