@@ -11,7 +11,7 @@ import yaml
 
 from composek8s.check.run import Source, check_sources
 from composek8s.diagnostics import CompileError, Reporter
-from composek8s.helm import render_chart
+from composek8s.helm.versioning import versioned_chart
 from composek8s.pipeline import compile_plan
 from composek8s.synth.overlays import json_patch, overlay_files
 
@@ -92,7 +92,7 @@ def test_a_typo_in_environment_values_is_an_error_with_its_place(tmp_path):
     plan = compile_plan(cwd=project(tmp_path, "prod:\n  values: {web: {replicaz: 2}}\n"), environ={},
                         reporter=Reporter())
     with pytest.raises(CompileError) as info:
-        render_chart(plan)
+        versioned_chart(plan, tmp_path / "charts" / "shop")
     [error] = info.value.diagnostics
     assert error.code == "E-ENVIRONMENT"
     assert "environment 'prod': web: Additional properties are not allowed ('replicaz' was unexpected)" in error.message

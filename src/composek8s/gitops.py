@@ -108,12 +108,13 @@ def repo_url(url: str) -> str:
 
 
 def _bad_url(url: str, why: str):
-    return fail("E-USAGE", f"--repo {url!r} is not a git repository URL: {why}")
+    shown = re.sub(r"(?<=://)[^/@]*@", "***@", url)  # never echo a token into a CI log
+    return fail("E-USAGE", f"--repo {shown!r} is not a git repository URL: {why}")
 
 
 def flux_url(url: str) -> str:
-    """Flux accepts only ``http(s)://`` and ``ssh://`` URLs: ``git@host:path`` becomes
-    ``ssh://git@host/path`` (what Flux's own docs prescribe for scp-like addresses)."""
+    """Flux accepts only ``http(s)://`` and ``ssh://`` URLs (its CRD's pattern): the scp-like
+    ``git@host:path``, which Argo CD takes as it is, becomes ``ssh://git@host/path``."""
     scp = _SCP.match(url)
     return f"ssh://{scp['user']}@{scp['host']}/{scp['path']}" if scp else url
 

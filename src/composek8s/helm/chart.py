@@ -58,7 +58,6 @@ def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) 
         if resource.chart:
             files[f"templates/{file_name(resolve_values(resource.manifest))}"] = template(renderer, resource)
     files.update(ci_values(plan, tree))
-    check_environments(plan, tree, files["values.schema.json"])
     for env, spec in plan.environments.items():
         files[f"values-{env}.yaml"] = (HEADER + f"# Values of the {env} environment (x-k8s.environments in the "
                                        "compose file): helm install -f values-" + env + ".yaml\n"
@@ -80,7 +79,7 @@ def chart_yaml(plan: Plan, version: str, digest: str | None = None) -> str:
     return HEADER + to_yaml(meta)
 
 
-def check_environments(plan: Plan, tree: dict, schema_text: str) -> None:
+def check_environments(plan: Plan, files: dict[str, str]) -> None:
     """Each environment's values, merged over the defaults as Helm merges them, must pass
     the chart's own values.schema.json: a typo is an error here, not at deploy time."""
     if not plan.environments:
@@ -88,6 +87,9 @@ def check_environments(plan: Plan, tree: dict, schema_text: str) -> None:
     import json
 
     import jsonschema
+
+    tree = values_tree(plan)
+    schema_text = files["values.schema.json"]
 
     from ..diagnostics import CompileError, Diagnostic
     from ..plan.model import _merge

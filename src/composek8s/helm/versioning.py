@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from ..plan import Plan
-from .chart import DIGEST_ANNOTATION, chart_yaml, render_chart
+from .chart import DIGEST_ANNOTATION, chart_yaml, check_environments, render_chart
 
 FIRST_VERSION = "0.1.0"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
@@ -54,10 +54,14 @@ def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -
     unchanged, else the recorded version with its patch bumped (0.1.0 for a new chart)."""
     files = render_chart(plan, "0.0.0")
     digest = content_digest(files)
+    old_version, old_digest = recorded(chart_dir)
+    if digest != old_digest:
+        # New content: check its environments. Unchanged content was checked when written
+        # (the digest covers the schema and every values file), which keeps runs fast.
+        check_environments(plan, files)
     if requested:
         version = requested
     else:
-        old_version, old_digest = recorded(chart_dir)
         if old_version is None:
             version = FIRST_VERSION
         elif old_digest == digest:
