@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import strip_bookkeeping as strip
 
 from composek8s.check import check_pod_security, validate_object
 from composek8s.diagnostics import Reporter
@@ -19,7 +20,6 @@ from composek8s.pipeline import compile_plan
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "atlantiplex"
 HELM = ROOT / "tests" / "tools" / "bin" / "helm"
-BOOKKEEPING = ("helm.sh/chart", "app.kubernetes.io/managed-by")
 REGENERATE = "run `composek8s synth` at the repository root and commit charts/"
 
 
@@ -43,14 +43,6 @@ def fails(helm: str, chart: Path, *args: str) -> str:
     result = subprocess.run([helm, "template", "atlantiplex", str(chart), *args], capture_output=True, text=True)
     assert result.returncode != 0, "expected helm template to fail"
     return result.stderr
-
-
-def strip(data: object) -> object:
-    if isinstance(data, dict):
-        return {k: strip(v) for k, v in data.items() if k not in BOOKKEEPING}
-    if isinstance(data, list):
-        return [strip(v) for v in data]
-    return data
 
 
 def objects(docs: list[dict], hooks: bool = False) -> dict[tuple[str, str], dict]:

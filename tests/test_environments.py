@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import strip_bookkeeping as strip
 
 from composek8s.check.run import Source, check_sources
 from composek8s.diagnostics import CompileError, Reporter
@@ -17,7 +18,6 @@ from composek8s.synth.overlays import json_patch, overlay_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "tests" / "tools" / "bin"
-BOOKKEEPING = ("helm.sh/chart", "app.kubernetes.io/managed-by")
 ENVIRONMENTS = ["dev", "production", "staging"]
 
 
@@ -27,14 +27,6 @@ def tool(name: str) -> str:
             pytest.fail(f"{name} is missing: python tests/tools/install_helm.py (.ci/run does)")
         pytest.skip(f"{name} is missing: python tests/tools/install_helm.py")
     return str(BIN / name)
-
-
-def strip(data: object) -> object:
-    if isinstance(data, dict):
-        return {k: strip(v) for k, v in data.items() if k not in BOOKKEEPING}
-    if isinstance(data, list):
-        return [strip(v) for v in data]
-    return data
 
 
 def docs(text: str) -> list[dict]:
