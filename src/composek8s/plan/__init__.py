@@ -8,7 +8,7 @@ from ..diagnostics import Reporter
 from .images import facts_for
 from .env import Hosts
 from .keys import account_for_keys
-from .model import Decision, Name, Plan, Resource, SecretKey, Value, resolve_values
+from .model import Decision, Name, Namespace, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       network_labels, network_members, network_ports, policy_manifest, service_manifest)
@@ -129,9 +129,36 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     _check_unique(plan, reporter)
     plan.secret_keys = [SecretKey(s, k, req, tuple(sorted(users)))
                         for (s, k), (req, users) in sorted(secret_users.items())]
+    if project.x_k8s.get("externalSecrets"):
+        plan.resources += [Resource(m, condition="secrets.externalSecrets.enabled")
+                           for m in external_secrets(plan, project.x_k8s["externalSecrets"], secret_name)]
+        _check_unique(plan, reporter)
     plan.diagnostics = list(reporter.diagnostics)
     reporter.raise_if_errors()
     return plan
+
+
+def external_secrets(plan: Plan, spec: dict, project_secret: str) -> list[dict]:
+    """One ExternalSecret per Secret the workloads read: the External Secrets Operator
+    creates the Secret from the store, so no value is in git and none is typed by hand."""
+    prefix = spec.get("keyPrefix", f"{plan.project}/")
+    by_secret: dict[str, list[SecretKey]] = {}
+    for key in plan.secret_keys:
+        by_secret.setdefault(key.secret, []).append(key)
+    objects = []
+    for secret, keys in sorted(by_secret.items()):
+        target = Name(secret, override="secrets.existingSecret") if secret == project_secret else Name(secret)
+        objects.append({
+            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": Name(secret), "namespace": Namespace(plan.namespace),
+                         "labels": labels(plan.project, None, "secrets")},
+            "spec": {
+                "refreshInterval": str(spec.get("refreshInterval", "1h")),
+                "secretStoreRef": {"name": str(spec["store"]), "kind": spec.get("kind", "ClusterSecretStore")},
+                "target": {"name": target, "creationPolicy": "Owner"},
+                "data": [{"secretKey": k.key, "remoteRef": {"key": f"{prefix}{k.key}"}} for k in keys],
+            }})
+    return objects
 
 
 def _app_version(project: Project) -> str:

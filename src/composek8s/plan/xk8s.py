@@ -27,6 +27,10 @@ At the top level::
     x-k8s:
       namespace: NAME
       secretName: NAME
+      externalSecrets:           # opt-in: ExternalSecrets (External Secrets Operator) fill the Secrets
+        store: vault             #   from this store; each key is read at <keyPrefix><KEY>
+        kind: ClusterSecretStore #   or SecretStore
+        keyPrefix: shop/         #   default: "<project>/"
       environments:              # kustomize overlays and values-<env>.yaml files
         production:
           namespace: shop-prod   # default: the project's namespace
@@ -47,7 +51,7 @@ _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
                  "reason"}
-_PROJECT_KEYS = {"namespace", "secretName", "environments"}
+_PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets"}
 
 
 def _err(reporter: Reporter, where: Position | None, owner: str, message: str) -> None:
@@ -112,6 +116,17 @@ def validate_project(x: dict, where: Position | None, reporter: Reporter) -> Non
     for key in {"namespace", "secretName"} & set(x):
         if not _DNS.match(str(x[key])):
             _err(reporter, where, "the project", f"{key} {x[key]!r} is not a DNS-1123 name")
+    external = x.get("externalSecrets")
+    if external is not None:
+        if not isinstance(external, dict) or set(external) - {"store", "kind", "keyPrefix", "refreshInterval"}:
+            _err(reporter, where, "the project", "externalSecrets takes store, kind, keyPrefix and refreshInterval")
+        else:
+            if not _DNS.match(str(external.get("store", ""))):
+                _err(reporter, where, "the project", "externalSecrets.store must name a SecretStore")
+            if external.get("kind", "ClusterSecretStore") not in ("ClusterSecretStore", "SecretStore"):
+                _err(reporter, where, "the project", "externalSecrets.kind is ClusterSecretStore or SecretStore")
+            if not re.match(r"^([0-9]+(s|m|h))+$", str(external.get("refreshInterval", "1h"))):
+                _err(reporter, where, "the project", "externalSecrets.refreshInterval is a duration like 1h or 30m")
     environments = x.get("environments", {})
     if not isinstance(environments, dict):
         _err(reporter, where, "the project", "environments must map names to {namespace, values}")
