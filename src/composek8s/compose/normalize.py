@@ -25,6 +25,9 @@ secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_o
 tmpfs tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir
 """.split())
 TOP_KEYS = frozenset("version name include services networks volumes secrets configs models".split())
+# Valid Compose that the loader does not implement yet: an error rather than silently
+# compiling something else (invariant 3).
+UNSUPPORTED_TOP = frozenset({"include"})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -89,6 +92,9 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             close = [k for k in sorted(TOP_KEYS) if _close(k, key)]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             reporter.error("E-COMPOSE-KEY", f"unknown top-level key {key!r}{hint}", doc.at(key))
+    for key in UNSUPPORTED_TOP & set(doc.data):
+        reporter.error("E-COMPOSE-UNSUPPORTED", f"{key!r} is not supported yet: its content would be "
+                       "left out; inline it or merge files with -f", doc.at(key))
     data = check_mapping(doc.data, TOP, lambda path, message: reporter.error(
         "E-COMPOSE-TYPE", message, doc.at(*path)))
     raw_services = _mapping(data.get("services"), "services", doc, reporter)
@@ -173,6 +179,9 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
             close = [k for k in SERVICE_KEYS if _close(k, key)]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             ctx.error("E-COMPOSE-KEY", f"unknown key {key!r}{hint}", key)
+    if "extends" in raw:
+        ctx.error("E-COMPOSE-UNSUPPORTED", "'extends' is not supported yet: the service would miss "
+                  "what it extends; inline it or use YAML anchors", "extends")
     raw = check_mapping(raw, SERVICE, lambda path, message: ctx.error("E-COMPOSE-TYPE", message, *path))
     steps = [
         ("image", lambda v: _text_only(v, ctx, "image")),
