@@ -11,9 +11,6 @@ from pathlib import Path
 
 from ..diagnostics import Position
 from .dockerfile import ImageConfig
-from .interpolate import Template
-
-Text = "str | Template"  # a string that may hold secret references
 
 
 @dataclass(frozen=True)

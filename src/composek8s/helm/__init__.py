@@ -6,7 +6,6 @@ import io
 import tarfile
 from pathlib import Path
 
-from ..plan import Plan
 from .chart import chart_name, render_chart
 
 __all__ = ["render_chart", "write_chart", "package_chart", "chart_name"]
@@ -41,6 +40,3 @@ def package_chart(files: dict[str, str], name: str, version: str, out_dir: Path)
     tmp.replace(target)
     return target
 
-
-def chart_files(plan: Plan, version: str) -> dict[str, str]:
-    return render_chart(plan, version)

@@ -11,7 +11,7 @@ from ..plan.exceptions import annotations, hook_pod_exceptions
 from ..plan.model import Resource, resolve_values
 from ..plan.names import camel_key, dns_name
 from ..synth.output import HEADER, file_name, to_yaml
-from .render import Renderer, go_string, scalar
+from .render import Renderer, go_string, values_ref, scalar
 from .values import values_schema, values_tree, values_yaml
 
 KUBE_VERSION = ">=1.30.0-0"
@@ -108,15 +108,9 @@ def check_environments(plan: Plan, files: dict[str, str]) -> None:
 def template(renderer: Renderer, resource: Resource) -> str:
     body = renderer.document(resource.manifest)
     if resource.condition:
-        ref = renderer_ref(resource.condition)
+        ref = values_ref(resource.condition)
         body = f"{{{{- if {ref} }}}}\n{body}{{{{- end }}}}\n"
     return HEADER + body
-
-
-def renderer_ref(key: str) -> str:
-    from .render import values_ref
-
-    return values_ref(key)
 
 
 def helpers(plan: Plan) -> str:
@@ -230,7 +224,7 @@ def notes(plan: Plan) -> str:
               for kind, name in _workloads(plan)]
     for public in _public(plan):
         key = public["key"]
-        ref = renderer_ref
+        ref = values_ref
         lines += ["", f"{{{{- if {ref(key + '.enabled')} }}}}",
                   f"{public['service']} is served through its Ingress:",
                   f"{{{{- range {ref(key + '.hosts')} }}}}",
@@ -275,7 +269,7 @@ def secret_template(plan: Plan) -> str:
              "  namespace: {{ .Release.Namespace }}", "  labels:",
              f"    {{{{- include \"{n}.labels\" . | nindent 4 }}}}", "type: Opaque", "stringData:"]
     for k in keys:
-        ref = renderer_ref(f"secrets.values.{k.key}")
+        ref = values_ref(f"secrets.values.{k.key}")
         if k.required:
             message = go_string(f"secrets.values.{k.key} is required with secrets.create=true")
             lines.append(f"  {k.key}: {{{{ required {message} {ref} | toJson }}}}")
@@ -313,7 +307,7 @@ def test_hook(plan: Plan) -> str:
            "  securityContext:", "    runAsNonRoot: true", "    runAsUser: 65534", "    runAsGroup: 65534",
            "    seccompProfile:", "      type: RuntimeDefault", "  containers:", "    - name: check",
            f"      image: {TEST_IMAGE}", "      imagePullPolicy: Always",
-           "      command: [\"sh\", \"-c\"]", f"      args:", f"        - {to_yaml(script).strip().removesuffix('...').strip()}",
+           "      command: [\"sh\", \"-c\"]", "      args:", f"        - {to_yaml(script).strip().removesuffix('...').strip()}",
            "      resources:", "        requests: {cpu: 10m, memory: 16Mi}", "        limits: {cpu: 100m, memory: 32Mi}",
            "      securityContext:", "        allowPrivilegeEscalation: false", "        readOnlyRootFilesystem: true",
            "        runAsNonRoot: true", "        capabilities:", "          drop: [ALL]"]

@@ -11,7 +11,7 @@ from .keys import account_for_keys
 from .model import Decision, Name, Namespace, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
-                      network_labels, network_members, network_ports, policy_manifest, service_manifest)
+                      network_members, network_ports, policy_manifest, service_manifest)
 from .probes import http_get_from, image_healthcheck
 from .security import LEVELS, level, refuse_unsafe
 from .storage import plan_storage
@@ -77,7 +77,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         endpoints.append(ep)
 
     hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
-    planner = WorkloadPlanner(project.name, ns, secret, reporter, plan.decisions, hosts)
+    planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
     by_name = {ep.service.name: ep for ep in endpoints}
     net_ports, members = network_ports(endpoints), network_members(endpoints)

@@ -7,7 +7,7 @@ from .env import EnvBuilder, Hosts
 from .exceptions import annotations, workload_exceptions
 from .images import facts_for
 from .images import split_image
-from .model import OMIT, Decision, Image, Name, Namespace, Value, When
+from .model import OMIT, Image, Name, Namespace, Value, When
 from .names import camel_key, labels, selector_labels
 from .network import Endpoint, network_labels
 from .probes import probes
@@ -81,10 +81,9 @@ def _larger(a: str, b: str, key: str) -> str:
 
 
 class WorkloadPlanner:
-    def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter,
-                 decisions: list[Decision], hosts: Hosts):
+    def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter, hosts: Hosts):
         self.project, self.namespace, self.secret = project, namespace, secret
-        self.reporter, self.decisions = reporter, decisions
+        self.reporter = reporter
         self.hosts = hosts  # compose host names -> Kubernetes Service names
 
     def meta(self, name: str, comp: str, owner: str | None = None, annotations: dict | None = None) -> dict:
