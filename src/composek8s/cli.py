@@ -180,6 +180,36 @@ def gitops(
                f"({url} at {rev})", err=True)
 
 
+@app.command()
+def config(
+    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
+                                              "Default: Compose's discovery in the current folder."),
+    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
+    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+) -> None:
+    """Print the loaded, normalised project as JSON, shaped like `docker compose config --format json`.
+
+    Only the fields the compiler reads are printed. Secret variables (names such as
+    *_PASSWORD, *_TOKEN, *_KEY) are never read: a value that uses one is printed as
+    `${NAME}` text, where Docker Compose would print the value.
+    """
+    import json
+
+    from .compose.export import export_project
+    from .compose.load import load_project
+    from .diagnostics import CompileError, Reporter
+
+    reporter = Reporter()
+    try:
+        project = load_project(list(file or []), env_files=env_file, profiles=profile, reporter=reporter)
+    except CompileError as exc:
+        _print(reporter.warnings)
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    _print(reporter.warnings)
+    typer.echo(json.dumps(export_project(project), indent=2, ensure_ascii=False))
+
+
 def run() -> None:
     """Console entry point: no traceback ever reaches the user for bad input."""
     try:

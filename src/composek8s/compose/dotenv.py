@@ -13,7 +13,8 @@ from pathlib import Path
 from ..diagnostics import Position, fail
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=?)(.*)$", re.S)
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
+_LITERAL_DOLLAR = "\x00"  # an escaped `\$` while expanding: never starts a reference
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": _LITERAL_DOLLAR}
 _REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -44,9 +45,9 @@ def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) ->
             env[key] = rest[1:end]
         elif rest.startswith('"'):
             value, i = _double_quoted(rest[1:], lines, i, file, number, key)
-            env[key] = _expand(value, env, outer)
+            env[key] = _expand(value, env, outer).replace(_LITERAL_DOLLAR, "$")
         else:
-            value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
+            value = rest.split(" #", 1)[0].strip()  # only a space starts a comment, as in Compose
             env[key] = _expand(value, env, outer)
     return env
 

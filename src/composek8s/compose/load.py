@@ -18,6 +18,8 @@ from .normalize import normalize_project
 from .yamlsrc import Document, Override, Reset, read_file
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
+                  "docker-compose.override.yaml")
 
 
 def discover(directory: Path) -> Path:
@@ -27,6 +29,12 @@ def discover(directory: Path) -> Path:
             return directory / name
     raise fail("E-NO-COMPOSE-FILE", f"no compose file in {directory} (looked for "
                + ", ".join(DEFAULT_FILES) + ")")
+
+
+def _discovered(directory: Path) -> list[Path]:
+    """The default file and, when there is one, the override file Compose merges onto it."""
+    overrides = [directory / n for n in OVERRIDE_FILES if (directory / n).is_file()]
+    return [discover(directory)] + overrides[:1]
 
 
 def load_project(
@@ -45,7 +53,10 @@ def load_project(
     reporter = reporter if reporter is not None else Reporter()
     cwd = cwd or Path.cwd()
     environ = dict(os.environ if environ is None else environ)
-    paths = [f if f.is_absolute() else cwd / f for f in files] or [discover(cwd)]
+    if not files and environ.get("COMPOSE_FILE"):  # as Compose: used when no -f is given
+        separator = environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+        files = [Path(f) for f in environ["COMPOSE_FILE"].split(separator) if f]
+    paths = [f if f.is_absolute() else cwd / f for f in files] or _discovered(cwd)
     directory = paths[0].parent
     display = [_display(p, cwd) for p in paths]
 
@@ -126,6 +137,11 @@ def _merge(base: object, over: object, path: tuple) -> object:
         return None
     if isinstance(over, Override):
         return _strip(over.value)
+    if len(path) == 3 and path[0] == "services" and path[2] in _AS_MAPPING \
+            and isinstance(base, (list, dict)) and isinstance(over, (list, dict)) \
+            and type(base) is not type(over):
+        # One file wrote the list form, the other the mapping: Compose merges them as mappings.
+        base, over = _AS_MAPPING[path[2]](base), _AS_MAPPING[path[2]](over)
     if isinstance(base, dict) and isinstance(over, dict):
         result = dict(base)
         for key, value in over.items():
@@ -136,9 +152,57 @@ def _merge(base: object, over: object, path: tuple) -> object:
             else:
                 result[key] = _strip(value)
         return result
+    if isinstance(base, list) and isinstance(over, list) and len(path) == 3 and path[0] == "services" \
+            and path[2] == "volumes":
+        return _merge_mounts(base, [_strip(v) for v in over])
     if isinstance(base, list) and isinstance(over, list) and (not path or path[-1] not in _REPLACED):
         return base + [_strip(v) for v in over if _strip(v) not in base]
     return _strip(over)
+
+
+def _env_mapping(value: list | dict) -> dict:
+    if isinstance(value, dict):
+        return value
+    from .interpolate import Template
+    from .normalize import _split_template
+
+    result: dict = {}
+    for item in value:
+        if isinstance(item, Template):
+            key, rest = _split_template(item)
+            result[key] = rest
+        else:
+            key, equals, rest = str(item).partition("=")
+            result[key] = rest if equals else None
+    return result
+
+
+def _depends_mapping(value: list | dict) -> dict:
+    if isinstance(value, dict):
+        return value
+    return {str(name): {"condition": "service_started"} for name in value}
+
+
+# Service keys with a list and a mapping form: merged as mappings when the files disagree.
+_AS_MAPPING = {"environment": _env_mapping, "depends_on": _depends_mapping}
+
+
+def _mount_target(item: object) -> object:
+    """The container path of a volume entry (short or long syntax), its merge key in Compose."""
+    if isinstance(item, dict):
+        return item.get("target")
+    if isinstance(item, str):
+        parts = item.split(":")
+        return parts[1] if len(parts) > 1 else parts[0]
+    return None
+
+
+def _merge_mounts(base: list, over: list) -> list:
+    """Service volumes are merged by target: a later file's mount at a path replaces the earlier
+    one in place; mounts at new paths are appended (as Compose orders them)."""
+    later = {_mount_target(v): v for v in over if _mount_target(v) is not None}
+    merged = [later.pop(_mount_target(v), v) if _mount_target(v) is not None else v for v in base]
+    return merged + [v for v in over if _mount_target(v) is None or _mount_target(v) in later]
 
 
 def _strip(value: object) -> object:

@@ -68,6 +68,15 @@ class SecretUse:
     position: Position | None = None
 
 
+@dataclass(frozen=True)
+class ConfigUse:
+    """A service's use of a top-level config; ``target`` as written (None: Compose's default)."""
+
+    source: str
+    target: str | None = None
+    position: Position | None = None
+
+
 @dataclass
 class Service:
     name: str
@@ -99,6 +108,7 @@ class Service:
     resources: Resources | None = None
     depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
     secrets: list[SecretUse] = field(default_factory=list)
+    configs: list[ConfigUse] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     stop_grace_period: float | None = None
     working_dir: str | None = None

@@ -1,13 +1,14 @@
 """Turn merged, interpolated compose data into the typed ``Project`` (long syntax only)."""
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from pathlib import Path
 
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_secret_name
-from .model import Build, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service
+from .model import Build, ConfigUse, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service
 from .shapes import SERVICE, TOP, check_mapping, to_bool
 from .yamlsrc import Document
 
@@ -72,6 +73,31 @@ def parse_size(value: object) -> int:
     if not m:
         raise ValueError(f"{value!r} is not a size (e.g. 512M, 1G, 1.5g)")
     return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def go_float(value: float) -> str:
+    """A float as Go prints it (``%v``), so as Compose writes a number into a string:
+    ``1000``, ``0.5``, ``1e+06``, ``1.5e-05``, ``+Inf``."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == 0:
+        return "-0" if math.copysign(1, value) < 0 else "0"
+    mantissa, _, e = repr(abs(value)).partition("e")  # Python's repr is the shortest round trip
+    whole, _, frac = mantissa.partition(".")
+    digits = whole + (frac if frac != "0" else "")
+    exp = (int(e) if e else 0) + len(whole) - 1 - (len(digits) - len(digits.lstrip("0")))
+    digits = digits.strip("0") or "0"
+    sign = "-" if value < 0 else ""
+    if -4 <= exp < 6:  # Go's %v switches to an exponent outside this range
+        if exp >= len(digits) - 1:
+            return sign + digits + "0" * (exp - len(digits) + 1)
+        if exp >= 0:
+            return sign + digits[:exp + 1] + "." + digits[exp + 1:]
+        return sign + "0." + "0" * (-exp - 1) + digits
+    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{head}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
 
 
 def _split_command(value: object) -> list | None:
@@ -221,6 +247,7 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
     svc.depends_on = _depends_on(raw.get("depends_on"), ctx)
     svc.networks = _networks(raw.get("networks"))
     svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
+    svc.configs = _config_uses(raw.get("configs") or [], ctx)
     _deploy(svc, raw, ctx)
     if isinstance(raw.get("x-k8s"), dict):
         svc.x_k8s, svc.x_k8s_position = raw["x-k8s"], ctx.at("x-k8s")
@@ -330,6 +357,8 @@ def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str])
             continue
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif isinstance(value, float):
+            value = go_float(value)
         env[key] = value if isinstance(value, Template) else str(value)
     return env
 
@@ -479,6 +508,18 @@ def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
             uses.append(SecretUse(source, str(item.get("target") or source), ctx.at("secrets", i)))
         else:
             uses.append(SecretUse(str(item), str(item), ctx.at("secrets", i)))
+    return uses
+
+
+def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
+    uses = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict):
+            target = item.get("target")
+            uses.append(ConfigUse(str(item.get("source")), None if target is None else str(target),
+                                  ctx.at("configs", i)))
+        else:
+            uses.append(ConfigUse(str(item), None, ctx.at("configs", i)))
     return uses
 
 

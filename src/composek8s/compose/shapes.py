@@ -136,6 +136,7 @@ SERVICE: dict[str, Shape] = {
         keys={"condition": TEXT, "restart": BOOL, "required": BOOL})),
     "networks": _list_or("a list or a mapping", TEXT, values=OPTIONAL_MAPPING),
     "secrets": _list_or("a list", _text_or_record({"source": TEXT, "target": TEXT}, ("source",))),
+    "configs": _list_or("a list", _text_or_record({"source": TEXT, "target": TEXT}, ("source",))),
     "deploy": _record({"replicas": COUNT, "resources": _record({"limits": _RESOURCES,
                                                                 "reservations": _RESOURCES})}),
     "scale": COUNT,

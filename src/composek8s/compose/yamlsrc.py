@@ -75,8 +75,10 @@ class Document:
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NUMBER_START = frozenset("0123456789+-.")
 _INT10 = re.compile(r"^[-+]?[0-9]+$")
 _INT8 = re.compile(r"^0o[0-7]+$")
+_INT8_GO = re.compile(r"^[-+]?0[0-7]+$")  # `0755`: octal, as Go's yaml (and so Compose) reads it
 _INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
@@ -84,11 +86,17 @@ _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
 def resolve_plain(text: str) -> object:
-    """A plain scalar's value under the YAML 1.2 core schema."""
+    """A plain scalar's value under the YAML 1.2 core schema, read as Go's yaml (so Compose)
+    reads numbers: leading-zero octals (``0755``) and ``_`` separators (``1_000``)."""
     if _NULL.match(text):
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if "_" in text and text[:1] in _NUMBER_START:
+        value = resolve_plain(text.replace("_", ""))
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else text
+    if _INT8_GO.match(text):
+        return int(text, 8)
     if _INT10.match(text):
         return int(text)
     if _INT8.match(text):

