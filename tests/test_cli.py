@@ -83,3 +83,12 @@ def test_warnings_are_printed_with_positions(tmp_path):
     result = run(["synth"], tmp_path)
     assert result.returncode == 0
     assert "compose.yaml:6:5: warning[W-KEY-IGNORED]: service 'web': 'ulimits' is ignored" in result.stderr
+
+
+def test_strict_turns_warnings_into_errors_and_writes_nothing(tmp_path):
+    (tmp_path / "compose.yaml").write_text(GOOD + "    ulimits:\n      nofile: 1024\n")
+    result = run(["synth", "--strict"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("'ulimits' is ignored") == 1
+    assert "compose.yaml:6:5: error[W-KEY-IGNORED]" in result.stderr
+    assert not (tmp_path / "dist").exists()

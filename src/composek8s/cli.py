@@ -40,13 +40,15 @@ def synth(
                                     "output on disk is stale or hand-edited, 0 when it is current."),
     base: str = typer.Option("HEAD", "--base", help="With --check: git revision whose chart version must "
                              "have moved if the chart's content did (e.g. origin/main in a pull request)."),
+    strict: bool = typer.Option(False, "--strict", help="Treat every warning as an error (exit 2, nothing "
+                                "written): for CI."),
     package: Optional[Path] = typer.Option(None, "--package", help="Also write <project>-<version>.tgz "
                                            "(byte-identical on every run) into this folder."),
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
 
-    from .diagnostics import CompileError, Reporter, fail
+    from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
     from .helm.versioning import SEMVER, recorded, unbumped, versioned_chart
     from .pipeline import compile_plan
@@ -60,6 +62,10 @@ def synth(
             raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a SemVer version (e.g. 1.2.3)")
         plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
                             reporter=reporter)
+        if strict and reporter.warnings:
+            promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
+            reporter.diagnostics = []  # printed once, as errors
+            raise CompileError(promoted)
         # Render everything before writing anything, so an error leaves both trees as they were.
         files = synthesize(plan)
         name = chart_name(plan)

@@ -17,18 +17,18 @@ SERVICE_KEYS = frozenset("""
 annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
 container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime
 cpu_shares cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules devices
-dns dns_opt dns_search domainname driver_opts entrypoint env_file environment expose extends
+dns dns_opt dns_search domainname entrypoint env_file environment expose extends
 external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation labels
 label_file links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit
 models network_mode networks oom_kill_disable oom_score_adj pid pids_limit platform ports
-post_start pre_stop privileged profiles provider pull_policy read_only restart runtime scale
+post_start pre_start pre_stop privileged profiles provider pull_policy pull_refresh_after read_only restart runtime scale
 secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls
-tmpfs tty ulimits use_api_socket user userns_mode uts volumes volumes_from working_dir
+tmpfs tty ulimits umask use_api_socket user userns_mode uts volumes volumes_from working_dir
 """.split())
-TOP_KEYS = frozenset("version name include services networks volumes secrets configs models".split())
+TOP_KEYS = frozenset("version name include services networks volumes secrets configs models jobs".split())
 # Valid Compose that the loader does not implement yet: an error rather than silently
 # compiling something else (invariant 3).
-UNSUPPORTED_TOP = frozenset({"include"})
+UNSUPPORTED_TOP = frozenset({"include", "jobs"})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
