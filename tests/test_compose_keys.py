@@ -54,3 +54,12 @@ def test_every_service_key_is_mapped_or_reported_where_it_is_written(key):
 
 def test_top_level_keys_not_implemented_are_errors_not_silence():
     assert UNSUPPORTED_TOP == {"include", "jobs"}
+
+
+def test_the_committed_conversion_table_is_current():
+    from pathlib import Path
+
+    from composek8s.docs import conversion_table
+
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "conversion.md").read_text()
+    assert committed == conversion_table(), "run `python -m composek8s.docs` and commit docs/conversion.md"

@@ -29,6 +29,7 @@ TOP_KEYS = frozenset("version name include services networks volumes secrets con
 # Valid Compose that the loader does not implement yet: an error rather than silently
 # compiling something else (invariant 3).
 UNSUPPORTED_TOP = frozenset({"include", "jobs"})
+UNSUPPORTED_SERVICE = frozenset({"extends"})
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
@@ -205,9 +206,9 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
             close = [k for k in SERVICE_KEYS if _close(k, key)]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             ctx.error("E-COMPOSE-KEY", f"unknown key {key!r}{hint}", key)
-    if "extends" in raw:
-        ctx.error("E-COMPOSE-UNSUPPORTED", "'extends' is not supported yet: the service would miss "
-                  "what it extends; inline it or use YAML anchors", "extends")
+    for key in UNSUPPORTED_SERVICE & set(raw):
+        ctx.error("E-COMPOSE-UNSUPPORTED", f"{key!r} is not supported yet: the service would miss "
+                  "what it extends; inline it or use YAML anchors", key)
     raw = check_mapping(raw, SERVICE, lambda path, message: ctx.error("E-COMPOSE-TYPE", message, *path))
     steps = [
         ("image", lambda v: _text_only(v, ctx, "image")),
