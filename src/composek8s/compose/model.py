@@ -53,6 +53,23 @@ class Resources:
 
 
 @dataclass(frozen=True)
+class UpdateConfig:
+    """``deploy.update_config``: how a rollout replaces replicas (Swarm's defaults)."""
+
+    parallelism: int = 1  # replicas replaced at once; 0: all
+    order: str = "stop-first"  # or start-first
+    delay: float | None = None  # seconds between groups
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """``deploy.restart_policy``: ``none``, ``on-failure`` (with ``max_attempts``) or ``any``."""
+
+    condition: str = "any"
+    max_attempts: int | None = None
+
+
+@dataclass(frozen=True)
 class Build:
     context: str
     dockerfile: str = "Dockerfile"
@@ -74,6 +91,8 @@ class ConfigUse:
 
     source: str
     target: str | None = None
+    mode: int | None = None  # file mode, e.g. 0o440
+    owner: bool = False  # uid or gid written (Kubernetes files belong to the pod's fsGroup)
     position: Position | None = None
 
 
@@ -106,12 +125,20 @@ class Service:
     restart: str | None = None
     replicas: int | None = None
     resources: Resources | None = None
+    update_config: UpdateConfig | None = None
+    restart_policy: RestartPolicy | None = None
+    deploy_mode: str | None = None  # replicated | global
+    node_selector: dict[str, str] = field(default_factory=dict)  # from placement constraints
+    other_constraints: list[tuple[str, Position]] = field(default_factory=list)  # not on node labels
+    deploy_keys: dict[str, Position] = field(default_factory=dict)  # "update_config.monitor" -> where
     depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
     secrets: list[SecretUse] = field(default_factory=list)
     configs: list[ConfigUse] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     stop_grace_period: float | None = None
     working_dir: str | None = None
+    platform: str | None = None  # os/arch[/variant]
+    stop_signal: str | None = None
     profiles: list[str] = field(default_factory=list)
     x_k8s: dict = field(default_factory=dict)
     x_k8s_position: Position | None = None
@@ -131,3 +158,5 @@ class Project:
     configs: dict[str, dict]
     x_k8s: dict = field(default_factory=dict)
     keys: dict[str, Position] = field(default_factory=dict)  # top-level keys written
+    # Configs defined by `environment: VAR`, read as Compose reads them at load time.
+    config_environment: dict[str, str] = field(default_factory=dict)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_secret_name
-from .model import Build, ConfigUse, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service
+from .model import (Build, ConfigUse, Healthcheck, Mount, Port, Project, Resources, RestartPolicy, SecretUse,
+                    Service, UpdateConfig)
 from .shapes import SERVICE, TOP, check_mapping, to_bool
 from .yamlsrc import Document
 
@@ -169,10 +170,37 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             if use.source not in secrets:
                 reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined secret "
                                f"{use.source!r}", use.position)
+    for svc in services.values():
+        for use in svc.configs:
+            if use.source not in configs:
+                reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined config "
+                               f"{use.source!r}", use.position)
     x_k8s = data.get("x-k8s") or {}
     return Project(name=name, directory=directory, files=files, services=services,
                    inactive_services=inactive, volumes=volumes, networks=networks,
-                   secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys)
+                   secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys,
+                   config_environment=_config_environment(configs, environ, doc, reporter))
+
+
+def _config_environment(configs: dict, environ: dict[str, str], doc: Document,
+                        reporter: Reporter) -> dict[str, str]:
+    """The text of configs written as ``environment: VAR``. A config is not secret, so a
+    secret-looking variable is refused rather than read into a ConfigMap."""
+    values = {}
+    for name, spec in configs.items():
+        variable = spec.get("environment") if isinstance(spec, dict) else None
+        if variable is None:
+            continue
+        where = doc.at("configs", name, "environment")
+        if is_secret_name(str(variable)):
+            reporter.error("E-CONFIG-SECRET", f"config {name!r} reads {variable}, which looks secret: "
+                           "a config becomes a ConfigMap in the output; declare it under 'secrets'", where)
+        elif str(variable) not in environ:
+            reporter.error("E-CONFIG-ENV", f"config {name!r}: environment variable {variable} is not set",
+                           where)
+        else:
+            values[name] = environ[str(variable)]
+    return values
 
 
 def _files_inside(directory: Path, doc: Document, reporter: Reporter, **sections: dict) -> None:
@@ -228,6 +256,8 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
         ("sysctls", lambda v: _key_values(v)),
         ("restart", lambda v: _text_only(v, ctx, "restart")),
         ("working_dir", lambda v: _text_only(v, ctx, "working_dir")),
+        ("platform", lambda v: _text_only(v, ctx, "platform")),
+        ("stop_signal", lambda v: _text_only(v, ctx, "stop_signal")),
         ("profiles", lambda v: [str(p) for p in v]),
     ]
     for key, convert in steps:
@@ -516,11 +546,17 @@ def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
     uses = []
     for i, item in enumerate(items):
         if isinstance(item, dict):
-            target = item.get("target")
+            target, mode = item.get("target"), item.get("mode")
+            try:
+                mode = None if mode is None else (int(mode, 8) if isinstance(mode, str) else int(mode))
+            except ValueError:
+                ctx.error("E-COMPOSE-VALUE", f"config mode {mode!r} is not an octal file mode",
+                          "configs", i, "mode")
+                mode = None
             uses.append(ConfigUse(str(item.get("source")), None if target is None else str(target),
-                                  ctx.at("configs", i)))
+                                  mode, "uid" in item or "gid" in item, ctx.at("configs", i)))
         else:
-            uses.append(ConfigUse(str(item), None, ctx.at("configs", i)))
+            uses.append(ConfigUse(str(item), position=ctx.at("configs", i)))
     return uses
 
 
@@ -562,3 +598,49 @@ def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
     if any(v is not None for v in (cpu_limit, mem_limit, cpu_request, mem_request)):
         svc.resources = Resources(cpu_limit, mem_limit, cpu_request, mem_request,
                                   ctx.at("deploy", "resources") if resources else ctx.at())
+    try:
+        _deploy_rollout(svc, deploy, ctx)
+    except (TypeError, ValueError) as exc:
+        ctx.error("E-COMPOSE-VALUE", f"invalid 'deploy': {exc}", "deploy")
+
+
+_CONSTRAINT = re.compile(r"^node\.labels\.([A-Za-z0-9./_-]+)\s*==\s*(\S+)$")
+
+
+def _deploy_rollout(svc: Service, deploy: dict, ctx: _Ctx) -> None:
+    """update_config, restart_policy and placement, with every sub-key's position kept so the
+    plan can account for the ones it does not map."""
+    for key, value in deploy.items():
+        svc.deploy_keys[key] = ctx.at("deploy", key)
+        if isinstance(value, dict) and key != "resources":
+            for sub in value:
+                svc.deploy_keys[f"{key}.{sub}"] = ctx.at("deploy", key, sub)
+    for section in ("limits", "reservations"):
+        for sub in ((deploy.get("resources") or {}).get(section) or {}):
+            svc.deploy_keys[f"resources.{section}.{sub}"] = ctx.at("deploy", "resources", section, sub)
+    update = deploy.get("update_config")
+    if isinstance(update, dict):
+        order = str(update.get("order", "stop-first"))
+        if order not in ("stop-first", "start-first"):
+            ctx.error("E-COMPOSE-VALUE", f"update_config.order {order!r} must be stop-first or "
+                      "start-first", "deploy", "update_config", "order")
+        delay = update.get("delay")
+        svc.update_config = UpdateConfig(int(update.get("parallelism", 1)), order,
+                                         None if delay is None else _duration(delay, ctx, "deploy",
+                                                                              "update_config", "delay"))
+    policy = deploy.get("restart_policy")
+    if isinstance(policy, dict):
+        condition = str(policy.get("condition", "any"))
+        if condition not in ("none", "on-failure", "any"):
+            ctx.error("E-COMPOSE-VALUE", f"restart_policy.condition {condition!r} must be none, "
+                      "on-failure or any", "deploy", "restart_policy", "condition")
+        attempts = policy.get("max_attempts")
+        svc.restart_policy = RestartPolicy(condition, None if attempts is None else int(attempts))
+    for i, constraint in enumerate((deploy.get("placement") or {}).get("constraints") or []):
+        m = _CONSTRAINT.match(str(constraint).strip())
+        if m:
+            svc.node_selector[m.group(1)] = m.group(2)
+        else:
+            svc.other_constraints.append((str(constraint), ctx.at("deploy", "placement", "constraints", i)))
+    if deploy.get("mode") is not None:
+        svc.deploy_mode = str(deploy["mode"])

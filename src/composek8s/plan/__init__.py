@@ -5,6 +5,7 @@ import shlex
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
+from .configs import config_maps, mount_configs
 from .images import facts_for
 from .env import Hosts
 from .keys import account_for_keys
@@ -86,6 +87,11 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     plan.resources += [Resource(m, condition="networkPolicy.enabled") for m in namespace_policies(project.name, ns)]
     claims: dict[str, str] = {}  # claim name -> the service that made it
     plan.secret_name = secret_name
+    configs = config_maps(project, reporter)
+    for body in configs.values():
+        if "external" not in body:
+            plan.resources.append(Resource(_config_map(body, project.name, ns), None,
+                                           project.keys.get("configs")))
     for ep in endpoints:
         svc = ep.service
         kind, why = kinds[svc.name]
@@ -95,6 +101,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         at = svc.position
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
         _mount_compose_secrets(svc, project, st, secret_users)
+        mount_configs(svc, configs, st, reporter)
         objs, envb = planner.manifests(svc, ep, kind, st, comp)
         for ref in envb.refs.values():
             required, users = secret_users.get((secret_name, ref.variable), (False, set()))
@@ -206,6 +213,17 @@ def _namespace(project: Project, ns: str) -> dict:
         pss[f"pod-security.kubernetes.io/{mode}-version"] = PSS_VERSION
     return {"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": ns, "labels": {**labels(project.name, None), **pss}}}
+
+
+def _config_map(body: dict, project: str, ns: str) -> dict:
+    cm: dict = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": Name(body["name"]), "namespace": Namespace(ns),
+                             "labels": labels(project, None, "config")}}
+    if body["data"]:
+        cm["data"] = body["data"]
+    if body["binaryData"]:
+        cm["binaryData"] = body["binaryData"]
+    return cm
 
 
 def _mount_compose_secrets(svc, project: Project, st, secret_users) -> None:

@@ -36,10 +36,12 @@ CONVERSIONS = {
     "mem_limit": "memory limit",
     "mem_reservation": "memory request",
     "depends_on": "NetworkPolicy rules: data stores accept only the services that depend on them",
+    "configs": "a ConfigMap per config (`file`, `content` or `environment`; `external` names an existing one) mounted read-only at `target` (default `/<config>`) with `mode` (default 0444)",
     "secrets": "a projected Secret volume at `/run/secrets/<target>` from `<project>-<secret>`",
     "networks": "NetworkPolicies: peers on a shared compose network reach each other's ports",
     "stop_grace_period": "`terminationGracePeriodSeconds`",
     "working_dir": "container `workingDir`",
+    "platform": "`nodeSelector` on `kubernetes.io/os` and `kubernetes.io/arch` (the variant is dropped)",
     "profiles": "services whose profiles are not enabled are left out",
 }
 MAPPED = frozenset(CONVERSIONS)
@@ -50,21 +52,51 @@ EXPLAINED = {
     "labels": "container labels are not copied; use Kubernetes labels",
     "logging": "the cluster collects stdout and stderr",
     "init": "use an init process in the image (e.g. dumb-init)",
-    "stop_signal": "Kubernetes sends SIGTERM; set STOPSIGNAL handling in the image",
+    "stop_signal": "Kubernetes stops containers with SIGTERM (SIGTERM itself is not reported); make the process stop on SIGTERM",
+    "ulimits": "Kubernetes has no per-container ulimits: the node's container runtime sets them",
+    "runtime": "Docker runtimes are not Kubernetes RuntimeClasses: add `runtimeClassName` with a kustomize patch or post-renderer",
+    "shm_size": "mount a memory-backed emptyDir at /dev/shm (`tmpfs: /dev/shm:size=…`)",
     "extra_hosts": "use Services or DNS instead of /etc/hosts entries",
     "links": "services reach each other through their Service names",
     "pull_policy": "imagePullPolicy is Always for an image named by tag, IfNotPresent for a digest",
-    "configs": "not mapped yet (they will become ConfigMaps); the service gets no file",
 }
-DEPLOY_MAPPED = {"replicas", "resources"}
+# deploy sub-keys, as "section.key"; a section listed here maps all of its own sub-keys
+# unless one is in DEPLOY_EXPLAINED.
+DEPLOY_CONVERSIONS = {
+    "replicas": "`replicas` (chart: `<service>.replicas`)",
+    "resources": "container `resources`: `limits`/`reservations` `cpus` and `memory` become limits and requests",
+    "mode": "`replicated` is a Deployment or StatefulSet; `global` (one per node) is reported",
+    "update_config": "the rollout: `parallelism` replicas at a time, `start-first` as `maxSurge`, "
+                     "`stop-first` as `maxUnavailable`; `delay` as `minReadySeconds`",
+    "restart_policy": "`condition: none` / `on-failure` (`max_attempts`) make a Job, as `restart` does",
+    "placement": "`constraints` of the form `node.labels.KEY == VALUE` become a `nodeSelector`",
+}
+DEPLOY_EXPLAINED = {
+    "resources.limits.pids": "Kubernetes sets the PID limit per node (kubelet podPidsLimit)",
+    "resources.reservations.devices": "devices (GPUs) need a device plugin's extended resource; set it in `<service>.resources`",
+    "resources.reservations.generic_resources": "use extended resources in `<service>.resources`",
+    "update_config.monitor": "Kubernetes watches readiness instead (`progressDeadlineSeconds`)",
+    "update_config.failure_action": "a failed rollout stops; roll back with `kubectl rollout undo` or Helm",
+    "update_config.max_failure_ratio": "a failed rollout stops at the first pod that is not ready",
+    "rollback_config": "roll back with `kubectl rollout undo` or `helm rollback`",
+    "restart_policy.delay": "the kubelet restarts with an exponential back-off",
+    "restart_policy.window": "the kubelet restarts with an exponential back-off",
+    "labels": "service labels are Swarm's; use Kubernetes labels",
+    "endpoint_mode": "a Service load-balances through a virtual IP",
+    "placement.preferences": "use `<service>.affinity` or topologySpreadConstraints",
+    "placement.max_replicas_per_node": "pods spread over nodes by topologySpreadConstraints",
+}
 
 
 def account_for_keys(svc: Service, reporter: Reporter) -> None:
     for key, where in svc.keys.items():
         if key in MAPPED or key.startswith("x-"):
             continue
+        if key == "stop_signal" and (svc.stop_signal or "").upper() in ("SIGTERM", "TERM", "15"):
+            continue  # what Kubernetes sends anyway
         why = EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key!r} is ignored: {why}", where)
+    _account_for_deploy(svc, reporter)
     if "security_opt" in svc.keys:
         for opt in svc.security_opt:
             if opt.replace("=", ":") not in ("no-new-privileges:true", "no-new-privileges"):
@@ -74,3 +106,21 @@ def account_for_keys(svc: Service, reporter: Reporter) -> None:
         reporter.warn("W-READ-ONLY", f"service {svc.name!r}: read_only: false is overridden: every "
                       "container runs with a read-only root filesystem and emptyDirs for scratch "
                       "paths", svc.keys["read_only"])
+
+
+def _account_for_deploy(svc: Service, reporter: Reporter) -> None:
+    for key, where in svc.deploy_keys.items():
+        section, dot, _ = key.partition(".")
+        if dot and section not in DEPLOY_CONVERSIONS:
+            continue  # the section's own warning covers it
+        why = DEPLOY_EXPLAINED.get(key) or (None if section in DEPLOY_CONVERSIONS else
+                                            DEPLOY_EXPLAINED.get(section, "it has no Kubernetes equivalent"))
+        if why:
+            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: 'deploy.{key}' is ignored: {why}", where)
+    for constraint, where in svc.other_constraints:
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: placement constraint {constraint!r} is "
+                      "ignored: only node.labels.KEY == VALUE maps (to a nodeSelector)", where)
+    if svc.deploy_mode == "global":
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: 'deploy.mode: global' (one replica per "
+                      "node) is not mapped: it runs as replicated; a DaemonSet would need host access "
+                      "Pod Security forbids for most such agents", svc.deploy_keys["mode"])

@@ -137,7 +137,7 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
         reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
                       "only its top-level files become a ConfigMap", mount.position)
-    secret_like = [f.name for f in files if _SECRET_FILE.search(f.name)]
+    secret_like = [f.name for f in files if looks_secret(f.name)]
     if secret_like:
         reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
@@ -148,13 +148,7 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
         reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
         return
-    data, binary = {}, {}
-    for f in files:
-        raw = f.read_bytes()
-        try:
-            data[f.name] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            binary[f.name] = base64.b64encode(raw).decode("ascii")
+    data, binary = file_data(files)
     relative = path.relative_to(project.directory.resolve()).as_posix()
     name = dns_name(f"{svc.name}-{relative}")
     st.config_maps.append({"name": name, "data": data, "binaryData": binary})
@@ -166,6 +160,23 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if not mount.read_only:
         reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
                       "(ConfigMaps cannot be written)", mount.position)
+
+
+def file_data(files: list[Path]) -> tuple[dict, dict]:
+    """ConfigMap ``data`` (UTF-8 text) and ``binaryData`` (base64) keyed by file name."""
+    data, binary = {}, {}
+    for f in files:
+        raw = f.read_bytes()
+        try:
+            data[f.name] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            binary[f.name] = base64.b64encode(raw).decode("ascii")
+    return data, binary
+
+
+def looks_secret(name: str) -> bool:
+    """A file name that suggests key material or credentials (``.env``, ``*.pem``…)."""
+    return bool(_SECRET_FILE.search(name))
 
 
 def inside_project_or_none(directory: Path, text: str) -> Path | None:

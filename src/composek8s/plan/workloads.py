@@ -28,13 +28,25 @@ def pull_policy(tag: str) -> str:
     return "IfNotPresent" if "@" in tag else "Always"
 
 
+def restart_of(svc: Service) -> str:
+    """The restart rule in ``restart:``'s words; ``deploy.restart_policy`` wins, as in Compose."""
+    policy = svc.restart_policy
+    if policy is None:
+        return (svc.restart or "").lower()
+    if policy.condition == "none":
+        return "no"
+    if policy.condition == "on-failure":
+        return f"on-failure:{policy.max_attempts}" if policy.max_attempts is not None else "on-failure"
+    return "always"
+
+
 def workload_kind(svc: Service, has_named_volume: bool) -> tuple[str, str]:
     """Deployment, StatefulSet or Job, and why."""
     if "kind" in svc.x_k8s:
         return svc.x_k8s["kind"], "x-k8s.kind says so"
-    restart = (svc.restart or "").lower()
+    restart = restart_of(svc)
     if restart == "no" or restart.startswith("on-failure"):
-        return "Job", f"restart: {svc.restart} runs it once"
+        return "Job", f"restart: {restart} runs it once"
     known = facts_for(svc)
     if known and known.stateful and has_named_volume:
         return "StatefulSet", f"{svc.image} keeps data in a named volume"
@@ -78,6 +90,29 @@ def _larger(a: str, b: str, key: str) -> str:
         units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
         return float(q[:-2]) * units[q[-2:]] if q[-2:] in units else float(q)
     return a if amount(a) >= amount(b) else b
+
+
+def node_selector(svc: Service) -> dict[str, str]:
+    """``platform: linux/arm64`` as the well-known node labels, plus placement constraints."""
+    selector = {}
+    if svc.platform:
+        os_name, _, rest = svc.platform.lower().partition("/")
+        selector["kubernetes.io/os"] = os_name
+        if rest:
+            selector["kubernetes.io/arch"] = rest.partition("/")[0]
+    return {**selector, **svc.node_selector}
+
+
+def rolling_update(svc: Service) -> dict:
+    """Without ``update_config``: one new pod ready before an old one goes (no downtime at one
+    replica). With it: ``parallelism`` pods at a time (0: all), started first or stopped first."""
+    update = svc.update_config
+    if update is None:
+        return {"maxUnavailable": 0, "maxSurge": 1}
+    step = update.parallelism if update.parallelism > 0 else "100%"
+    if update.order == "start-first":
+        return {"maxUnavailable": 0, "maxSurge": step}
+    return {"maxUnavailable": step, "maxSurge": 0}
 
 
 class WorkloadPlanner:
@@ -128,7 +163,7 @@ class WorkloadPlanner:
             "enableServiceLinks": False,
             "securityContext": Value(f"{key}.podSecurityContext", pod_security_context(svc, uid, gid)),
             "imagePullSecrets": Value("global.imagePullSecrets", [], omit_empty=True),
-            "nodeSelector": Value(f"{key}.nodeSelector", {}, omit_empty=True),
+            "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
             "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
             "containers": [container],
@@ -182,7 +217,7 @@ class WorkloadPlanner:
         selector = {"matchLabels": selector_labels(self.project, ep.name)}
         replicas = svc.x_k8s.get("replicas", svc.replicas if svc.replicas is not None else 1)
         if kind == "Job":
-            restart = (svc.restart or "no").lower()
+            restart = restart_of(svc) or "no"
             # on-failure:N retries N times; plain on-failure takes Kubernetes' default of 6.
             retries = int(restart.partition(":")[2] or 6) if restart.startswith("on-failure") else 0
             template["spec"]["restartPolicy"] = "OnFailure" if restart.startswith("on-failure") else "Never"
@@ -205,9 +240,11 @@ class WorkloadPlanner:
         if st.needs_single_replica:
             strategy: dict = {"type": "Recreate"}  # a ReadWriteOnce claim cannot be mounted twice
         else:
-            strategy = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+            strategy = {"type": "RollingUpdate", "rollingUpdate": rolling_update(svc)}
         spec = {"replicas": Value(f"{key}.replicas", replicas), "revisionHistoryLimit": 5,
                 "selector": selector, "strategy": strategy, "template": template}
+        if svc.update_config and svc.update_config.delay:
+            spec["minReadySeconds"] = max(1, int(round(svc.update_config.delay)))
         return {"apiVersion": "apps/v1", "kind": "Deployment",
                 "metadata": self.meta(ep.name, comp, annotations=skips), "spec": spec}
 

@@ -1,0 +1,106 @@
+"""Compose ``configs`` → ConfigMaps, each file mounted where Compose would place it.
+
+A config defined by ``file:``, ``content:`` or ``environment:`` becomes one ConfigMap named
+after the config (made once, however many services use it); each use mounts its one key at
+``target`` (Compose's default: ``/<config>``) with ``subPath``, read-only, with the use's
+``mode`` (Compose's default 0444). ``external: true`` refers to a ConfigMap that must already
+exist in the namespace, named by ``name:`` or the config's own name.
+"""
+from __future__ import annotations
+
+from ..compose import ConfigUse, Project, Service
+from ..compose.interpolate import Template
+from ..compose.paths import inside_project
+from ..diagnostics import CompileError, Reporter
+from .model import Name
+from .names import dns_name
+from .storage import CONFIGMAP_LIMIT, Storage, file_data, looks_secret
+
+DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
+
+
+def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
+    """Compose config name → the ConfigMap's ``{name, data, binaryData}`` (or ``external``),
+    for the configs some active service uses."""
+    used = {use.source: use for svc in project.services.values() for use in svc.configs}
+    made: dict[str, dict] = {}
+    for source, use in sorted(used.items()):
+        spec = project.configs.get(source)
+        if spec is None:  # reported by the loader as an undefined reference
+            continue
+        body = _config_map(source, spec, project, reporter)
+        if body is not None:
+            made[source] = body
+    return made
+
+
+def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -> dict | None:
+    where = project.keys.get("configs")
+    if spec.get("external"):
+        name = str(spec.get("name") or source)
+        reporter.warn("W-CONFIG-EXTERNAL", f"config {source!r} is external: ConfigMap {name!r} must "
+                      f"exist in the namespace with the key {source!r}", where)
+        return {"external": name, "key": source}
+    if source in project.config_environment:
+        return _body(source, {source: project.config_environment[source]}, {})
+    if "content" in spec:
+        content = spec["content"]
+        if isinstance(content, Template):
+            reporter.error("E-CONFIG-SECRET", f"config {source!r}: its content uses secret variables "
+                           f"({', '.join(r.variable for r in content.secrets)}); a config becomes a "
+                           "ConfigMap in the output: declare it under 'secrets'", where)
+            return None
+        return _body(source, {source: str(content)}, {})
+    if "file" in spec:
+        try:
+            path = inside_project(project.directory, str(spec["file"]), where, f"config {source!r} file")
+        except CompileError as exc:  # also reported by the loader
+            reporter.diagnostics.extend(exc.diagnostics)
+            return None
+        if not path.is_file():
+            reporter.error("E-CONFIG-FILE", f"config {source!r}: file {spec['file']} does not exist "
+                           "or is not a file", where)
+            return None
+        if looks_secret(path.name):
+            reporter.error("E-SECRET-FILE", f"config {source!r}: {path.name} looks secret; a ConfigMap "
+                           "would put it in the output: declare it under 'secrets'", where)
+            return None
+        size = path.stat().st_size
+        if size > CONFIGMAP_LIMIT:
+            reporter.error("E-CONFIG-TOO-LARGE", f"config {source!r}: {spec['file']} holds {size:,} "
+                           f"bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", where)
+            return None
+        return _body(source, *file_data([path]))
+    reporter.error("E-CONFIG-SOURCE", f"config {source!r} needs 'file', 'content', 'environment' or "
+                   "'external'", where)
+    return None
+
+
+def _body(source: str, data: dict, binary: dict) -> dict:
+    return {"name": dns_name(source), "data": data, "binaryData": binary}
+
+
+def mount_configs(svc: Service, made: dict[str, dict], st: Storage, reporter: Reporter) -> None:
+    """Mount each config the service uses, as Compose places it."""
+    for use in svc.configs:
+        body = made.get(use.source)
+        if body is None:
+            continue
+        if use.owner:
+            reporter.warn("W-CONFIG-OWNER", f"service {svc.name!r}: config {use.source!r} uid/gid are "
+                          "ignored: mounted files belong to root and the pod's fsGroup", use.position)
+        key = body.get("key") or next(iter({**body["data"], **body["binaryData"]}))
+        target = _target(use)
+        name = body["external"] if "external" in body else Name(body["name"])
+        source = {"configMap": {"name": name, "items": [{"key": key, "path": key}],
+                                "defaultMode": use.mode if use.mode is not None else DEFAULT_MODE}}
+        st.add(dns_name(f"cfg-{use.source}"), source, target, True, sub_path=key)
+
+
+def _target(use: ConfigUse) -> str:
+    """Where Compose mounts a config: ``target`` (relative ones under /), else ``/<source>``."""
+    target = use.target or use.source
+    return target if target.startswith("/") else f"/{target}"
+
+
+__all__ = ["config_maps", "mount_configs"]
