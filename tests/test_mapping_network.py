@@ -271,3 +271,55 @@ def test_x_k8s_egress_allows_traffic_out_of_the_cluster(compile_compose):
         {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": tcp(443)},
         {"to": [{"ipBlock": {"cidr": "10.20.0.0/16"}}]},
     ]
+
+
+def test_a_service_reached_by_name_without_any_port_is_reported(compile_compose):
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            environment:
+              API_URL: http://api:8080/v1
+          api:
+            image: example/api:1
+          worker:
+            image: example/worker:1
+    """)
+    warning = only(c.diagnostics, "W-NO-PORT")
+    assert "'api'" in warning.message and "web" in warning.message and warning.position.line == 7
+    assert ("Service", "api") not in c.by_key
+
+
+def test_a_port_from_the_dockerfile_expose_needs_no_warning(compile_compose):
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            depends_on: [api]
+          api:
+            build: ./api
+            image: example/api:1
+    """, files={"api/Dockerfile": "FROM alpine:3.20\nUSER 10001\nEXPOSE 8080\n"})
+    assert "W-NO-PORT" not in c.codes()
+    assert c.get("Service", "api")["spec"]["ports"][0]["port"] == 8080
+
+
+def test_the_same_port_on_tcp_and_udp_is_two_ports_of_one_service(compile_compose):
+    c = compile_compose("""
+        services:
+          dns:
+            image: example/dns:1
+            ports:
+              - "5353:53/tcp"
+              - "5353:53/udp"
+          resolver-client:
+            image: example/client:1
+    """)
+    ports = c.get("Service", "dns")["spec"]["ports"]
+    assert sorted((p["port"], p["protocol"]) for p in ports) == [(53, "TCP"), (53, "UDP")]
+    assert len({p["name"] for p in ports}) == 2
+    assert sorted((p["containerPort"], p["protocol"]) for p in c.container("dns")["ports"]) == [
+        (53, "TCP"), (53, "UDP")]
+    policy = c.get("NetworkPolicy", "dns")
+    opened = [(p["port"], p["protocol"]) for rule in policy["spec"]["ingress"] for p in rule.get("ports", [])]
+    assert (53, "UDP") in opened and (53, "TCP") in opened

@@ -176,6 +176,34 @@ def test_compose_secrets_become_a_projected_volume_at_run_secrets(compile_compos
     assert_nowhere(c, "s3cr3t-file-content")
 
 
+def test_a_secret_with_an_absolute_target_is_mounted_at_that_path_as_compose_does(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          proxy:
+            image: example/proxy:1
+            secrets:
+              - source: tls_key
+                target: /etc/ssl/private/site.key
+              - source: api_token
+                target: token
+        secrets:
+          tls_key: {file: ./site.key}
+          api_token: {environment: API_TOKEN}
+    """, files={"site.key": "-----BEGIN PRIVATE KEY-----\n"}, environ={"API_TOKEN": "t0ken-value"})
+    mounts = c.container("proxy")["volumeMounts"]
+    assert {"name": "secret-tls-key", "mountPath": "/etc/ssl/private/site.key", "readOnly": True,
+            "subPath": "tls_key"} in mounts
+    assert {"name": "compose-secrets", "mountPath": "/run/secrets", "readOnly": True} in mounts
+    volumes = {v["name"]: v for v in c.pod("proxy")["volumes"]}
+    assert volumes["secret-tls-key"]["secret"] == {"secretName": "shop-tls-key", "defaultMode": 0o440,
+                                                   "items": [{"key": "tls_key", "path": "tls_key"}]}
+    assert volumes["compose-secrets"]["projected"]["sources"] == [
+        {"secret": {"name": "shop-api-token", "items": [{"key": "api_token", "path": "token"}]}}]
+    assert_nowhere(c, "t0ken-value")
+    assert_nowhere(c, "BEGIN PRIVATE KEY")
+
+
 def test_the_plan_lists_every_secret_key_with_who_reads_it(compile_compose):
     c = compile_compose("""
         name: shop

@@ -78,6 +78,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         endpoints.append(ep)
 
     hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
+    _warn_unreachable(endpoints, hosts, reporter)
     planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
     by_name = {ep.service.name: ep for ep in endpoints}
@@ -215,6 +216,32 @@ def _namespace(project: Project, ns: str) -> dict:
             "metadata": {"name": ns, "labels": {**labels(project.name, None), **pss}}}
 
 
+def _warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+    """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
+    with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
+    Service, so the name resolves to nothing in Kubernetes."""
+    portless = {ep.service.name for ep in endpoints if not ep.ports}
+    if not portless:
+        return
+    callers: dict[str, set[str]] = {}
+    for ep in endpoints:
+        svc = ep.service
+        for dep in svc.depends_on:
+            callers.setdefault(dep, set()).add(svc.name)
+        for value in svc.environment.values():
+            if isinstance(value, str) and hosts.pattern is not None:
+                for m in hosts.pattern.finditer(value):
+                    if m.group(1) != svc.name:
+                        callers.setdefault(m.group(1), set()).add(svc.name)
+    for ep in endpoints:
+        name = ep.service.name
+        if name in portless and callers.get(name):
+            reporter.warn("W-NO-PORT", f"service {name!r} is reached by name from "
+                          f"{', '.join(sorted(callers[name]))} but declares no port (ports, expose, or "
+                          "EXPOSE in its Dockerfile): it gets no Service; add 'expose:' with the port "
+                          "it listens on", ep.service.position)
+
+
 def _config_map(body: dict, project: str, ns: str) -> dict:
     cm: dict = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": Name(body["name"]), "namespace": Namespace(ns),
@@ -233,10 +260,18 @@ def _mount_compose_secrets(svc, project: Project, st, secret_users) -> None:
     sources = []
     for use in svc.secrets:
         name = dns_name(f"{project.name}-{use.source}")
-        sources.append({"secret": {"name": Name(name), "items": [{"key": use.source, "path": use.target.lstrip("/")}]}})
+        if use.target.startswith("/"):
+            # Compose mounts a secret with an absolute target at that path, not under /run/secrets.
+            item = {"key": use.source, "path": use.source}
+            st.add(dns_name(f"secret-{use.source}"), {"secret": {"secretName": Name(name), "items": [item],
+                                                                 "defaultMode": 0o440}},
+                   use.target, True, sub_path=use.source)
+        else:
+            sources.append({"secret": {"name": Name(name), "items": [{"key": use.source, "path": use.target}]}})
         required, users = secret_users.get((name, use.source), (True, set()))
         secret_users[(name, use.source)] = (True, users | {svc.name})
-    st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)
+    if sources:
+        st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)
 
 
 def _check_unique(plan: Plan, reporter: Reporter) -> None:
