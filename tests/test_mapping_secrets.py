@@ -230,3 +230,22 @@ def test_the_plan_lists_every_secret_key_with_who_reads_it(compile_compose):
     # An optional variable (${VAR:-}) makes an optional reference.
     assert env(c, "api")["SENTRY_DSN"]["valueFrom"]["secretKeyRef"] == {"name": "shop-secrets", "key": "SENTRY_DSN",
                                                                         "optional": True}
+
+
+def test_a_file_variable_holding_a_path_is_not_a_secret(compile_compose):
+    c = compile_compose("""
+        services:
+          db:
+            image: postgres:16.4
+            environment:
+              POSTGRES_PASSWORD_FILE: /run/secrets/db_password
+              API_KEY: literal-key
+            secrets: [db_password]
+        secrets:
+          db_password: {file: ./pw.txt}
+    """, files={"pw.txt": "x\n"})
+    env = {e["name"]: e for e in c.container("db")["env"]}
+    assert env["POSTGRES_PASSWORD_FILE"] == {"name": "POSTGRES_PASSWORD_FILE", "value": "/run/secrets/db_password"}
+    assert "secretKeyRef" in env["API_KEY"]["valueFrom"]
+    warning = only(c.diagnostics, "W-SECRET-LITERAL")
+    assert "API_KEY" in warning.message and "Name(" not in warning.message

@@ -300,3 +300,29 @@ def test_opting_out_needs_a_reason(compile_error):
     """)
     error = only(errors, "E-XK8S")
     assert "service 'mdns'" in error.message and "podSecurity needs a 'reason'" in error.message
+
+
+def test_a_non_root_pod_listening_below_1024_lowers_the_unprivileged_port_start(compile_compose):
+    c = compile_compose("""
+        services:
+          wordpress:
+            image: wordpress:6.6-apache
+            ports: ["80:80"]
+          api:
+            image: example/api:1
+            user: "10001"
+            expose: [8080]
+          tuned:
+            image: example/tuned:1
+            user: "10001"
+            expose: [443]
+            sysctls:
+              net.ipv4.ip_unprivileged_port_start: "0"
+    """)
+    wp = c.pod("wordpress")["securityContext"]
+    assert wp["runAsUser"] == 33
+    assert wp["sysctls"] == [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "80"}]
+    assert "sysctls" not in c.pod("api")["securityContext"]
+    # the compose file's own value wins
+    assert c.pod("tuned")["securityContext"]["sysctls"] == [
+        {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..compose.interpolate import is_secret_name
+from ..compose.interpolate import is_file_pointer, is_secret_name
 from .pss import _TEMPLATE_PATHS
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
@@ -139,6 +139,7 @@ def _check_workload(i, obj, template, add, services, policies) -> None:
                 add(i, "probe-port", f"container {name!r}: {probe} targets port {port!r}, which it does not declare")
         for env in c.get("env") or []:
             if "value" in env and env.get("value") and is_secret_name(str(env.get("name", ""))) \
+                    and not is_file_pointer(str(env["name"]), str(env["value"])) \
                     and not re.search(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", str(env["value"])):
                 add(i, "secret-literal", f"container {name!r}: env {env['name']} holds a literal value; "
                     "read it from a Secret (valueFrom.secretKeyRef)")

@@ -29,6 +29,12 @@ def is_secret_name(name: str) -> bool:
     return any(t in _SECRET_TOKENS for t in tokens)
 
 
+def is_file_pointer(name: str, value: str) -> bool:
+    """``POSTGRES_PASSWORD_FILE=/run/secrets/db_password``: the official images' ``*_FILE``
+    convention names the file holding the secret; the path itself is not secret."""
+    return name.upper().endswith("_FILE") and value.startswith("/")
+
+
 @dataclass(frozen=True)
 class SecretRef:
     """A secret variable used in a value; ``required`` when written ``${VAR:?…}``/``${VAR?…}``."""

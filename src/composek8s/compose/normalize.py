@@ -7,7 +7,7 @@ import shlex
 from pathlib import Path
 
 from ..diagnostics import Position, Reporter
-from .interpolate import SecretRef, Template, is_secret_name
+from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
 from .model import (Build, ConfigUse, Healthcheck, Mount, Port, Project, Resources, RestartPolicy, SecretUse,
                     Service, UpdateConfig)
 from .shapes import SERVICE, TOP, check_mapping, to_bool
@@ -372,7 +372,8 @@ def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str])
             continue
         for key, value in read_dotenv(path, path_text, environ).items():
             # Values read from env files are data; secret-named ones stay in the cluster.
-            env[key] = Template((SecretRef(key),)) if is_secret_name(key) else value
+            secret = is_secret_name(key) and not is_file_pointer(key, value)
+            env[key] = Template((SecretRef(key),)) if secret else value
     body = raw.get("environment") or {}
     items = body.items() if isinstance(body, dict) else (
         (str(e).partition("=")[0], str(e).partition("=")[2] if "=" in str(e) else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..compose import SecretRef, Service, Template, is_secret_name
+from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
 from .model import Concat, Name, Value
 
@@ -79,10 +80,10 @@ class EnvBuilder:
                 for ref in value.secrets:
                     self._use(ref)
                 entries.append({"name": name, "value": self._hosted(_render(value))})
-            elif is_secret_name(name):
+            elif is_secret_name(name) and not is_file_pointer(name, value):
                 self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
                                    "literal value in the compose file; it is not written to the "
-                                   f"output: put it in the Secret {self.secret!r}",
+                                   f"output: put it in the Secret {self.secret.base!r}",
                                    self.svc.keys.get("environment"))
                 ref = SecretRef(name)
                 self._use(ref)

@@ -46,6 +46,9 @@ _KNOWN: dict[str, ImageFacts] = {
     "nginx-unprivileged": ImageFacts(101, 101, None, False, 8080, "http",
                                      ("/var/cache/nginx", "/var/run", "/tmp")),
     "nginx": ImageFacts(101, 101, None, False, 80, "http", ("/var/cache/nginx", "/var/run")),
+    "wordpress": ImageFacts(33, 33, None, False, 80, "http", ("/var/run/apache2", "/var/lock/apache2")),
+    "prometheus": ImageFacts(65534, 65534, "monitoring", True, 9090, "http"),
+    "grafana": ImageFacts(472, 472, "monitoring", False, 3000, "http"),
     "node": ImageFacts(1000, 1000),
     "python": ImageFacts(),
 }

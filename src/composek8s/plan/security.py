@@ -115,7 +115,18 @@ def user_ids_and_origin(svc: Service, reporter: Reporter) -> tuple[int, int, str
     return DEFAULT_UID, DEFAULT_UID, "the default UID"
 
 
-def pod_security_context(svc: Service, uid: int, gid: int) -> dict:
+UNPRIVILEGED_PORT_SYSCTL = "net.ipv4.ip_unprivileged_port_start"
+
+
+def pod_security_context(svc: Service, uid: int, gid: int, ports: list[int] = ()) -> dict:
+    """The pod's security context. A non-root process cannot bind a port below 1024 (an added
+    NET_BIND_SERVICE does not reach a non-root process in Kubernetes), so a pod that listens on
+    one lowers the pod network namespace's unprivileged port start to that port: a sysctl the
+    restricted profile allows."""
+    sysctls = {k: str(v) for k, v in svc.sysctls.items()}
+    low = [p for p in ports if p < 1024]
+    if low and UNPRIVILEGED_PORT_SYSCTL not in sysctls:
+        sysctls[UNPRIVILEGED_PORT_SYSCTL] = str(min(low))
     ctx = {
         "runAsNonRoot": True,
         "runAsUser": uid,
@@ -124,8 +135,8 @@ def pod_security_context(svc: Service, uid: int, gid: int) -> dict:
         "fsGroupChangePolicy": "OnRootMismatch",
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    if svc.sysctls:
-        ctx["sysctls"] = [{"name": k, "value": str(v)} for k, v in sorted(svc.sysctls.items())]
+    if sysctls:
+        ctx["sysctls"] = [{"name": k, "value": v} for k, v in sorted(sysctls.items())]
     return ctx
 
 

@@ -161,7 +161,7 @@ class WorkloadPlanner:
             "serviceAccountName": Name(ep.name),
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
-            "securityContext": Value(f"{key}.podSecurityContext", pod_security_context(svc, uid, gid)),
+            "securityContext": Value(f"{key}.podSecurityContext", pod_security_context(svc, uid, gid, [p["port"] for p in ep.ports])),
             "imagePullSecrets": Value("global.imagePullSecrets", [], omit_empty=True),
             "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),

@@ -1,0 +1,89 @@
+"""Common public stacks, as their authors publish them, through the real CLI.
+
+Each folder under tests/stacks/ is a compose project a team might bring (a web app with
+PostgreSQL and Redis, WordPress and MySQL, a reverse proxy in front of an API, Prometheus
+and Grafana with configs, Django with Celery, file secrets, Traefik on the Docker socket),
+with ``expect.yaml`` saying what must come out: the workload kind of each service, objects
+that must exist, warnings at their lines, values that must never reach the output — or the
+one error, at its FILE:LINE:COL, for a stack that cannot be hardened. Every stack that
+compiles must pass ``composek8s check`` (schema for two Kubernetes versions, Pod Security
+``restricted``, wiring) unless ``check_findings`` names what the user still has to fix.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+STACKS = Path(__file__).parent / "stacks"
+
+
+def _run(args: list[str], cwd: Path, environ: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    env.update(environ or {})
+    return subprocess.run([sys.executable, "-m", "composek8s", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _synth(stack: Path, out: Path, expect: dict, files: list[str] | None = None):
+    args = ["synth", "-o", str(out / "dist"), "--chart-dir", str(out / "charts")]
+    for f in files or []:
+        args += ["-f", f]
+    return _run(args, stack, expect.get("environ"))
+
+
+def _objects(dist: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted((dist / "base").glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc.get("kind") != "Kustomization":
+                found[f"{doc['kind']}/{doc['metadata']['name']}"] = doc
+    return found
+
+
+def _warnings(stderr: str) -> set[tuple[str, int]]:
+    found = set()
+    for line in stderr.splitlines():
+        head, _, rest = line.partition(": warning[")
+        if rest:
+            found.add((rest.partition("]")[0], int(head.split(":")[1])))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in STACKS.iterdir() if (p / "expect.yaml").is_file()))
+def test_stack(name, tmp_path):
+    stack = STACKS / name
+    expect = yaml.safe_load((stack / "expect.yaml").read_text())
+    result = _synth(stack, tmp_path, expect)
+    if "error" in expect:
+        assert result.returncode == 2, result.stderr
+        assert f"{expect['error']['at']}: error[{expect['error']['code']}]" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "dist").exists() and not (tmp_path / "charts").exists()
+        return
+    assert result.returncode == 0, result.stderr
+    objects = _objects(tmp_path / "dist")
+    kinds = {o["metadata"]["name"]: o["kind"] for o in objects.values()
+             if o["kind"] in ("Deployment", "StatefulSet", "Job")}
+    assert kinds == expect["workloads"]
+    assert set(expect.get("objects", [])) <= set(objects)
+    assert {tuple(w) for w in expect.get("warnings", [])} <= _warnings(result.stderr)
+    text = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    for value in expect.get("never_in_output", []):
+        assert value not in text
+
+    check = _run(["check", str(tmp_path / "dist"), "--format", "json"], stack)
+    findings = sorted({f"{f['kind']}/{f['name']}" for f in json.loads(check.stdout)["findings"]})
+    assert findings == sorted(expect.get("check_findings", [])), check.stdout
+    assert check.returncode == (1 if findings else 0)
+
+    if "fixed_with" in expect:
+        fixed = _synth(stack, tmp_path / "fixed", expect, expect["fixed_with"])
+        assert fixed.returncode == 0, fixed.stderr
+        recheck = _run(["check", str(tmp_path / "fixed" / "dist")], stack)
+        assert recheck.returncode == 0, recheck.stdout + recheck.stderr
