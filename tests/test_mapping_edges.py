@@ -1,6 +1,8 @@
 """The conversion table, edge rows: shared volumes, baseline opt-out, job retries, port names."""
 from __future__ import annotations
 
+from support import only
+
 
 def test_plain_on_failure_retries_as_often_as_kubernetes_default(compile_compose):
     c = compile_compose("""
@@ -80,3 +82,19 @@ def test_a_shell_http_healthcheck_names_its_port_http(compile_compose):
     """)
     assert c.container("web")["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     assert c.container("web")["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": 8080}
+
+
+def test_a_build_only_service_gets_compose_image_name_and_says_how_to_point_at_a_registry(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            build: ./api
+    """, files={"api/Dockerfile": "FROM alpine:3.20\nUSER 10001\nEXPOSE 8080\n"})
+    assert c.container("api")["image"] == "shop-api:latest"
+    from composek8s.helm.values import values_tree
+
+    # the chart value the warning names
+    assert values_tree(c.plan)["api"]["image"]["repository"] == "shop-api"
+    warning = only(c.diagnostics, "W-IMAGE-BUILD")
+    assert "api.image.repository=REGISTRY/shop-api" in warning.message and warning.position.line == 5

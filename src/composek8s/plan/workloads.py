@@ -206,8 +206,11 @@ class WorkloadPlanner:
         if svc.image:
             return Image(f"{key}.image", *split_image(svc.image))
         name = f"{self.project}-{svc.name}:latest"
+        repo = split_image(name)[0]
         self.reporter.warn("W-IMAGE-BUILD", f"service {svc.name!r} has only 'build'; using the image "
-                           f"name Compose gives it, {name} (push it to a registry and set 'image')",
+                           f"name Compose gives it, {name}: push it to a registry and set 'image', or "
+                           f"point the chart at it (--set {key}.image.repository=REGISTRY/{repo}) or "
+                           f"the manifests (kustomize images: name {repo}, newName REGISTRY/{repo})",
                            svc.keys.get("build"))
         return Image(f"{key}.image", *split_image(name))
 
