@@ -186,3 +186,44 @@ def test_a_volume_is_logs_only_by_the_word_log(compile_compose):
     """)
     assert {m["metadata"]["name"] for m in c.manifests if m["kind"] == "PersistentVolumeClaim"} == {"catalog", "uploads"}
     assert "W-VOLUME-LOGS" not in c.codes()
+
+
+def test_an_external_volume_mounts_the_existing_claim_and_makes_none(compile_compose):
+    c = compile_compose("""
+        services:
+          db:
+            image: postgres:16
+            volumes: ["pgdata:/var/lib/postgresql/data"]
+        volumes:
+          pgdata:
+            external: true
+            name: legacy-pgdata
+    """)
+    assert not [m for m in c.manifests if m["kind"] == "PersistentVolumeClaim"]
+    pod = c.pod("db")
+    assert {"name": "pgdata", "persistentVolumeClaim": {"claimName": "legacy-pgdata"}} in pod["volumes"]
+    assert "W-KEY-IGNORED" not in c.codes()
+
+
+def test_docker_volume_and_network_options_are_reported_where_written(compile_compose):
+    c = compile_compose("""
+        models:
+          llm: {model: ai/smollm2}
+        services:
+          web:
+            image: example/web:1
+            volumes: ["data:/data"]
+            networks: [front]
+        volumes:
+          data:
+            driver: local
+            driver_opts: {type: nfs, o: "addr=10.0.0.1", device: ":/export"}
+        networks:
+          front:
+            driver: bridge
+            internal: true
+            ipam:
+              config: [{subnet: 172.28.0.0/16}]
+    """)
+    ignored = {(d.message.split(" is ignored")[0], d.position.line) for d in c.diagnostics if d.code == "W-KEY-IGNORED"}
+    assert ignored == {("'models'", 2), ("volume 'data': 'driver_opts'", 12), ("network 'front': 'ipam'", 17)}

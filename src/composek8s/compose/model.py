@@ -158,5 +158,7 @@ class Project:
     configs: dict[str, dict]
     x_k8s: dict = field(default_factory=dict)
     keys: dict[str, Position] = field(default_factory=dict)  # top-level keys written
+    # Keys written inside top-level definitions: (section, name, key) -> where, for accounting.
+    definition_keys: dict[tuple[str, str, str], Position] = field(default_factory=dict)
     # Configs defined by `environment: VAR`, read as Compose reads them at load time.
     config_environment: dict[str, str] = field(default_factory=dict)

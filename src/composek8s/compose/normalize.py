@@ -179,7 +179,12 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
     return Project(name=name, directory=directory, files=files, services=services,
                    inactive_services=inactive, volumes=volumes, networks=networks,
                    secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys,
-                   config_environment=_config_environment(configs, environ, doc, reporter))
+                   config_environment=_config_environment(configs, environ, doc, reporter),
+                   definition_keys={(section, name, key): doc.at(section, name, key)
+                                    for section, defs in (("volumes", volumes), ("networks", networks),
+                                                          ("secrets", secrets), ("configs", configs))
+                                    for name, spec in defs.items() if isinstance(spec, dict)
+                                    for key in spec})
 
 
 def _config_environment(configs: dict, environ: dict[str, str], doc: Document,

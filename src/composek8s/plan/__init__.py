@@ -8,7 +8,7 @@ from ..diagnostics import Reporter
 from .configs import config_maps, mount_configs
 from .images import facts_for
 from .env import Hosts
-from .keys import account_for_keys
+from .keys import account_for_keys, account_for_project
 from .model import Decision, Name, Namespace, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
@@ -47,6 +47,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
             reporter.error("E-NAME-COLLISION", f"services {names[name]!r} and {svc.name!r} both become "
                            f"the Kubernetes name {name!r}", svc.position)
         names[name] = svc.name
+    account_for_project(project, reporter)
     for svc in project.services.values():
         refuse_unsafe(svc, reporter)
         account_for_keys(svc, reporter)

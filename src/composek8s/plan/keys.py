@@ -1,7 +1,7 @@
 """Every compose key is accounted for: mapped by the plan, or reported where it was written."""
 from __future__ import annotations
 
-from ..compose import Service
+from ..compose import Project, Service
 from ..diagnostics import Reporter
 
 # Keys the plan turns into Kubernetes fields (or refuses with an error of its own), and into
@@ -124,3 +124,60 @@ def _account_for_deploy(svc: Service, reporter: Reporter) -> None:
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: 'deploy.mode: global' (one replica per "
                       "node) is not mapped: it runs as replicated; a DaemonSet would need host access "
                       "Pod Security forbids for most such agents", svc.deploy_keys["mode"])
+
+
+# Keys inside top-level definitions: what each becomes, or why it is ignored.
+DEFINITION_CONVERSIONS = {
+    "volumes": {
+        "external": "the claim is not created: the workload mounts the existing PersistentVolumeClaim named `name` (or the volume's key)",
+        "name": "with `external`, the existing claim's name",
+    },
+    "networks": {
+        "internal": "kept: NetworkPolicies already allow egress only to peers and DNS (add `x-k8s.egress` to leave the cluster)",
+        "name": "the pod label `network.composek8s.io/<key>` is named after the network's key",
+        "external": "NetworkPolicies select peers on the network by pod label, wherever they were defined",
+    },
+    "secrets": {
+        "file": "the value is never read: the Secret `<project>-<secret>` must exist in the cluster",
+        "environment": "the value is never read: the Secret `<project>-<secret>` must exist in the cluster",
+        "external": "the Secret must exist in the cluster",
+    },
+    "configs": {
+        "file": "a ConfigMap with the file's content",
+        "content": "a ConfigMap with the content",
+        "environment": "a ConfigMap with the variable's value (secret-looking names refused)",
+        "external": "the ConfigMap `name` (or the config's key) must exist in the cluster",
+        "name": "with `external`, the existing ConfigMap's name",
+    },
+}
+DEFINITION_EXPLAINED = {
+    "driver": "Docker drivers have no Kubernetes meaning: storage comes from the cluster's StorageClass "
+              "(`x-k8s.storage.storageClass`), networking from its CNI",
+    "driver_opts": "Docker driver options have no Kubernetes meaning; for NFS or other backends, "
+                   "give the claim a StorageClass (`x-k8s.storage.storageClass`)",
+    "ipam": "pod and Service addresses are assigned by the cluster",
+    "labels": "Docker object labels are not copied",
+    "attachable": "a Swarm setting",
+    "enable_ipv6": "IP families are the cluster's setting",
+    "template_driver": "templated secrets/configs are a Swarm feature",
+}
+_DEFAULT_DRIVERS = {"volumes": ("local",), "networks": ("bridge", "default")}
+TOP_EXPLAINED = {
+    "version": "obsolete in the Compose Specification (Docker Compose ignores it too)",
+    "models": "AI model runners are a Docker feature with no Kubernetes equivalent",
+}
+
+
+def account_for_project(project: Project, reporter: Reporter) -> None:
+    """Top-level keys and the keys inside volume, network, secret and config definitions."""
+    for key, where in project.keys.items():
+        if key in TOP_EXPLAINED:
+            reporter.warn("W-KEY-IGNORED", f"{key!r} is ignored: {TOP_EXPLAINED[key]}", where)
+    for (section, name, key), where in project.definition_keys.items():
+        if key in DEFINITION_CONVERSIONS.get(section, {}) or key.startswith("x-"):
+            continue
+        spec = getattr(project, section)[name]
+        if key == "driver" and spec.get(key) in _DEFAULT_DRIVERS.get(section, ()):
+            continue  # Docker's default driver: nothing is lost
+        why = DEFINITION_EXPLAINED.get(key, "it has no Kubernetes equivalent")
+        reporter.warn("W-KEY-IGNORED", f"{section[:-1]} {name!r}: {key!r} is ignored: {why}", where)

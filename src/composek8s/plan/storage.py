@@ -66,6 +66,14 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
     x_storage = svc.x_k8s.get("storage", {})
     key = camel_key(svc.name)
     for mount in svc.volumes:
+        definition = project.volumes.get(mount.source or "") or {}
+        if mount.type == "volume" and mount.source and definition.get("external"):
+            # An external volume exists already: mount its claim, make none.
+            claim = str(definition.get("name") or mount.source)
+            st.add(dns_name(mount.source), {"persistentVolumeClaim": {"claimName": claim}}, mount.target,
+                   mount.read_only)
+            st.needs_single_replica = True
+            continue
         if mount.type == "volume" and mount.source:
             name = dns_name(mount.source)
             size = Value(f"{key}.persistence.size", str(x_storage.get("size", DEFAULT_CLAIM_SIZE)))
