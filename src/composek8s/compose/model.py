@@ -60,6 +60,14 @@ class Build:
 
 
 @dataclass(frozen=True)
+class Label:
+    """One compose label's value (as text, the way Compose reads it) and where it was written."""
+
+    value: str
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
 class SecretUse:
     """A service's use of a top-level secret, mounted at /run/secrets/<target>."""
 
@@ -113,6 +121,7 @@ class Service:
     stop_grace_period: float | None = None
     working_dir: str | None = None
     profiles: list[str] = field(default_factory=list)
+    labels: dict[str, Label] = field(default_factory=dict)  # read by plan.kompose
     x_k8s: dict = field(default_factory=dict)
     x_k8s_position: Position | None = None
     image_config: "ImageConfig | None" = None  # what the build's Dockerfile declares
@@ -131,3 +140,4 @@ class Project:
     configs: dict[str, dict]
     x_k8s: dict = field(default_factory=dict)
     keys: dict[str, Position] = field(default_factory=dict)  # top-level keys written
+    volume_labels: dict[str, dict[str, Label]] = field(default_factory=dict)  # volume -> its labels

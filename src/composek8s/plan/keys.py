@@ -41,13 +41,13 @@ CONVERSIONS = {
     "stop_grace_period": "`terminationGracePeriodSeconds`",
     "working_dir": "container `workingDir`",
     "profiles": "services whose profiles are not enabled are left out",
+    "labels": "`kompose.*` labels are honoured, mapped the hardened way (README: kompose labels); other labels are not copied (use Kubernetes labels) and are reported",
 }
 MAPPED = frozenset(CONVERSIONS)
 # Keys with no Kubernetes meaning here, and why.
 EXPLAINED = {
     "container_name": "Kubernetes names pods itself; the workload is named after the service",
     "hostname": "pods are reached through their Service name",
-    "labels": "container labels are not copied; use Kubernetes labels",
     "logging": "the cluster collects stdout and stderr",
     "init": "use an init process in the image (e.g. dumb-init)",
     "stop_signal": "Kubernetes sends SIGTERM; set STOPSIGNAL handling in the image",
@@ -65,6 +65,13 @@ def account_for_keys(svc: Service, reporter: Reporter) -> None:
             continue
         why = EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key!r} is ignored: {why}", where)
+    others = sorted(k for k in svc.labels if not k.startswith("kompose."))
+    if others:
+        some = "" if len(others) == len(svc.labels) else " (its kompose.* labels are honoured)"
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: label{'s' if len(others) > 1 else ''} "
+                      f"{', '.join(repr(k) for k in others)} {'are' if len(others) > 1 else 'is'} ignored"
+                      f"{some}: container labels are not copied; use Kubernetes labels",
+                      svc.labels[others[0]].position or svc.keys.get("labels"))
     if "security_opt" in svc.keys:
         for opt in svc.security_opt:
             if opt.replace("=", ":") not in ("no-new-privileges:true", "no-new-privileges"):
