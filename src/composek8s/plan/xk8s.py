@@ -1,5 +1,8 @@
 """The ``x-k8s`` extension: what Compose cannot say, validated with precise errors.
 
+kompose's ``kompose.*`` labels are read too (``plan.kompose``, README "kompose labels"):
+those that ``x-k8s`` can say become the keys below, under an explicit ``x-k8s``, which wins.
+
 Per service::
 
     x-k8s:
