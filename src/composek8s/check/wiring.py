@@ -4,7 +4,8 @@ Selectors match their pod templates; long-running containers have readiness and 
 probes and resource requests and limits; Services select pods and target declared ports;
 StatefulSets name an existing headless Service; probes target declared ports; every pod
 is governed by NetworkPolicies for ingress and egress; PodDisruptionBudgets allow a
-disruption; images are pinned to a tag; no secret literal sits in an environment variable.
+disruption; HorizontalPodAutoscalers scale an existing workload whose containers request
+the resources their utilization targets are a percentage of; images are pinned to a tag; no secret literal sits in an environment variable.
 """
 from __future__ import annotations
 
@@ -99,7 +100,33 @@ def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
             _check_service(i, obj, pods, add)
         elif obj.get("kind") == "PodDisruptionBudget":
             _check_pdb(i, obj, pods, add)
+        elif obj.get("kind") == "HorizontalPodAutoscaler":
+            _check_hpa(i, obj, pods, add)
     return found
+
+
+def _check_hpa(i, obj, pods, add) -> None:
+    spec = obj.get("spec") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    targets = [(o, t) for _, o, t in pods if _namespace(o) == _namespace(obj) and o.get("kind") == ref.get("kind")
+               and (o.get("metadata") or {}).get("name") == ref.get("name")
+               and _group(str(o.get("apiVersion", ""))) == _group(str(ref.get("apiVersion", "")))]
+    if not targets:
+        add(i, "hpa-target", f"scaleTargetRef {ref.get('kind')}/{ref.get('name')} names no workload here")
+        return
+    if ref.get("kind") not in ("Deployment", "StatefulSet", "ReplicaSet"):
+        add(i, "hpa-target", f"scaleTargetRef {ref.get('kind')}/{ref.get('name')} cannot be scaled")
+    if "replicas" in (targets[0][0].get("spec") or {}) and (targets[0][0].get("spec") or {}).get("replicas") is not None:
+        add(i, "hpa-replicas", f"{ref.get('kind')}/{ref.get('name')} sets spec.replicas, which every "
+            "apply resets under the autoscaler")
+    for metric in spec.get("metrics") or []:
+        resource = (metric.get("resource") or {}) if metric.get("type") == "Resource" else {}
+        if (resource.get("target") or {}).get("type") != "Utilization":
+            continue
+        for c in (targets[0][1].get("spec") or {}).get("containers") or []:
+            if resource.get("name") not in ((c.get("resources") or {}).get("requests") or {}):
+                add(i, "hpa-requests", f"a {resource.get('name')} utilization target needs a "
+                    f"{resource.get('name')} request; container {c.get('name')!r} has none")
 
 
 def _check_workload(i, obj, template, add, services, policies) -> None:

@@ -77,6 +77,14 @@ class Build:
 
 
 @dataclass(frozen=True)
+class Label:
+    """One compose label's value (as text, the way Compose reads it) and where it was written."""
+
+    value: str
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
 class SecretUse:
     """A service's use of a top-level secret, mounted at /run/secrets/<target>."""
 
@@ -140,6 +148,7 @@ class Service:
     platform: str | None = None  # os/arch[/variant]
     stop_signal: str | None = None
     profiles: list[str] = field(default_factory=list)
+    labels: dict[str, Label] = field(default_factory=dict)  # read by plan.kompose
     x_k8s: dict = field(default_factory=dict)
     x_k8s_position: Position | None = None
     image_config: "ImageConfig | None" = None  # what the build's Dockerfile declares
@@ -162,3 +171,4 @@ class Project:
     definition_keys: dict[tuple[str, str, str], Position] = field(default_factory=dict)
     # Configs defined by `environment: VAR`, read as Compose reads them at load time.
     config_environment: dict[str, str] = field(default_factory=dict)
+    volume_labels: dict[str, dict[str, Label]] = field(default_factory=dict)  # volume -> its labels

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
-from .model import (Build, ConfigUse, Healthcheck, Mount, Port, Project, Resources, RestartPolicy, SecretUse,
-                    Service, UpdateConfig)
+from .model import (Build, ConfigUse, Healthcheck, Label, Mount, Port, Project, Resources, RestartPolicy,
+                    SecretUse, Service, UpdateConfig)
 from .shapes import SERVICE, TOP, check_mapping, to_bool
 from .yamlsrc import Document
 
@@ -175,6 +175,11 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             if use.source not in configs:
                 reporter.error("E-COMPOSE-REF", f"service {svc.name!r} uses undefined config "
                                f"{use.source!r}", use.position)
+    volume_labels = {}
+    for vol_name, spec in volumes.items():
+        if isinstance(spec, dict) and spec.get("labels") is not None:
+            volume_labels[vol_name] = _labels(spec["labels"], reporter, f"volume {vol_name!r}",
+                                              lambda *p, v=vol_name: doc.at("volumes", v, "labels", *p))
     x_k8s = data.get("x-k8s") or {}
     return Project(name=name, directory=directory, files=files, services=services,
                    inactive_services=inactive, volumes=volumes, networks=networks,
@@ -184,7 +189,8 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
                                     for section, defs in (("volumes", volumes), ("networks", networks),
                                                           ("secrets", secrets), ("configs", configs))
                                     for name, spec in defs.items() if isinstance(spec, dict)
-                                    for key in spec})
+                                    for key in spec},
+                   volume_labels=volume_labels)
 
 
 def _config_environment(configs: dict, environ: dict[str, str], doc: Document,
@@ -285,6 +291,9 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
     svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
     svc.configs = _config_uses(raw.get("configs") or [], ctx)
     _deploy(svc, raw, ctx)
+    if raw.get("labels") is not None:
+        svc.labels = _labels(raw["labels"], ctx.reporter, f"service {name!r}",
+                             lambda *p: ctx.at("labels", *p))
     if isinstance(raw.get("x-k8s"), dict):
         svc.x_k8s, svc.x_k8s_position = raw["x-k8s"], ctx.at("x-k8s")
     elif raw.get("x-k8s") is not None:
@@ -351,6 +360,46 @@ def _key_values(value: object) -> dict:
         key, _, val = str(item).partition("=")
         result[key] = val
     return result
+
+
+def _labels(value: object, reporter: Reporter, owner: str, at) -> dict[str, Label]:
+    """Compose labels, a mapping or a ``KEY=VALUE`` list, as text with each one's position
+    (``at(key)`` or ``at(index)``); a later entry of a list wins, as in Compose."""
+    if isinstance(value, dict):
+        entries = [(str(k), v, at(k)) for k, v in value.items()]
+    elif isinstance(value, list):
+        entries = []
+        for i, item in enumerate(value):
+            if isinstance(item, Template):
+                key, item = _split_template(item)
+                entries.append((key, item, at(i)))
+            elif isinstance(item, str):
+                key, _, text = item.partition("=")
+                entries.append((key, text, at(i)))
+            else:
+                reporter.error("E-COMPOSE-TYPE", f"{owner}: a label must be written KEY=VALUE", at(i))
+    else:
+        reporter.error("E-COMPOSE-TYPE", f"{owner}: 'labels' must be a mapping or a list", at())
+        return {}
+    labels: dict[str, Label] = {}
+    for key, raw, where in entries:
+        if isinstance(raw, (dict, list)):
+            reporter.error("E-COMPOSE-TYPE", f"{owner}: label {key!r} must be a string, number or "
+                           "boolean", where)
+            continue
+        if isinstance(raw, Template):
+            if key.startswith("kompose."):
+                reporter.error("E-COMPOSE-VALUE", f"{owner}: label {key!r} cannot use secret "
+                               f"variables ({', '.join(r.variable for r in raw.secrets)})", where)
+            text = ""  # other labels are not copied: the secret is never read
+        elif isinstance(raw, bool):
+            text = "true" if raw else "false"
+        elif isinstance(raw, float):
+            text = go_float(raw)
+        else:
+            text = "" if raw is None else str(raw)
+        labels[key] = Label(text.strip() if key.startswith("kompose.") else text, where)
+    return labels
 
 
 def _duration(value: object, ctx: _Ctx, *path: object) -> float | None:

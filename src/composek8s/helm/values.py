@@ -9,7 +9,7 @@ from ..plan.names import camel_key
 from ..synth.output import to_yaml
 
 SERVICE_ORDER = ["image", "replicas", "resources", "env", "podSecurityContext", "securityContext",
-                 "service", "persistence", "ingress", "nodeSelector", "tolerations", "affinity"]
+                 "service", "persistence", "autoscaling", "ingress", "nodeSelector", "tolerations", "affinity"]
 DOCS = {
     "global": "settings shared by every workload",
     "imageRegistry": "registry host prefixed to every image (e.g. registry.example.com); empty: none",
@@ -18,6 +18,7 @@ DOCS = {
     "repository": "image name without the tag",
     "tag": "image tag (or @digest)",
     "pullPolicy": "when the kubelet pulls the image: IfNotPresent, Always or Never",
+    "pullSecrets": "Secrets with registry credentials for this service, as [{name: regcred}]; replaces global.imagePullSecrets for it",
     "replicas": "number of pods",
     "resources": "CPU and memory requests and limits (from compose deploy.resources)",
     "env": "non-secret environment variables; secret ones come from the Secret (see secrets)",
@@ -25,6 +26,12 @@ DOCS = {
     "securityContext": "container securityContext; the default passes the restricted Pod Security profile",
     "service": "the Kubernetes Service in front of the pods",
     "type": "Service type: ClusterIP, NodePort or LoadBalancer",
+    "nodePort": "node port (30000-32767) of the Service's port when type is NodePort or LoadBalancer",
+    "autoscaling": "a HorizontalPodAutoscaler that sets the number of pods (replicas is then left to it)",
+    "minReplicas": "fewest pods the autoscaler keeps",
+    "maxReplicas": "most pods the autoscaler starts",
+    "targetCPUUtilizationPercentage": "average CPU use, in % of the CPU request, the autoscaler aims for; 0: not a metric",
+    "targetMemoryUtilizationPercentage": "average memory use, in % of the memory request, the autoscaler aims for; 0: not a metric",
     "persistence": "storage for the service's named volumes",
     "enabled": "turn this feature on or off",
     "size": "requested size of each volume claim",
@@ -151,15 +158,21 @@ def _key(key: str) -> str:
 
 _QUANTITY = {"type": ["string", "number"], "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"}
 _FREE_OBJECT = {"type": "object"}
+_PULL_SECRETS = {"type": "array", "items": {"type": "object", "required": ["name"],
+                                            "properties": {"name": {"type": "string"}},
+                                            "additionalProperties": False}}
 _LEAF_SCHEMAS = {
     "replicas": {"type": "integer", "minimum": 0},
     "pullPolicy": {"type": "string", "enum": ["IfNotPresent", "Always", "Never"]},
     "repository": {"type": "string", "minLength": 1},
     "tag": {"type": "string"},
     "imageRegistry": {"type": "string"},
-    "imagePullSecrets": {"type": "array", "items": {"type": "object", "required": ["name"],
-                                                    "properties": {"name": {"type": "string"}},
-                                                    "additionalProperties": False}},
+    "imagePullSecrets": _PULL_SECRETS, "pullSecrets": _PULL_SECRETS,
+    "nodePort": {"type": "integer", "minimum": 30000, "maximum": 32767},
+    "minReplicas": {"type": "integer", "minimum": 1},
+    "maxReplicas": {"type": "integer", "minimum": 1},
+    "targetCPUUtilizationPercentage": {"type": "integer", "minimum": 0, "maximum": 100},
+    "targetMemoryUtilizationPercentage": {"type": "integer", "minimum": 0, "maximum": 100},
     "resources": {"type": "object", "additionalProperties": False, "properties": {
         part: {"type": "object", "additionalProperties": False,
                "properties": {"cpu": _QUANTITY, "memory": _QUANTITY, "ephemeral-storage": _QUANTITY}}

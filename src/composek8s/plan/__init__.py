@@ -5,10 +5,12 @@ import shlex
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
+from .autoscaling import hpa_manifest
 from .configs import config_maps, mount_configs
 from .images import facts_for
 from .env import Hosts
 from .keys import account_for_keys, account_for_project
+from .kompose import apply_kompose_labels, check_kompose_fit
 from .model import Decision, Name, Namespace, Plan, Resource, SecretKey, Value, resolve_values
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
@@ -28,6 +30,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     for svc in project.services.values():
         validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, reporter)
     reporter.raise_if_errors()
+    project, kompose = apply_kompose_labels(project, reporter)
     ns = namespace or project.x_k8s.get("namespace") or dns_name(project.name)
     secret_name = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
     secret = Name(secret_name, override="secrets.existingSecret")
@@ -59,7 +62,9 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         known = facts_for(svc)
         has_named = any(m.type == "volume" and m.source for m in svc.volumes)
         kinds[svc.name] = workload_kind(svc, has_named)
-        ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role))
+        ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role),
+                      service_type=kompose[svc.name].service_type or "ClusterIP",
+                      node_port=kompose[svc.name].node_port)
         http_ports = _http_probe_ports(svc)
         for port in container_ports(svc, known.port if known else None):
             pname = port.name or ("http" if port.target in http_ports else None) or (
@@ -104,7 +109,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
         _mount_compose_secrets(svc, project, st, secret_users)
         mount_configs(svc, configs, st, reporter)
-        objs, envb = planner.manifests(svc, ep, kind, st, comp)
+        check_kompose_fit(svc, kompose[svc.name], kind, ep, st.needs_single_replica, reporter)
+        objs, envb = planner.manifests(svc, ep, kind, st, comp, kompose[svc.name])
         for ref in envb.refs.values():
             required, users = secret_users.get((secret_name, ref.variable), (False, set()))
             secret_users[(secret_name, ref.variable)] = (required or ref.required, users | {svc.name})
@@ -123,6 +129,10 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
             plan.resources.append(Resource(m, svc.name, at, condition))
         if ep.ports and kind != "Job":
             plan.resources.append(Resource(service_manifest(ep, project.name, ns, comp, key), svc.name, at))
+        auto = kompose[svc.name].autoscaling
+        if auto is not None and kind != "Job":
+            plan.resources.append(Resource(hpa_manifest(ep.name, kind, auto, project.name, ns, comp, key),
+                                           svc.name, at, f"{key}.autoscaling.enabled"))
         if kind == "StatefulSet":  # its serviceName, needed even without ports
             plan.resources.append(Resource(service_manifest(ep, project.name, ns, comp, key, headless=True),
                                            svc.name, at))

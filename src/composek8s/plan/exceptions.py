@@ -12,6 +12,7 @@ annotations, and whoever reads either sees why.
 | CKV_K8S_43 image digest | the image is named by tag | a digest exists once the image is pushed; the compiler contacts no registry |
 | CKV_K8S_35 secrets as files | compose gives the service a secret variable | the program reads its configuration from its environment |
 | CKV_K8S_40 UID >= 10000 | the service runs as a UID below 10000 | the UID comes from compose, the Dockerfile or the image, and owns the image's files |
+| CKV_K8S_15 pull policy Always | ``kompose.image-pull-policy`` asks for another policy on a tagged image | the compose file's owner chose it (a warning says what it costs) |
 | CKV_K8S_8/9 probes | (the chart's ``helm test`` pod) | it runs one check and exits: there is nothing to probe |
 
 Checkov splits an annotation's value at ``=``: a reason never contains one.
@@ -22,19 +23,25 @@ SKIP_PREFIX = "checkov.io/skip"
 IMAGE_DIGEST = "CKV_K8S_43"
 SECRETS_AS_FILES = "CKV_K8S_35"
 HIGH_UID = "CKV_K8S_40"
+PULL_POLICY = "CKV_K8S_15"
 LIVENESS_PROBE = "CKV_K8S_8"
 READINESS_PROBE = "CKV_K8S_9"
 HIGH_UID_MIN = 10000  # CKV_K8S_40's threshold
 
 
-def workload_exceptions(key: str, tag: str, env: list[dict], uid: int, uid_origin: str) -> dict[str, str]:
+def workload_exceptions(key: str, tag: str, env: list[dict], uid: int, uid_origin: str,
+                        pull_policy: str = "Always") -> dict[str, str]:
     """{check id: reason} for a compose service's workload.
 
     ``key`` is the service's values key, ``tag`` its image tag (``@sha256:…`` when pinned),
     ``env`` its container's env, ``uid`` the UID it runs as and ``uid_origin`` where that
-    UID comes from (``security.user_ids_and_origin``).
+    UID comes from (``security.user_ids_and_origin``), ``pull_policy`` its imagePullPolicy.
     """
     out: dict[str, str] = {}
+    if "@" not in tag and pull_policy != "Always":
+        out[PULL_POLICY] = (
+            f"the compose file asks for imagePullPolicy {pull_policy} (kompose.image-pull-policy): "
+            f"a changed tag is not pulled again; set {key}.image.pullPolicy to Always to restore it")
     if "@" not in tag:
         out[IMAGE_DIGEST] = (
             "compose names this image by tag, and a digest exists only once the image is pushed "

@@ -43,13 +43,13 @@ CONVERSIONS = {
     "working_dir": "container `workingDir`",
     "platform": "`nodeSelector` on `kubernetes.io/os` and `kubernetes.io/arch` (the variant is dropped)",
     "profiles": "services whose profiles are not enabled are left out",
+    "labels": "`kompose.*` labels are honoured, mapped the hardened way (README: kompose labels); other labels are not copied (use Kubernetes labels) and are reported",
 }
 MAPPED = frozenset(CONVERSIONS)
 # Keys with no Kubernetes meaning here, and why.
 EXPLAINED = {
     "container_name": "Kubernetes names pods itself; the workload is named after the service",
     "hostname": "pods are reached through their Service name",
-    "labels": "container labels are not copied; use Kubernetes labels",
     "logging": "the cluster collects stdout and stderr",
     "init": "use an init process in the image (e.g. dumb-init)",
     "stop_signal": "Kubernetes stops containers with SIGTERM (SIGTERM itself is not reported); make the process stop on SIGTERM",
@@ -97,6 +97,13 @@ def account_for_keys(svc: Service, reporter: Reporter) -> None:
         why = EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key!r} is ignored: {why}", where)
     _account_for_deploy(svc, reporter)
+    others = sorted(k for k in svc.labels if not k.startswith("kompose."))
+    if others:
+        some = "" if len(others) == len(svc.labels) else " (its kompose.* labels are honoured)"
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: label{'s' if len(others) > 1 else ''} "
+                      f"{', '.join(repr(k) for k in others)} {'are' if len(others) > 1 else 'is'} ignored"
+                      f"{some}: container labels are not copied; use Kubernetes labels",
+                      svc.labels[others[0]].position or svc.keys.get("labels"))
     if "security_opt" in svc.keys:
         for opt in svc.security_opt:
             if opt.replace("=", ":") not in ("no-new-privileges:true", "no-new-privileges"):
@@ -179,5 +186,11 @@ def account_for_project(project: Project, reporter: Reporter) -> None:
         spec = getattr(project, section)[name]
         if key == "driver" and spec.get(key) in _DEFAULT_DRIVERS.get(section, ()):
             continue  # Docker's default driver: nothing is lost
+        if section == "volumes" and key == "labels":
+            others = sorted(k for k in project.volume_labels.get(name, {}) if not k.startswith("kompose."))
+            if others:
+                reporter.warn("W-KEY-IGNORED", f"volume {name!r}: labels {', '.join(others)} are ignored: "
+                              "Docker object labels are not copied (kompose.* labels are honoured)", where)
+            continue
         why = DEFINITION_EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"{section[:-1]} {name!r}: {key!r} is ignored: {why}", where)

@@ -74,8 +74,8 @@ class Concat:
 
 @dataclass(frozen=True)
 class When:
-    """``then`` when the boolean value ``key`` is true, else ``otherwise`` (``OMIT`` drops
-    the field or list item)."""
+    """``then`` when the boolean value ``key`` is true (a number: not 0), else ``otherwise``
+    (``OMIT`` drops the field or list item)."""
 
     key: str
     default: bool

@@ -27,6 +27,8 @@ class Endpoint:
     ports: list[dict] = field(default_factory=list)  # {name, port, protocol}
     data_store: bool = False
     ingress_port: int | None = None
+    service_type: str = "ClusterIP"  # or NodePort, LoadBalancer, Headless (kompose.service.type)
+    node_port: int | None = None
 
 
 def container_ports(svc: Service, known_port: int | None) -> list[Port]:
@@ -92,12 +94,15 @@ def _port_rules(ports: list[dict]) -> list[dict]:
 def service_manifest(ep: Endpoint, project: str, namespace: str, component: str, key: str,
                      headless: bool = False) -> dict:
     name = f"{ep.name}-headless" if headless else ep.name
+    headless = headless or ep.service_type == "Headless"
     spec: dict = {
-        "type": "ClusterIP" if headless else Value(f"{key}.service.type", "ClusterIP"),
+        "type": "ClusterIP" if headless else Value(f"{key}.service.type", ep.service_type),
         "selector": selector_labels(project, ep.name),
         "ports": [{"name": p["name"], "port": p["port"], "targetPort": p["name"],
                    "protocol": p["protocol"]} for p in ep.ports],
     }
+    if ep.node_port is not None and not headless:  # one port (checked): it gets the nodePort
+        spec["ports"][0]["nodePort"] = Value(f"{key}.service.nodePort", ep.node_port)
     if headless:
         spec["clusterIP"] = "None"
     return {"apiVersion": "v1", "kind": "Service",
@@ -111,10 +116,10 @@ def ingress_manifest(ep: Endpoint, project: str, namespace: str, component: str,
     x = ep.service.x_k8s.get("ingress") or {}
     port = next(p for p in ep.ports if p["port"] == ep.ingress_port)
     backend = {"service": {"name": Name(ep.name), "port": {"name": port["name"]}}}
-    hosts = (x["host"],) if x.get("host") else ()
+    hosts = tuple(x.get("hosts") or ([x["host"]] if x.get("host") else []))
     paths = {"paths": [{"path": Value(f"{key}.path", x.get("path", "/")), "pathType": "Prefix",
                         "backend": backend}]}
-    tls = [{"secretName": x["tlsSecret"], **({"hosts": [x["host"]]} if x.get("host") else {})}] \
+    tls = [{"secretName": x["tlsSecret"], **({"hosts": list(hosts)} if hosts else {})}] \
         if x.get("tlsSecret") else []
     spec: dict = {
         "ingressClassName": Value(f"{key}.className", x.get("className", ""), omit_empty=True),
@@ -172,6 +177,10 @@ def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, 
     if ep.ingress_port is not None:
         public = [p for p in ep.ports if p["port"] == ep.ingress_port]
         ingress.append({"from": [{"namespaceSelector": {}}], "ports": _port_rules(public)})
+    if ep.service_type in ("NodePort", "LoadBalancer") and ep.ports:
+        # Node ports and load balancers bring traffic from outside the cluster.
+        ingress.append({"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "::/0"}}],
+                        "ports": _port_rules(ep.ports)})
     egress: list[dict] = []
     if not ep.data_store:
         for net in nets:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from dataclasses import dataclass
 
 from ..compose import Healthcheck, Service, Template
-from ..diagnostics import Reporter
+from ..diagnostics import Position, Reporter
 from .images import facts_for
 from .quantities import seconds
 
@@ -117,3 +118,58 @@ def probes(svc: Service, ports: list[int], reporter: Reporter) -> dict:
                                   "failureThreshold": math.ceil(start / step) + max(1, retries),
                                   "successThreshold": 1}
     return result
+
+
+@dataclass(frozen=True)
+class ProbeOverride:
+    """One probe as a label (``kompose.service.healthcheck.<probe>.*``) sets it: a check (a
+    compose-style ``test``, an HTTP GET or a TCP port) and timings; what it leaves out comes
+    from the probe the healthcheck gave."""
+
+    test: tuple | None = None  # ("CMD", args…) or ("CMD-SHELL", command)
+    http_path: str | None = None
+    http_port: int | None = None
+    tcp_port: int | None = None
+    interval: float | None = None  # seconds
+    timeout: float | None = None
+    retries: int | None = None
+    start_period: float | None = None  # the probe's initialDelaySeconds
+    position: Position | None = None
+
+
+def override_probe(svc: Service, base: dict | None, spec: ProbeOverride, ports: list[int],
+                   reporter: Reporter, what: str) -> dict | None:
+    """``base`` (a readiness or liveness probe, or None) with what ``spec`` sets."""
+    handler: dict | None = None
+    if spec.test:
+        handler = _handler(svc, Healthcheck(test=spec.test, position=spec.position), reporter)
+    elif spec.http_path is not None or spec.http_port is not None:
+        port = spec.http_port or (ports[0] if ports else None)
+        if port is None:
+            reporter.error("E-KOMPOSE", f"service {svc.name!r}: the {what} HTTP check needs "
+                           "http_get_port: the service declares no port", spec.position)
+            return None
+        handler = {"httpGet": {"path": spec.http_path or "/", "port": port}}
+    elif spec.tcp_port is not None:
+        handler = {"tcpSocket": {"port": spec.tcp_port}}
+    elif base:
+        handler = {k: v for k, v in base.items() if k in ("exec", "httpGet", "tcpSocket", "grpc")}
+    if handler is None:
+        reporter.error("E-KOMPOSE", f"service {svc.name!r}: the {what} labels set timings but no "
+                       "check, and the service has no healthcheck or port to take one from: add "
+                       "test, http_get_path or tcp_port", spec.position)
+        return None
+    port = (handler.get("httpGet") or handler.get("tcpSocket") or {}).get("port")
+    if port is not None and port not in ports:
+        reporter.error("E-KOMPOSE", f"service {svc.name!r}: the {what} probe checks port {port}, "
+                       f"which the service does not declare (add it to expose)", spec.position)
+        return None
+    base = base or {"periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": RETRIES}
+    period = seconds(spec.interval, base["periodSeconds"])
+    probe = {**handler, "periodSeconds": period,
+             "timeoutSeconds": min(seconds(spec.timeout, base["timeoutSeconds"]), period),
+             "failureThreshold": spec.retries or base["failureThreshold"], "successThreshold": 1}
+    delay = spec.start_period if spec.start_period is not None else base.get("initialDelaySeconds")
+    if delay:
+        probe["initialDelaySeconds"] = math.ceil(delay)
+    return probe

@@ -10,7 +10,7 @@ from .images import split_image
 from .model import OMIT, Image, Name, Namespace, Value, When
 from .names import camel_key, labels, selector_labels
 from .network import Endpoint, network_labels
-from .probes import probes
+from .probes import override_probe, probes
 from .quantities import cpu, memory
 from .security import container_security_context, level, pod_security_context, user_ids_and_origin
 from .storage import Storage
@@ -128,13 +128,16 @@ class WorkloadPlanner:
             meta["annotations"] = annotations
         return meta
 
-    def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str) -> tuple[list[dict], EnvBuilder]:
+    def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str,
+                  kompose=None) -> tuple[list[dict], EnvBuilder]:
+        """``kompose``: the service's ``KomposeSettings`` (pull policy and secret, probes, autoscaling)."""
         key = camel_key(svc.name)
         uid, gid, uid_origin = user_ids_and_origin(svc, self.reporter)
         envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts)
         image = self.image(svc, key)
+        policy = (kompose and kompose.pull_policy) or pull_policy(image.tag)
         container: dict = {"name": ep.name, "image": image,
-                           "imagePullPolicy": Value(f"{key}.image.pullPolicy", pull_policy(image.tag))}
+                           "imagePullPolicy": Value(f"{key}.image.pullPolicy", policy)}
         env = envb.env()
         command, args = envb.args(svc.entrypoint), envb.args(svc.command)
         env = envb.finish(env)
@@ -153,6 +156,12 @@ class WorkloadPlanner:
         container["securityContext"] = Value(f"{key}.securityContext", container_security_context(svc))
         if kind != "Job":
             container.update(probes(svc, [p["port"] for p in ep.ports], self.reporter))
+            for what in ("readiness", "liveness"):
+                spec = getattr(kompose, what, None)
+                probe = spec and override_probe(svc, container.get(f"{what}Probe"), spec,
+                                                [p["port"] for p in ep.ports], self.reporter, what)
+                if probe:
+                    container[f"{what}Probe"] = probe
             if ep.ports:
                 container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}}
         if st.mounts:
@@ -161,8 +170,10 @@ class WorkloadPlanner:
             "serviceAccountName": Name(ep.name),
             "automountServiceAccountToken": False,
             "enableServiceLinks": False,
-            "securityContext": Value(f"{key}.podSecurityContext", pod_security_context(svc, uid, gid, [p["port"] for p in ep.ports])),
-            "imagePullSecrets": Value("global.imagePullSecrets", [], omit_empty=True),
+            "securityContext": Value(f"{key}.podSecurityContext",
+                                     pod_security_context(svc, uid, gid, [p["port"] for p in ep.ports])),
+            "imagePullSecrets": Value(f"{key}.image.pullSecrets", [{"name": kompose.pull_secret}])
+            if kompose and kompose.pull_secret else Value("global.imagePullSecrets", [], omit_empty=True),
             "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
             "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
@@ -187,8 +198,13 @@ class WorkloadPlanner:
         template = {"metadata": {"labels": {**labels(self.project, ep.name, comp),
                                             **network_labels(svc)}}, "spec": pod}
         # Checkov checks this workload cannot pass, each with its reason (see exceptions.py).
-        skips = annotations(workload_exceptions(key, image.tag, env, uid, uid_origin))
-        out = [self.service_account(ep.name, comp), self.workload(svc, ep, kind, st, comp, template, skips)]
+        skips = annotations(workload_exceptions(key, image.tag, env, uid, uid_origin, policy))
+        workload = self.workload(svc, ep, kind, st, comp, template, skips)
+        if kompose and kompose.autoscaling and "replicas" in workload["spec"]:
+            # The autoscaler owns the replica count while it is on.
+            workload["spec"]["replicas"] = When(f"{key}.autoscaling.enabled", True, OMIT,
+                                                workload["spec"]["replicas"])
+        out = [self.service_account(ep.name, comp), workload]
         if kind != "Job":
             out.append(self.pdb(ep.name, comp))
         for claim in st.claims:

@@ -1,5 +1,8 @@
 """The ``x-k8s`` extension: what Compose cannot say, validated with precise errors.
 
+kompose's ``kompose.*`` labels are read too (``plan.kompose``, README "kompose labels"):
+those that ``x-k8s`` can say become the keys below, under an explicit ``x-k8s``, which wins.
+
 Per service::
 
     x-k8s:
@@ -11,7 +14,7 @@ Per service::
         size: 10Gi
         storageClass: fast-ssd
       ingress:                   # an Ingress for this service
-        host: app.example.com
+        host: app.example.com    # or hosts: [app.example.com, www.example.com]
         className: nginx
         path: /
         port: 8080               # container port (default: the published one)
@@ -76,11 +79,17 @@ def validate_service(name: str, x: dict, where: Position | None, reporter: Repor
     elif "size" in storage and not _QUANTITY.match(str(storage["size"])):
         _err(reporter, where, owner, f"storage.size {storage['size']!r} is not a quantity like 10Gi")
     ingress = x.get("ingress", {})
-    if not isinstance(ingress, dict) or set(ingress) - {"host", "className", "path", "port", "tlsSecret"}:
-        _err(reporter, where, owner, "ingress takes host, className, path, port and tlsSecret")
+    if not isinstance(ingress, dict) or set(ingress) - {"host", "hosts", "className", "path", "port", "tlsSecret"}:
+        _err(reporter, where, owner, "ingress takes host (or hosts), className, path, port and tlsSecret")
     else:
-        if "host" in ingress and not _HOST.match(str(ingress["host"])):
-            _err(reporter, where, owner, f"ingress.host {ingress['host']!r} is not a DNS name")
+        hosts = ingress.get("hosts", [])
+        if "host" in ingress and "hosts" in ingress:
+            _err(reporter, where, owner, "ingress takes host or hosts, not both")
+        elif not isinstance(hosts, list):
+            _err(reporter, where, owner, "ingress.hosts must be a list of DNS names")
+        for host in ([ingress["host"]] if "host" in ingress else []) + (hosts if isinstance(hosts, list) else []):
+            if not _HOST.match(str(host)):
+                _err(reporter, where, owner, f"ingress host {host!r} is not a DNS name")
         port = ingress.get("port")
         if "port" in ingress and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
             _err(reporter, where, owner, f"ingress.port {port!r} is not a port number")
