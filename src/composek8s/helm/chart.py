@@ -10,12 +10,13 @@ from ..plan import Plan
 from ..plan.exceptions import annotations, hook_pod_exceptions
 from ..plan.model import Resource, resolve_values
 from ..plan.names import camel_key, dns_name
+from ..plan.startup import WAIT_IMAGE
 from ..synth.output import HEADER, file_name, to_yaml
 from .render import Renderer, go_string, values_ref, scalar
 from .values import values_schema, values_tree, values_yaml
 
 KUBE_VERSION = ">=1.30.0-0"
-TEST_IMAGE = "busybox:1.36.1"
+TEST_IMAGE = f"{WAIT_IMAGE.repository}:{WAIT_IMAGE.tag}"  # by default; global.waitImage sets it
 HELMIGNORE = """\
 # Patterns ignored when packaging the chart.
 .DS_Store
@@ -306,7 +307,8 @@ def test_hook(plan: Plan) -> str:
            "spec:", "  restartPolicy: Never", "  automountServiceAccountToken: false",
            "  securityContext:", "    runAsNonRoot: true", "    runAsUser: 65534", "    runAsGroup: 65534",
            "    seccompProfile:", "      type: RuntimeDefault", "  containers:", "    - name: check",
-           f"      image: {TEST_IMAGE}", "      imagePullPolicy: Always",
+           f"      image: {{{{ include \"{n}.image\" (list $ .Values.global.waitImage) | toJson }}}}",
+           "      imagePullPolicy: Always",
            "      command: [\"sh\", \"-c\"]", "      args:", f"        - {to_yaml(script).strip().removesuffix('...').strip()}",
            "      resources:", "        requests: {cpu: 10m, memory: 16Mi}", "        limits: {cpu: 100m, memory: 32Mi}",
            "      securityContext:", "        allowPrivilegeEscalation: false", "        readOnlyRootFilesystem: true",
