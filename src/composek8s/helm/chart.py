@@ -221,8 +221,9 @@ def notes(plan: Plan) -> str:
     lines = [f"{{{{/* {HEADER[2:].strip()} */}}}}",
              "{{ .Chart.Name }} {{ .Chart.AppVersion }} is installed as release {{ .Release.Name }} "
              "in namespace {{ .Release.Namespace }}.", "", "Workloads:"]
-    lines += [f"  - {kind} {{{{ include \"{n}.objectName\" (list $ {go_string(name)}) }}}}"
-              for kind, name in _workloads(plan)]
+    renderer = Renderer(n)
+    lines += [f"  - {r.kind} {{{{ {renderer.expr(r.manifest['metadata']['name'])} }}}}"  # a Job's name has a hash
+              for r in plan.resources if r.kind in ("Deployment", "StatefulSet", "Job")]
     for public in _public(plan):
         key = public["key"]
         ref = values_ref
