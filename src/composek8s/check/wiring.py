@@ -5,7 +5,9 @@ probes and resource requests and limits; Services select pods and target declare
 StatefulSets name an existing headless Service; probes target declared ports; every pod
 is governed by NetworkPolicies for ingress and egress; PodDisruptionBudgets allow a
 disruption; HorizontalPodAutoscalers scale an existing workload whose containers request
-the resources their utilization targets are a percentage of; images are pinned to a tag; no secret literal sits in an environment variable.
+the resources their utilization targets are a percentage of; init containers have resources;
+RoleBindings name a Role and ServiceAccounts of the set; images are pinned to a tag; no secret
+literal sits in an environment variable.
 """
 from __future__ import annotations
 
@@ -95,7 +97,10 @@ def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
                 for o in objects if o.get("kind") == "Service"}
     for i, obj, template in pods:
         _check_workload(i, obj, template, add, services, policies)
+    names = {(o.get("kind"), _namespace(o), (o.get("metadata") or {}).get("name")) for o in objects}
     for i, obj in enumerate(objects):
+        if obj.get("kind") == "RoleBinding":
+            _check_binding(i, obj, names, add)
         if obj.get("kind") == "Service":
             _check_service(i, obj, pods, add)
         elif obj.get("kind") == "PodDisruptionBudget":
@@ -149,10 +154,13 @@ def _check_workload(i, obj, template, add, services, policies) -> None:
         last = image.split("@")[0].rsplit("/", 1)[-1]
         if "@" not in image and (":" not in last or last.endswith(":latest")):
             add(i, "image-tag", f"container {name!r}: image {image!r} is not pinned to a tag other than latest")
-        if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet") and c in (template.get("spec") or {}).get("containers", []):
+        long_running = kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+        if long_running and c in (template.get("spec") or {}).get("containers", []):
             missing = [p for p in ("readinessProbe", "livenessProbe") if not c.get(p)]
             if missing:
                 add(i, "probe-missing", f"container {name!r} is long-running but has no {' or '.join(missing)}")
+        if long_running or c in (template.get("spec") or {}).get("initContainers", []):
+            # Init containers too: a pod's request is the larger of theirs and its containers'.
             limits = (c.get("resources") or {}).get("limits") or {}
             requests = (c.get("resources") or {}).get("requests") or {}
             if not all(k in limits and k in requests for k in ("cpu", "memory")):
@@ -201,6 +209,19 @@ def _check_service(i, obj, pods, add) -> None:
         if not ok:
             add(i, "service-port", f"port {port.get('name') or port.get('port')!r} targets {target!r}, "
                 "which no selected container declares")
+
+
+def _check_binding(i, obj, names, add) -> None:
+    """A RoleBinding grants an existing Role of the set to existing ServiceAccounts: a typo
+    would grant nothing (or, later, something else)."""
+    ns = _namespace(obj)
+    ref = obj.get("roleRef") or {}
+    if ref.get("kind") == "Role" and ("Role", ns, ref.get("name")) not in names:
+        add(i, "rolebinding-ref", f"roleRef names Role {ref.get('name')!r}, which is not in the set")
+    for subject in obj.get("subjects") or []:
+        if subject.get("kind") == "ServiceAccount" and \
+                ("ServiceAccount", subject.get("namespace") or ns, subject.get("name")) not in names:
+            add(i, "rolebinding-ref", f"subject ServiceAccount {subject.get('name')!r} is not in the set")
 
 
 def _check_pdb(i, obj, pods, add) -> None:

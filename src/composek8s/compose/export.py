@@ -156,8 +156,9 @@ def _service(svc: Service, directory: Path) -> dict:
     if deploy:
         out["deploy"] = deploy
     if svc.depends_on:
-        out["depends_on"] = {name: {"condition": condition, "required": True}
-                             for name, condition in svc.depends_on.items()}
+        out["depends_on"] = {name: {"condition": dep.condition, "required": dep.required,
+                                    **({"restart": True} if dep.restart else {})}
+                             for name, dep in svc.depends_on.items()}
     if svc.secrets:
         out["secrets"] = [{"source": s.source, "target": s.target if s.target != s.source
                            else f"/run/secrets/{s.source}"} for s in svc.secrets]

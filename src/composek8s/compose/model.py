@@ -104,6 +104,16 @@ class ConfigUse:
     position: Position | None = None
 
 
+@dataclass(frozen=True)
+class Dependency:
+    """One ``depends_on`` entry: start after ``condition`` holds for the named service."""
+
+    condition: str = "service_started"  # or service_healthy, service_completed_successfully
+    required: bool = True  # false (Compose 2.20+): start even when the dependency is missing
+    restart: bool = False  # restart the dependent when the dependency is updated
+    position: Position | None = None
+
+
 @dataclass
 class Service:
     name: str
@@ -139,7 +149,7 @@ class Service:
     node_selector: dict[str, str] = field(default_factory=dict)  # from placement constraints
     other_constraints: list[tuple[str, Position]] = field(default_factory=list)  # not on node labels
     deploy_keys: dict[str, Position] = field(default_factory=dict)  # "update_config.monitor" -> where
-    depends_on: dict[str, str] = field(default_factory=dict)  # service -> condition
+    depends_on: dict[str, Dependency] = field(default_factory=dict)  # service -> its entry
     secrets: list[SecretUse] = field(default_factory=list)
     configs: list[ConfigUse] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)

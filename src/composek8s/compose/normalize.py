@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
-from .model import (Build, ConfigUse, Healthcheck, Label, Mount, Port, Project, Resources, RestartPolicy,
-                    SecretUse, Service, UpdateConfig)
+from .model import (Build, ConfigUse, Dependency, Healthcheck, Label, Mount, Port, Project, Resources,
+                    RestartPolicy, SecretUse, Service, UpdateConfig)
 from .shapes import SERVICE, TOP, check_mapping, to_bool
 from .yamlsrc import Document
 
@@ -142,13 +142,14 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             continue
         services[svc_name] = _service(svc_name, raw, ctx, directory, environ)
     for svc in services.values():
-        for dep in svc.depends_on:
+        for dep, entry in svc.depends_on.items():
             if dep not in raw_services:
                 reporter.error("E-COMPOSE-REF", f"service {svc.name!r} depends on undefined "
-                               f"service {dep!r}", doc.at("services", svc.name, "depends_on"))
-            elif dep not in services:
+                               f"service {dep!r}", entry.position)
+            elif dep not in services and entry.required:
                 reporter.error("E-COMPOSE-REF", f"service {svc.name!r} depends on {dep!r}, "
-                               "whose profile is not enabled", doc.at("services", svc.name, "depends_on"))
+                               "whose profile is not enabled", entry.position)
+    _dependency_cycles(services, reporter)
     if raw_services and len(inactive) == len(raw_services):
         reporter.error("E-COMPOSE-EMPTY", "no service is active: every one is under a profile that "
                        "is not enabled (enable one with --profile)", doc.at("services"))
@@ -571,13 +572,47 @@ def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
                        position=ctx.at("healthcheck"), **timings)
 
 
-def _depends_on(raw: object, ctx: _Ctx) -> dict[str, str]:
+DEPENDS_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
+
+
+def _depends_on(raw: object, ctx: _Ctx) -> dict[str, Dependency]:
     if raw is None:
         return {}
     if isinstance(raw, list):
-        return {str(name): "service_started" for name in raw}
-    return {str(name): str((spec or {}).get("condition", "service_started"))
-            for name, spec in raw.items()}
+        return {str(name): Dependency(position=ctx.at("depends_on", i)) for i, name in enumerate(raw)}
+    out = {}
+    for name, spec in raw.items():
+        spec = spec or {}
+        condition = str(spec.get("condition", "service_started"))
+        if condition not in DEPENDS_CONDITIONS:
+            ctx.error("E-COMPOSE-VALUE", f"depends_on {name!r}: condition {condition!r} is not one of "
+                      f"{', '.join(DEPENDS_CONDITIONS)}", "depends_on", name, "condition")
+        out[str(name)] = Dependency(condition, to_bool(spec.get("required", True)),
+                                    to_bool(spec.get("restart", False)), ctx.at("depends_on", name))
+    return out
+
+
+def _dependency_cycles(services: dict[str, Service], reporter: Reporter) -> None:
+    """Compose refuses a depends_on cycle (it could start none of them): so do we, once per
+    cycle, at the entry that closes it."""
+    state: dict[str, str] = {}  # name -> "open" while on the path, "done" after
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = "open"
+        for dep, entry in services[name].depends_on.items():
+            if dep not in services:
+                continue
+            if state.get(dep) == "open":
+                cycle = path[path.index(dep):] + [name, dep] if dep in path else [name, dep]
+                reporter.error("E-COMPOSE-CYCLE", f"depends_on cycle: {' -> '.join(cycle)}; Compose "
+                               "cannot start any of these services", entry.position)
+            elif dep not in state:
+                visit(dep, path + [name])
+        state[name] = "done"
+
+    for name in services:
+        if name not in state:
+            visit(name, [])
 
 
 def _networks(raw: object) -> list[str]:

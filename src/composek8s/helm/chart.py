@@ -10,12 +10,13 @@ from ..plan import Plan
 from ..plan.exceptions import annotations, hook_pod_exceptions
 from ..plan.model import Resource, resolve_values
 from ..plan.names import camel_key, dns_name
+from ..plan.startup import WAIT_IMAGE
 from ..synth.output import HEADER, file_name, to_yaml
 from .render import Renderer, go_string, values_ref, scalar
 from .values import values_schema, values_tree, values_yaml
 
 KUBE_VERSION = ">=1.30.0-0"
-TEST_IMAGE = "busybox:1.36.1"
+TEST_IMAGE = f"{WAIT_IMAGE.repository}:{WAIT_IMAGE.tag}"  # by default; global.waitImage sets it
 HELMIGNORE = """\
 # Patterns ignored when packaging the chart.
 .DS_Store
@@ -220,8 +221,9 @@ def notes(plan: Plan) -> str:
     lines = [f"{{{{/* {HEADER[2:].strip()} */}}}}",
              "{{ .Chart.Name }} {{ .Chart.AppVersion }} is installed as release {{ .Release.Name }} "
              "in namespace {{ .Release.Namespace }}.", "", "Workloads:"]
-    lines += [f"  - {kind} {{{{ include \"{n}.objectName\" (list $ {go_string(name)}) }}}}"
-              for kind, name in _workloads(plan)]
+    renderer = Renderer(n)
+    lines += [f"  - {r.kind} {{{{ {renderer.expr(r.manifest['metadata']['name'])} }}}}"  # a Job's name has a hash
+              for r in plan.resources if r.kind in ("Deployment", "StatefulSet", "Job")]
     for public in _public(plan):
         key = public["key"]
         ref = values_ref
@@ -306,7 +308,8 @@ def test_hook(plan: Plan) -> str:
            "spec:", "  restartPolicy: Never", "  automountServiceAccountToken: false",
            "  securityContext:", "    runAsNonRoot: true", "    runAsUser: 65534", "    runAsGroup: 65534",
            "    seccompProfile:", "      type: RuntimeDefault", "  containers:", "    - name: check",
-           f"      image: {TEST_IMAGE}", "      imagePullPolicy: Always",
+           f"      image: {{{{ include \"{n}.image\" (list $ .Values.global.waitImage) | toJson }}}}",
+           "      imagePullPolicy: Always",
            "      command: [\"sh\", \"-c\"]", "      args:", f"        - {to_yaml(script).strip().removesuffix('...').strip()}",
            "      resources:", "        requests: {cpu: 10m, memory: 16Mi}", "        limits: {cpu: 100m, memory: 32Mi}",
            "      securityContext:", "        allowPrivilegeEscalation: false", "        readOnlyRootFilesystem: true",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from ..plan.model import OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, Value, When
+from ..plan.model import OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -54,6 +54,12 @@ class Renderer:
                 return (f"(include {go_string(self.chart + '.overridableName')} "
                         f"(list $ {go_string(marker.base)} {values_ref(marker.override)}))")
             return f"(include {go_string(self.chart + '.objectName')} (list $ {go_string(marker.base)}))"
+        if isinstance(marker, RunOnceName):
+            # The same hash as RunOnceName.resolved, of the values as this release has them.
+            current = " ".join(values_ref(k) for k in marker.keys)
+            return (f"(printf \"%s-%s\" (include {go_string(self.chart + '.objectName')} (list $ "
+                    f"{go_string(marker.base)})) (print {go_string(marker.content)} (toJson (list {current})) "
+                    "| sha256sum | trunc 8))")
         if isinstance(marker, Instance):
             return "$.Release.Name"
         if isinstance(marker, Namespace):
@@ -120,7 +126,7 @@ class Renderer:
             return [f"{pad}{key}:", *items]
         if isinstance(value, _Raw):
             return [f"{pad}{key}: {{{{ {value.expr} | toJson }}}}"]
-        if isinstance(value, (Name, Instance, Namespace, Image, Concat, Item)):
+        if isinstance(value, (Name, RunOnceName, Instance, Namespace, Image, Concat, Item)):
             return [f"{pad}{key}: {{{{ {self.expr(value)} | toJson }}}}"]
         return [f"{pad}{key}: {scalar(value)}"]
 
@@ -147,7 +153,7 @@ class Renderer:
             if isinstance(value.default, (dict, list, tuple)):
                 return [f"{pad}- {{{{- toYaml {values_ref(value.key)} | nindent {indent + 2} }}}}"]
             return [f"{pad}- {{{{ {values_ref(value.key)} | toJson }}}}"]
-        if isinstance(value, (Name, Instance, Namespace, Image, Concat, Item)):
+        if isinstance(value, (Name, RunOnceName, Instance, Namespace, Image, Concat, Item)):
             return [f"{pad}- {{{{ {self.expr(value)} | toJson }}}}"]
         if isinstance(value, dict):
             return [f"{pad}- {{}}"]

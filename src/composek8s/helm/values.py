@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..plan import Plan
-from ..plan.model import Each, Image, Name, Value, When
+from ..plan.model import default_values
 from ..plan.names import camel_key
 from ..synth.output import to_yaml
 
@@ -14,6 +14,11 @@ DOCS = {
     "global": "settings shared by every workload",
     "imageRegistry": "registry host prefixed to every image (e.g. registry.example.com); empty: none",
     "imagePullSecrets": "Secrets with registry credentials, as [{name: regcred}]",
+    "waitImage": "busybox image of the init containers that wait for a healthy dependency, and of the helm test pod",
+    "kubectlImage": "kubectl image of the init containers that wait for a dependency's Job to complete",
+    "apiServer": "where pods that wait for a Job reach the Kubernetes API (NetworkPolicy egress)",
+    "cidrs": "address ranges of the API server; the default allows any: narrow it to your cluster's",
+    "ports": "ports of the API server (443: the kubernetes Service; 6443: the API server itself)",
     "image": "the container image",
     "repository": "image name without the tag",
     "tag": "image tag (or @digest)",
@@ -55,50 +60,11 @@ DOCS = {
 }
 
 
-def _set(tree: dict, key: str, value: object) -> None:
-    node = tree
-    parts = key.split(".")
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node.setdefault(parts[-1], value)
-
-
-def _collect(data: object, tree: dict) -> None:
-    if isinstance(data, Value):
-        _set(tree, data.key, data.default)
-    elif isinstance(data, Image):
-        _set(tree, f"{data.key}.repository", data.repository)
-        _set(tree, f"{data.key}.tag", data.tag)
-    elif isinstance(data, When):
-        _collect(data.then, tree)  # first: a branch may define the key as a list (ingress.hosts)
-        _collect(data.otherwise, tree)
-        _set(tree, data.key, data.default)
-    elif isinstance(data, Each):
-        _set(tree, data.key, list(data.default))
-        _collect(data.item, tree)
-    elif isinstance(data, Name) and data.override:
-        _set(tree, data.override, "")
-    elif isinstance(data, dict):
-        for v in data.values():
-            _collect(v, tree)
-    elif isinstance(data, (list, tuple)):
-        for v in data:
-            _collect(v, tree)
-    elif hasattr(data, "parts"):
-        _collect(list(data.parts), tree)
-
-
 def values_tree(plan: Plan) -> dict:
-    tree: dict = {"global": {"imageRegistry": "", "imagePullSecrets": []}}
+    tree = default_values(plan.resources)
     for name in plan.services:
-        tree[camel_key(name)] = {}
-    for resource in plan.resources:
-        if not resource.chart:
-            continue
-        _collect(resource.manifest, tree)
-        if resource.condition:
-            _set(tree, resource.condition, True)
-    secrets = tree.setdefault("secrets", {"existingSecret": ""})
+        tree.setdefault(camel_key(name), {})
+    secrets = tree["secrets"]
     secrets["create"] = False
     secrets["values"] = {}
     for name in plan.services:
@@ -195,6 +161,8 @@ _LEAF_SCHEMAS = {
                                        "properties": {"secretName": {"type": "string"},
                                                       "hosts": {"type": "array", "items": {"type": "string"}}}}},
     "existingSecret": {"type": "string"},
+    "cidrs": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": r"^[0-9a-fA-F.:]+/[0-9]+$"}},
+    "ports": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1, "maximum": 65535}},
 }
 
 

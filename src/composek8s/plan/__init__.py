@@ -11,12 +11,14 @@ from .images import facts_for
 from .env import Hosts
 from .keys import account_for_keys, account_for_project
 from .kompose import apply_kompose_labels, check_kompose_fit
-from .model import Decision, Name, Namespace, Plan, Resource, SecretKey, Value, resolve_values
+from .model import (Decision, Name, Namespace, Plan, Resource, RunOnceName, SecretKey, Value, default_values,
+                    resolve_values)
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       network_members, network_ports, policy_manifest, service_manifest)
 from .probes import http_get_from, image_healthcheck
 from .security import LEVELS, level, refuse_unsafe
+from .startup import StartupPlanner, finish_job_names, run_once
 from .storage import plan_storage
 from .workloads import WorkloadPlanner, component, workload_kind
 from .xk8s import validate_project, validate_service
@@ -58,10 +60,11 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
 
     endpoints: list[Endpoint] = []
     kinds: dict[str, tuple[str, str]] = {}
+    awaited = run_once(project.services)
     for svc in project.services.values():
         known = facts_for(svc)
         has_named = any(m.type == "volume" and m.source for m in svc.volumes)
-        kinds[svc.name] = workload_kind(svc, has_named)
+        kinds[svc.name] = workload_kind(svc, has_named, awaited.get(svc.name))
         ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role),
                       service_type=kompose[svc.name].service_type or "ClusterIP",
                       node_port=kompose[svc.name].node_port)
@@ -86,6 +89,12 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
     _warn_unreachable(endpoints, hosts, reporter)
     planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
+    starter = StartupPlanner(project.name, ns, reporter)
+    # Jobs others wait for: named with a hash of their content (RunOnceName).
+    jobs = {name: RunOnceName(dns_name(name), ("global.imageRegistry", "global.imagePullSecrets",
+                                               "secrets.existingSecret", camel_key(name)))
+            for name in awaited if kinds[name][0] == "Job"}
+    job_manifests: dict[str, dict] = {}
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
     by_name = {ep.service.name: ep for ep in endpoints}
     net_ports, members = network_ports(endpoints), network_members(endpoints)
@@ -110,7 +119,13 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         _mount_compose_secrets(svc, project, st, secret_users)
         mount_configs(svc, configs, st, reporter)
         check_kompose_fit(svc, kompose[svc.name], kind, ep, st.needs_single_replica, reporter)
-        objs, envb = planner.manifests(svc, ep, kind, st, comp, kompose[svc.name])
+        startup = starter.plan(svc, ep, comp, by_name, kinds, jobs)
+        objs, envb = planner.manifests(svc, ep, kind, st, comp, kompose[svc.name], startup)
+        if svc.name in jobs:
+            job = next(m for m in objs if m["kind"] == "Job")
+            job["metadata"]["name"] = jobs[svc.name]
+            job_manifests[svc.name] = job
+        objs += startup.objects
         for ref in envb.refs.values():
             required, users = secret_users.get((secret_name, ref.variable), (False, set()))
             secret_users[(secret_name, ref.variable)] = (required or ref.required, users | {svc.name})
@@ -142,9 +157,10 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
             plan.resources.append(Resource(ingress_manifest(ep, project.name, ns, comp, ingress_key),
                                            svc.name, at, f"{ingress_key}.enabled"))
         plan.resources.append(Resource(policy_manifest(ep, endpoints, by_name, net_ports, members, project.name,
-                                                       ns, comp),
+                                                       ns, comp, startup.egress),
                                        svc.name, at, "networkPolicy.enabled"))
     reporter.raise_if_errors()
+    finish_job_names(jobs, job_manifests, default_values(plan.resources))
     _check_unique(plan, reporter)
     plan.secret_keys = [SecretKey(s, k, req, tuple(sorted(users)))
                         for (s, k), (req, users) in sorted(secret_users.items())]
@@ -237,8 +253,9 @@ def _warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporte
     callers: dict[str, set[str]] = {}
     for ep in endpoints:
         svc = ep.service
-        for dep in svc.depends_on:
-            callers.setdefault(dep, set()).add(svc.name)
+        for dep, entry in svc.depends_on.items():
+            if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
+                callers.setdefault(dep, set()).add(svc.name)
         for value in svc.environment.values():
             if isinstance(value, str) and hosts.pattern is not None:
                 for m in hosts.pattern.finditer(value):

@@ -9,7 +9,7 @@ annotations, and whoever reads either sees why.
 
 | check | cannot pass when | because |
 |---|---|---|
-| CKV_K8S_43 image digest | the image is named by tag | a digest exists once the image is pushed; the compiler contacts no registry |
+| CKV_K8S_43 image digest | the image (or a wait init container's) is named by tag | a digest exists once the image is pushed; the compiler contacts no registry |
 | CKV_K8S_35 secrets as files | compose gives the service a secret variable | the program reads its configuration from its environment |
 | CKV_K8S_40 UID >= 10000 | the service runs as a UID below 10000 | the UID comes from compose, the Dockerfile or the image, and owns the image's files |
 | CKV_K8S_15 pull policy Always | ``kompose.image-pull-policy`` asks for another policy on a tagged image | the compose file's owner chose it (a warning says what it costs) |
@@ -30,7 +30,7 @@ HIGH_UID_MIN = 10000  # CKV_K8S_40's threshold
 
 
 def workload_exceptions(key: str, tag: str, env: list[dict], uid: int, uid_origin: str,
-                        pull_policy: str = "Always") -> dict[str, str]:
+                        pull_policy: str = "Always", helper_images: list[str] | tuple = ()) -> dict[str, str]:
     """{check id: reason} for a compose service's workload.
 
     ``key`` is the service's values key, ``tag`` its image tag (``@sha256:…`` when pinned),
@@ -42,11 +42,21 @@ def workload_exceptions(key: str, tag: str, env: list[dict], uid: int, uid_origi
         out[PULL_POLICY] = (
             f"the compose file asks for imagePullPolicy {pull_policy} (kompose.image-pull-policy): "
             f"a changed tag is not pulled again; set {key}.image.pullPolicy to Always to restore it")
+    reasons = []
     if "@" not in tag:
-        out[IMAGE_DIGEST] = (
+        reasons.append(
             "compose names this image by tag, and a digest exists only once the image is pushed "
             "to a registry, which the compiler does not contact; pin one at install (chart: "
             f"{key}.image.tag set to @sha256:<digest>; kustomize: a digest under images)")
+    by_tag = [i for i in helper_images if "@" not in i]
+    if by_tag:
+        reasons.append(
+            f"the init containers that wait for dependencies run {', '.join(sorted(set(by_tag)))}, named by "
+            "tag: its digest cannot be verified where the output is generated, which contacts no "
+            "registry; pin one at install (chart: global.waitImage.tag or global.kubectlImage.tag "
+            "set to @sha256:<digest>)")
+    if reasons:
+        out[IMAGE_DIGEST] = "; and ".join(reasons)
     secret_vars = [e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})]
     if secret_vars:
         out[SECRETS_AS_FILES] = (

@@ -35,7 +35,7 @@ CONVERSIONS = {
     "cpus": "CPU limit",
     "mem_limit": "memory limit",
     "mem_reservation": "memory request",
-    "depends_on": "NetworkPolicy rules: data stores accept only the services that depend on them",
+    "depends_on": "start-up order and NetworkPolicy rules (data stores accept only the services that depend on them). `service_started` (default): nothing, Kubernetes restarts the dependent until its dependency answers; `service_healthy`: an init container `wait-for-<dep>` (busybox, `global.waitImage`) waits until the dependency's Service accepts a TCP connection on its first port (a Service routes only to Ready pods, and readiness is the healthcheck), a dependency with no port warns; `service_completed_successfully`: the dependency runs as a Job named `<dep>-<hash of its spec and values>` (a change makes a new Job: Job templates are immutable), and an init container runs `kubectl wait` on it (`global.kubectlImage`) with an API token projected into it alone, a Role reading that one Job, and egress to the API server (`global.apiServer`); `required: false`: no wait; `restart: true`: not mapped, warns; cycles are refused",
     "configs": "a ConfigMap per config (`file`, `content` or `environment`; `external` names an existing one) mounted read-only at `target` (default `/<config>`) with `mode` (default 0444)",
     "secrets": "a projected Secret volume at `/run/secrets/<target>` from `<project>-<secret>`",
     "networks": "NetworkPolicies: peers on a shared compose network reach each other's ports",

@@ -93,6 +93,50 @@ class Each:
     item: object
 
 
+@dataclass(eq=False)
+class RunOnceName:
+    """The name of a Job others wait for: ``base-<hash>``. A Job's pod template cannot change
+    in place, so the hash covers what shapes it (``content``: its compose-derived spec, and
+    the values ``keys`` it reads): a changed image or value makes a new Job, which the
+    dependents wait for, instead of a failed update (``helm upgrade``, ``kubectl apply``).
+
+    ``defaults`` (the keys' default values) are filled in once the whole plan is known.
+    """
+
+    base: str
+    keys: tuple[str, ...]
+    content: str = ""
+    defaults: list = field(default_factory=list)
+
+    def resolved(self, values: dict | None) -> str:
+        import hashlib
+
+        current = [value_of(values, k, d) for k, d in zip(self.keys, self.defaults)]
+        digest = hashlib.sha256((self.content + go_json(current)).encode()).hexdigest()
+        return f"{self.base}-{digest[:8]}"
+
+
+def go_json(data: object) -> str:
+    """JSON as Helm's ``toJson`` writes it (Go's encoding/json): sorted keys, no spaces,
+    ``<>&`` escaped, whole floats as integers (values files are read as float64)."""
+    import json
+
+    def plain(v: object) -> object:
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v
+
+    text = json.dumps(plain(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
 @dataclass(frozen=True)
 class Item:
     """The current element inside an ``Each`` item."""
@@ -178,6 +222,58 @@ def merge_values(base: object, over: object) -> object:
     return over
 
 
+def set_value(tree: dict, key: str, value: object) -> None:
+    """Set dotted ``key`` in a values tree unless it is set already."""
+    node = tree
+    parts = key.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node.setdefault(parts[-1], value)
+
+
+def collect_values(data: object, tree: dict) -> None:
+    """Every value the markers in ``data`` read, with its default, into ``tree``."""
+    if isinstance(data, Value):
+        set_value(tree, data.key, data.default)
+    elif isinstance(data, Image):
+        set_value(tree, f"{data.key}.repository", data.repository)
+        set_value(tree, f"{data.key}.tag", data.tag)
+    elif isinstance(data, When):
+        collect_values(data.then, tree)  # first: a branch may define the key as a list (ingress.hosts)
+        collect_values(data.otherwise, tree)
+        set_value(tree, data.key, data.default)
+    elif isinstance(data, Each):
+        set_value(tree, data.key, list(data.default))
+        collect_values(data.item, tree)
+    elif isinstance(data, Name) and data.override:
+        set_value(tree, data.override, "")
+    elif isinstance(data, dict):
+        for v in data.values():
+            collect_values(v, tree)
+    elif isinstance(data, (list, tuple)):
+        for v in data:
+            collect_values(v, tree)
+    elif hasattr(data, "parts"):
+        collect_values(list(data.parts), tree)
+
+
+def default_values(resources: list[Resource]) -> dict:
+    """The chart's default values: what the resources' markers read, the conditions that
+    turn resources on, and the settings every chart has."""
+    from .startup import WAIT_IMAGE  # the helm test pod uses it even when no pod waits
+
+    tree: dict = {"global": {"imageRegistry": "", "imagePullSecrets": [],
+                             "waitImage": {"repository": WAIT_IMAGE.repository, "tag": WAIT_IMAGE.tag}}}
+    for resource in resources:
+        if not resource.chart:
+            continue
+        collect_values(resource.manifest, tree)
+        if resource.condition:
+            set_value(tree, resource.condition, True)
+    tree.setdefault("secrets", {"existingSecret": ""})
+    return tree
+
+
 def resolve_values(data: object, values: dict | None = None) -> object:
     """``data`` with every marker replaced by its value: the default (the plain rendering,
     dist/), or the one ``values`` sets, as a chart would render with that values file."""
@@ -194,6 +290,8 @@ def _resolve(data: object, item: object, values: dict | None) -> object:
         return _resolve(value_of(values, data.key, data.default), item, values)
     if isinstance(data, Name):
         return data.base
+    if isinstance(data, RunOnceName):
+        return data.resolved(values)
     if isinstance(data, Instance):
         return data.project
     if isinstance(data, Namespace):

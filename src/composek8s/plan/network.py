@@ -157,8 +157,11 @@ def network_ports(endpoints: list[Endpoint]) -> dict[str, list[dict]]:
 
 def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, Endpoint],
                     net_ports: dict[str, list[dict]], members: dict[str, int], project: str,
-                    namespace: str, component: str) -> dict:
+                    namespace: str, component: str, extra_egress: list[dict] | None = None) -> dict:
     """Ingress on the service's declared ports from its peers, and egress to its servers.
+
+    The egress rules also carry a wait for a healthy dependency (``startup.py``): a shared
+    network or the data store rule reaches its port.
 
     App services accept their compose networks; data stores only the services that depend
     on them. Data stores open connections only to what they depend on.
@@ -198,6 +201,7 @@ def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, 
         if server.data_store or ep.data_store:  # app-to-app traffic is covered by the network rule
             egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
                            "ports": _port_rules(server.ports)})
+    egress += extra_egress or []  # e.g. to the API server, for an init container's kubectl wait
     for rule in ep.service.x_k8s.get("egress", []):
         entry: dict = {"to": [{"ipBlock": {"cidr": str(rule["cidr"])}}]}
         if rule.get("ports"):

@@ -12,6 +12,7 @@ from .names import camel_key, labels, selector_labels
 from .network import Endpoint, network_labels
 from .probes import override_probe, probes
 from .quantities import cpu, memory
+from .startup import Startup
 from .security import container_security_context, level, pod_security_context, user_ids_and_origin
 from .storage import Storage
 
@@ -40,10 +41,14 @@ def restart_of(svc: Service) -> str:
     return "always"
 
 
-def workload_kind(svc: Service, has_named_volume: bool) -> tuple[str, str]:
-    """Deployment, StatefulSet or Job, and why."""
+def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | None = None) -> tuple[str, str]:
+    """Deployment, StatefulSet or Job, and why (``awaited_by``: the services that wait for it
+    to complete, with ``depends_on: {condition: service_completed_successfully}``)."""
     if "kind" in svc.x_k8s:
         return svc.x_k8s["kind"], "x-k8s.kind says so"
+    if awaited_by:
+        return "Job", (f"{', '.join(awaited_by)} wait{'s' if len(awaited_by) == 1 else ''} for it to "
+                       "complete (depends_on: service_completed_successfully): it runs once")
     restart = restart_of(svc)
     if restart == "no" or restart.startswith("on-failure"):
         return "Job", f"restart: {restart} runs it once"
@@ -129,8 +134,10 @@ class WorkloadPlanner:
         return meta
 
     def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str,
-                  kompose=None) -> tuple[list[dict], EnvBuilder]:
-        """``kompose``: the service's ``KomposeSettings`` (pull policy and secret, probes, autoscaling)."""
+                  kompose=None, startup: Startup | None = None) -> tuple[list[dict], EnvBuilder]:
+        """``kompose``: the service's ``KomposeSettings`` (pull policy and secret, probes, autoscaling);
+        ``startup``: the init containers and objects that order its start (plan.startup)."""
+        startup = startup or Startup()
         key = camel_key(svc.name)
         uid, gid, uid_origin = user_ids_and_origin(svc, self.reporter)
         envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts)
@@ -177,6 +184,7 @@ class WorkloadPlanner:
             "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
             "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
+            "initContainers": startup.init_containers or OMIT,
             "containers": [container],
         }
         if level(svc) == "privileged":
@@ -189,7 +197,7 @@ class WorkloadPlanner:
             pod["topologySpreadConstraints"] = [{
                 "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": selector_labels(self.project, ep.name)}}]
-        volumes = list(st.volumes)
+        volumes = list(st.volumes) + startup.volumes
         if kind == "StatefulSet":  # with persistence off, the data lives in emptyDirs
             volumes += [When(f"{key}.persistence.enabled", True, OMIT, {"name": t["metadata"]["name"], "emptyDir": {}})
                         for t in st.claim_templates]
@@ -198,7 +206,8 @@ class WorkloadPlanner:
         template = {"metadata": {"labels": {**labels(self.project, ep.name, comp),
                                             **network_labels(svc)}}, "spec": pod}
         # Checkov checks this workload cannot pass, each with its reason (see exceptions.py).
-        skips = annotations(workload_exceptions(key, image.tag, env, uid, uid_origin, policy))
+        skips = annotations(workload_exceptions(key, image.tag, env, uid, uid_origin, policy,
+                                                [f"{i.repository}:{i.tag}" for i in startup.images]))
         workload = self.workload(svc, ep, kind, st, comp, template, skips)
         if kompose and kompose.autoscaling and "replicas" in workload["spec"]:
             # The autoscaler owns the replica count while it is on.
@@ -237,6 +246,8 @@ class WorkloadPlanner:
         replicas = svc.x_k8s.get("replicas", svc.replicas if svc.replicas is not None else 1)
         if kind == "Job":
             restart = restart_of(svc) or "no"
+            if restart in ("always", "unless-stopped"):  # a Job others wait for: retry it until it completes
+                restart = "on-failure"
             # on-failure:N retries N times; plain on-failure takes Kubernetes' default of 6.
             retries = int(restart.partition(":")[2] or 6) if restart.startswith("on-failure") else 0
             template["spec"]["restartPolicy"] = "OnFailure" if restart.startswith("on-failure") else "Never"
