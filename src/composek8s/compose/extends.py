@@ -60,7 +60,7 @@ class ExtendsResolver:
             raise fail("E-COMPOSE-EXTENDS", f"service {name!r} extends {ref!r}, which is not "
                        f"defined{where}", at)
         for start, (seen, seen_name, seen_at) in enumerate(chain):
-            if seen is base_file and seen_name == ref:
+            if seen.path == base_file.path and seen_name == ref:
                 loop = [f"{n} ({f.display})" for f, n, _ in chain[start:]] + [f"{ref} ({base_file.display})"]
                 raise fail("E-COMPOSE-EXTENDS", "extends cycle: " + " -> ".join(loop), seen_at)
         if len(chain) > MAX_EXTENDS_DEPTH:

@@ -138,7 +138,7 @@ def _import(file: LoadedFile, data: dict, data_where: Where, shown: str, at: Pos
         for name, value in source.items():
             theirs = data_where.item(section).item(name).at
             if name in target:
-                if strip(target[name]) == value:
+                if target[name] is value or strip(target[name]) == value:
                     continue  # the same definition twice is allowed, as in Compose
                 ours = target_where.item(name).at or at
                 raise fail("E-COMPOSE-INCLUDE", f"{section[:-1]} {name!r} is defined here and, "

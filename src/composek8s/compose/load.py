@@ -97,6 +97,9 @@ class _Loader:
     def __init__(self, root: Path, cwd: Path, reporter: Reporter):
         self.root, self.cwd, self.reporter = root, cwd, reporter
         self.bytes = self.values = self.reads = 0
+        # Included projects already loaded, by (files, project directory, variables): the same
+        # include repeated costs its reads again (see _spend) but not the work.
+        self._included: dict[tuple, tuple[dict, Where, int, int, int]] = {}
 
     def display(self, path: Path) -> str:
         return _display(path, self.cwd)
@@ -104,7 +107,8 @@ class _Loader:
     def project(self, paths: list[Path], working_dir: Path, lookup: dict[str, str],
                 stack: tuple[Path, ...], at: Position | None = None) -> tuple[dict, Where]:
         """The merged data of a project's ``paths`` (``-f`` order), their relative paths written
-        against ``working_dir``, interpolated with ``lookup``; ``stack`` is the include chain."""
+        against ``working_dir``, interpolated with ``lookup``; ``stack`` is the include chain
+        and ``at`` the include entry naming the project (None for the top project)."""
         interpolator = Interpolator(lookup, self.reporter)
         extended: dict[Path, LoadedFile] = {}
         extends = ExtendsResolver(
@@ -119,9 +123,23 @@ class _Loader:
                               working_dir)
             extends.resolve(file)  # before include and merge, as Compose orders them
             apply_include(file, Scope(self.root, working_dir, lookup, stack + (file.path,), self.display),
-                          self.project)
+                          self.included)
             merged, where = merge(merged, file.data, (), where, file.where)
         return merged, where
+
+    def included(self, paths: list[Path], working_dir: Path, lookup: dict[str, str],
+                 stack: tuple[Path, ...], at: Position) -> tuple[dict, Where]:
+        """An included project (``include.py``), loaded once for the same files and variables."""
+        key = (tuple(p.resolve() for p in paths), working_dir.resolve(), tuple(sorted(lookup.items())))
+        if key in self._included:
+            data, where, size, values, reads = self._included[key]
+            self._spend(size, values, reads, at, self.display(paths[0]))
+            return data, where
+        before = (self.bytes, self.values, self.reads)
+        data, where = self.project(paths, working_dir, lookup, stack, at)
+        self._included[key] = (data, where, self.bytes - before[0], self.values - before[1],
+                               self.reads - before[2])
+        return data, where
 
     def _extended(self, text: str, base: Path, at: Position, interpolator: Interpolator,
                   cache: dict[Path, LoadedFile]) -> LoadedFile:
@@ -143,30 +161,35 @@ class _Loader:
         included and extended files) is read here, within the project's limits. ``at`` is the
         ``include`` or ``extends`` that names the file."""
         display = self.display(path)
-        self.reads += 1
-        if self.reads > MAX_FILE_READS:
-            raise fail("E-YAML-TOO-LARGE", f"the project reads more than {MAX_FILE_READS} compose "
-                       "files (includes and extends counted); refusing to read more", at)
         try:
             size = path.stat().st_size
         except OSError:
             size = 0  # read_file reports it
-        if size <= MAX_BYTES and self.bytes + size > MAX_BYTES:  # (one file too big: read_file says so)
-            raise fail("E-YAML-TOO-LARGE", f"the project's compose files add up to more than "
-                       f"{MAX_BYTES // 2**20} MiB (includes and extends counted); refusing to "
-                       f"read {display}", at or Position(display, 1, 1))
-        self.bytes += size
+        if size <= MAX_BYTES:  # (a file too big alone: read_file says so)
+            self._spend(size, 0, 1, at, display)
         doc = read_file(path, display)
-        self.values += len(doc.positions)
-        if self.values > MAX_VALUES:
-            raise fail("E-YAML-TOO-LARGE", f"the project's compose files hold more than "
-                       f"{MAX_VALUES:,} values (includes and extends counted); refusing to read "
-                       f"{display}", at or Position(display, 1, 1))
+        self._spend(0, len(doc.positions), 0, at, display)
         if doc.data is None:
             doc.data = {}
         if not isinstance(doc.data, dict):
             raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level", doc.at())
         return Document(display, _interpolate(doc.data, doc, (), interpolator), doc.positions)
+
+    def _spend(self, size: int, values: int, reads: int, at: Position | None, display: str) -> None:
+        """Count bytes, values and files read against the project's limits."""
+        self.bytes, self.values, self.reads = self.bytes + size, self.values + values, self.reads + reads
+        where = at or Position(display, 1, 1)
+        if self.reads > MAX_FILE_READS:
+            raise fail("E-YAML-TOO-LARGE", f"the project reads more than {MAX_FILE_READS} compose "
+                       f"files (includes and extends counted); refusing to read {display}", where)
+        if self.bytes > MAX_BYTES:
+            raise fail("E-YAML-TOO-LARGE", f"the project's compose files add up to more than "
+                       f"{MAX_BYTES // 2**20} MiB (includes and extends counted); refusing to "
+                       f"read {display}", where)
+        if self.values > MAX_VALUES:
+            raise fail("E-YAML-TOO-LARGE", f"the project's compose files hold more than "
+                       f"{MAX_VALUES:,} values (includes and extends counted); refusing to read "
+                       f"{display}", where)
 
     def charge(self, value: object, at: Position) -> None:
         """Count values that ``extends`` copies: a chain of big services must stop too."""
