@@ -131,7 +131,16 @@ def test_an_included_variable_comes_from_the_including_project_first(tmp_path):
 def test_extends_of_an_unknown_service_names_it_at_the_extends_line(tmp_path):
     found = error(tmp_path, {"compose.yaml": "services:\n  web:\n    image: x\n    extends: {service: bsae}\n"})
     assert (found.code, found.position) == ("E-COMPOSE-EXTENDS", Position("compose.yaml", 4, 5))
-    assert found.message == "service 'web' extends 'bsae', which is not defined"
+    assert found.message == "service 'web' extends 'bsae', which is not defined in compose.yaml"
+
+
+def test_each_file_resolves_its_own_extends_before_files_merge(tmp_path):
+    """As Docker Compose: a later -f file cannot extend a service of an earlier one."""
+    found = error(tmp_path, {"compose.yaml": "services:\n  base:\n    image: x\n",
+                             "o.yaml": "services:\n  web:\n    extends: base\n"},
+                  args=["compose.yaml", "o.yaml"])
+    assert (found.code, found.position) == ("E-COMPOSE-EXTENDS", Position("o.yaml", 3, 5))
+    assert found.message == "service 'web' extends 'base', which is not defined in o.yaml"
 
 
 def test_an_extends_cycle_names_the_chain(tmp_path):

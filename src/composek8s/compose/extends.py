@@ -56,9 +56,9 @@ class ExtendsResolver:
             if other is not None else file
         base_services = base_file.data.get("services")
         if not isinstance(base_services, dict) or ref not in base_services:
-            where = f" in {base_file.display}" if other is not None else ""
+            # Named even for the same file: with several -f files, each resolves its own extends.
             raise fail("E-COMPOSE-EXTENDS", f"service {name!r} extends {ref!r}, which is not "
-                       f"defined{where}", at)
+                       f"defined in {base_file.display}", at)
         for start, (seen, seen_name, seen_at) in enumerate(chain):
             if seen.path == base_file.path and seen_name == ref:
                 loop = [f"{n} ({f.display})" for f, n, _ in chain[start:]] + [f"{ref} ({base_file.display})"]

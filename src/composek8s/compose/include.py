@@ -116,7 +116,7 @@ def _entry(entry: object, where: Where, at: Position, scope: Scope) -> tuple[lis
     else:
         env_files = [project_dir / ".env"] if (project_dir / ".env").is_file() else []
         for path in env_files:
-            inside_project(scope.root, str(path), at, f"{scope.display(path)}", base=scope.working_dir)
+            inside_project(scope.root, str(path), at, f"the included project's {scope.display(path)}")
     dotenv: dict[str, str] = {}
     for path in env_files:
         dotenv.update(read_dotenv(path, scope.display(path), scope.lookup))
