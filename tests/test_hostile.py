@@ -99,8 +99,45 @@ def symlink_out(project: Path) -> None:
     (project / "config").symlink_to("../outside", target_is_directory=True)
 
 
+def symlink_compose_out(project: Path) -> None:
+    """``shared.yaml`` in the project is a symlink to a compose file beside it."""
+    outside = project.parent / "outside"
+    outside.mkdir()
+    (outside / "shared.yaml").write_text("services:\n  base:\n    image: nginx\n    privileged: true\n")
+    (project / "shared.yaml").symlink_to("../outside/shared.yaml")
+
+
+def big_service(env_entries: int) -> str:
+    return "services:\n  big:\n    image: nginx\n    environment:\n" + "".join(
+        f"      K{i}: v\n" for i in range(env_entries))
+
+
+def include_many_big(project: Path) -> None:
+    """One thousand includes of a 750 kB file (each include counts its bytes again)."""
+    (project / "big.yaml").write_text(big_service(60_000))
+    (project / "compose.yaml").write_text("include:\n" + "  - big.yaml\n" * 1_000
+                                          + "services:\n  web:\n    image: nginx\n")
+
+
+def include_fan_out(project: Path) -> None:
+    """Each file includes the next one four times: 4**12 reads if nothing stops it."""
+    for level in range(12):
+        (project / f"f{level}.yaml").write_text(f"include: [{', '.join([f'f{level + 1}.yaml'] * 4)}]\n"
+                                                f"services:\n  s{level}:\n    image: nginx\n")
+    (project / "f12.yaml").write_text("services:\n  leaf:\n    image: nginx\n")
+    (project / "compose.yaml").write_text("include: [f0.yaml]\nservices:\n  web:\n    image: nginx\n")
+
+
+def extends_fan_out(project: Path) -> None:
+    """A thousand services extend one service of 100,000 values: copies past any budget."""
+    lines = [big_service(100_000)] + [f"  s{i}:\n    extends: big\n" for i in range(1_000)]
+    (project / "compose.yaml").write_text("".join(lines))
+
+
 GENERATORS = {f.__name__: f for f in (non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
-                                      deep_block_mappings, deep_150, huge_file, symlink_out)}
+                                      deep_block_mappings, deep_150, huge_file, symlink_out,
+                                      symlink_compose_out, include_many_big, include_fan_out,
+                                      extends_fan_out)}
 
 
 # --- running the CLI ---------------------------------------------------------------------

@@ -506,14 +506,3 @@ def test_tab_indentation_is_a_syntax_error_with_its_line(compile_error):
     assert error.position.file == "compose.yaml"
     assert error.position.line == 4
     assert "tab" in error.message
-
-
-def test_include_and_extends_are_refused_rather_than_silently_dropped(compile_error):
-    errors = compile_error("""
-        include: [other.yaml]
-        services:
-          web:
-            image: example/web:1
-            extends: {service: base}
-    """)
-    assert {(e.code, e.position.line) for e in errors} == {("E-COMPOSE-UNSUPPORTED", 2), ("E-COMPOSE-UNSUPPORTED", 6)}

@@ -12,10 +12,16 @@ from pathlib import Path
 
 from ..diagnostics import CompileError, Position, Reporter, fail
 from .dotenv import read_dotenv
+from .extends import ExtendsResolver
+from .include import Scope, apply_include
 from .interpolate import Interpolator
+from .located import LoadedFile, Where, count_values, flatten, where_of
+from .merge import merge
 from .model import Project
 from .normalize import normalize_project
-from .yamlsrc import Document, Override, Reset, read_file
+from .paths import inside_project
+from .rebase import rebase_file
+from .yamlsrc import MAX_BYTES, MAX_VALUES, Document, Override, Reset, read_file
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
@@ -68,26 +74,129 @@ def load_project(
         dotenv.update(read_dotenv(path, _display(path, cwd), environ))
     lookup = {**dotenv, **environ}  # the shell wins over .env, as in Compose
 
-    interpolator = Interpolator(lookup, reporter)
-    merged: dict = {}
-    positions: dict = {}
-    for path, shown in zip(paths, display):
-        doc = read_file(path, shown)
-        if doc.data is None:
-            doc.data = {}
-        if not isinstance(doc.data, dict):
-            raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level",
-                       doc.at())
-        data = _interpolate(doc.data, doc, (), interpolator)
-        merged = _merge(merged, data, ())
-        positions.update(doc.positions)
-    document = Document(display[0], merged, positions)
+    loader = _Loader(directory, cwd, reporter)
+    merged, where = loader.project(paths, directory, lookup, ())
+    document = Document(display[0], merged, flatten(merged, where))
 
     enabled = set(profiles if profiles is not None else _env_profiles(lookup))
     name = _project_name(merged, lookup, directory, document)
     project = normalize_project(document, name, directory, display, enabled, lookup, reporter)
     reporter.raise_if_errors()
     return project
+
+
+# Compose files one project may read, includes and extended files counted (each read counts).
+MAX_FILE_READS = 256
+
+
+class _Loader:
+    """Reads the files of one project, the projects it includes and the files its services
+    extend. The limits that hold for one file (``yamlsrc``: bytes, values) hold for all of them
+    together, so a file that includes itself or a thousand includes of a big file stop early."""
+
+    def __init__(self, root: Path, cwd: Path, reporter: Reporter):
+        self.root, self.cwd, self.reporter = root, cwd, reporter
+        self.bytes = self.values = self.reads = 0
+        # Included projects already loaded, by (files, project directory, variables): the same
+        # include repeated costs its reads again (see _spend) but not the work.
+        self._included: dict[tuple, tuple[dict, Where, int, int, int]] = {}
+
+    def display(self, path: Path) -> str:
+        return _display(path, self.cwd)
+
+    def project(self, paths: list[Path], working_dir: Path, lookup: dict[str, str],
+                stack: tuple[Path, ...], at: Position | None = None) -> tuple[dict, Where]:
+        """The merged data of a project's ``paths`` (``-f`` order), their relative paths written
+        against ``working_dir``, interpolated with ``lookup``; ``stack`` is the include chain
+        and ``at`` the include entry naming the project (None for the top project)."""
+        interpolator = Interpolator(lookup, self.reporter)
+        extended: dict[Path, LoadedFile] = {}
+        extends = ExtendsResolver(
+            lambda text, base, asked_at: self._extended(text, base, asked_at, interpolator, extended),
+            self.charge)
+        merged: dict = {}
+        where = Where()
+        for path in paths:
+            doc = self.read(path, interpolator, at)
+            rebase_file(doc.data, working_dir, self.root)
+            file = LoadedFile(path.resolve(), doc.file, doc.data, where_of(doc.data, doc.positions),
+                              working_dir)
+            extends.resolve(file)  # before include and merge, as Compose orders them
+            apply_include(file, Scope(self.root, working_dir, lookup, stack + (file.path,), self.display),
+                          self.included)
+            merged, where = merge(merged, file.data, (), where, file.where)
+        return merged, where
+
+    def included(self, paths: list[Path], working_dir: Path, lookup: dict[str, str],
+                 stack: tuple[Path, ...], at: Position) -> tuple[dict, Where]:
+        """An included project (``include.py``), loaded once for the same files and variables."""
+        key = (tuple(p.resolve() for p in paths), working_dir.resolve(), tuple(sorted(lookup.items())))
+        if key in self._included:
+            data, where, size, values, reads = self._included[key]
+            self._spend(size, values, reads, at, self.display(paths[0]))
+            return data, where
+        before = (self.bytes, self.values, self.reads)
+        data, where = self.project(paths, working_dir, lookup, stack, at)
+        self._included[key] = (data, where, self.bytes - before[0], self.values - before[1],
+                               self.reads - before[2])
+        return data, where
+
+    def _extended(self, text: str, base: Path, at: Position, interpolator: Interpolator,
+                  cache: dict[Path, LoadedFile]) -> LoadedFile:
+        """A file named by ``extends.file`` (read once per project), its relative paths
+        rewritten from its own folder to the project directory."""
+        resolved = inside_project(self.root, text, at, f"extends file {text!r}", base=base)
+        if not resolved.is_file():
+            raise fail("E-COMPOSE-EXTENDS", f"extends file {text!r} does not exist", at)
+        if resolved not in cache:
+            path = base / text
+            doc = self.read(path, interpolator, at)
+            rebase_file(doc.data, path.parent, self.root)
+            cache[resolved] = LoadedFile(resolved, doc.file, doc.data,
+                                         where_of(doc.data, doc.positions), path.parent)
+        return cache[resolved]
+
+    def read(self, path: Path, interpolator: Interpolator, at: Position | None) -> Document:
+        """Read and interpolate one compose file: every file of the project (``-f`` files,
+        included and extended files) is read here, within the project's limits. ``at`` is the
+        ``include`` or ``extends`` that names the file."""
+        display = self.display(path)
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # read_file reports it
+        if size <= MAX_BYTES:  # (a file too big alone: read_file says so)
+            self._spend(size, 0, 1, at, display)
+        doc = read_file(path, display)
+        self._spend(0, len(doc.positions), 0, at, display)
+        if doc.data is None:
+            doc.data = {}
+        if not isinstance(doc.data, dict):
+            raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level", doc.at())
+        return Document(display, _interpolate(doc.data, doc, (), interpolator), doc.positions)
+
+    def _spend(self, size: int, values: int, reads: int, at: Position | None, display: str) -> None:
+        """Count bytes, values and files read against the project's limits."""
+        self.bytes, self.values, self.reads = self.bytes + size, self.values + values, self.reads + reads
+        where = at or Position(display, 1, 1)
+        if self.reads > MAX_FILE_READS:
+            raise fail("E-YAML-TOO-LARGE", f"the project reads more than {MAX_FILE_READS} compose "
+                       f"files (includes and extends counted); refusing to read {display}", where)
+        if self.bytes > MAX_BYTES:
+            raise fail("E-YAML-TOO-LARGE", f"the project's compose files add up to more than "
+                       f"{MAX_BYTES // 2**20} MiB (includes and extends counted); refusing to "
+                       f"read {display}", where)
+        if self.values > MAX_VALUES:
+            raise fail("E-YAML-TOO-LARGE", f"the project's compose files hold more than "
+                       f"{MAX_VALUES:,} values (includes and extends counted); refusing to read "
+                       f"{display}", where)
+
+    def charge(self, value: object, at: Position) -> None:
+        """Count values that ``extends`` copies: a chain of big services must stop too."""
+        self.values += count_values(value, MAX_VALUES)
+        if self.values > MAX_VALUES:
+            raise fail("E-YAML-TOO-LARGE", f"services extending each other expand to more than "
+                       f"{MAX_VALUES:,} values; refusing to merge them", at)
 
 
 def _display(path: Path, cwd: Path) -> str:
@@ -124,97 +233,6 @@ def _interpolate(value: object, doc: Document, path: tuple, it: Interpolator) ->
         return value
     if isinstance(value, Override):
         return Override(_interpolate(value.value, doc, path, it))
-    return value
-
-
-# Sequences that a later file replaces rather than extends (Compose merge rules).
-_REPLACED = {"command", "entrypoint", "test", "dns", "dns_search"}
-
-
-def _merge(base: object, over: object, path: tuple) -> object:
-    """Merge ``over`` (a later file) onto ``base`` by the Compose specification's rules."""
-    if isinstance(over, Reset):
-        return None
-    if isinstance(over, Override):
-        return _strip(over.value)
-    if len(path) == 3 and path[0] == "services" and path[2] in _AS_MAPPING \
-            and isinstance(base, (list, dict)) and isinstance(over, (list, dict)) \
-            and type(base) is not type(over):
-        # One file wrote the list form, the other the mapping: Compose merges them as mappings.
-        base, over = _AS_MAPPING[path[2]](base), _AS_MAPPING[path[2]](over)
-    if isinstance(base, dict) and isinstance(over, dict):
-        result = dict(base)
-        for key, value in over.items():
-            if isinstance(value, Reset):
-                result.pop(key, None)
-            elif key in result:
-                result[key] = _merge(result[key], value, path + (key,))
-            else:
-                result[key] = _strip(value)
-        return result
-    if isinstance(base, list) and isinstance(over, list) and len(path) == 3 and path[0] == "services" \
-            and path[2] == "volumes":
-        return _merge_mounts(base, [_strip(v) for v in over])
-    if isinstance(base, list) and isinstance(over, list) and (not path or path[-1] not in _REPLACED):
-        return base + [_strip(v) for v in over if _strip(v) not in base]
-    return _strip(over)
-
-
-def _env_mapping(value: list | dict) -> dict:
-    if isinstance(value, dict):
-        return value
-    from .interpolate import Template
-    from .normalize import _split_template
-
-    result: dict = {}
-    for item in value:
-        if isinstance(item, Template):
-            key, rest = _split_template(item)
-            result[key] = rest
-        else:
-            key, equals, rest = str(item).partition("=")
-            result[key] = rest if equals else None
-    return result
-
-
-def _depends_mapping(value: list | dict) -> dict:
-    if isinstance(value, dict):
-        return value
-    return {str(name): {"condition": "service_started"} for name in value}
-
-
-# Service keys with a list and a mapping form: merged as mappings when the files disagree.
-_AS_MAPPING = {"environment": _env_mapping, "depends_on": _depends_mapping}
-
-
-def _mount_target(item: object) -> object:
-    """The container path of a volume entry (short or long syntax), its merge key in Compose."""
-    if isinstance(item, dict):
-        return item.get("target")
-    if isinstance(item, str):
-        parts = item.split(":")
-        return parts[1] if len(parts) > 1 else parts[0]
-    return None
-
-
-def _merge_mounts(base: list, over: list) -> list:
-    """Service volumes are merged by target: a later file's mount at a path replaces the earlier
-    one in place; mounts at new paths are appended (as Compose orders them)."""
-    later = {_mount_target(v): v for v in over if _mount_target(v) is not None}
-    merged = [later.pop(_mount_target(v), v) if _mount_target(v) is not None else v for v in base]
-    return merged + [v for v in over if _mount_target(v) is None or _mount_target(v) in later]
-
-
-def _strip(value: object) -> object:
-    """Remove merge tags once merging is done (a single file's ``!reset`` means empty)."""
-    if isinstance(value, Reset):
-        return None
-    if isinstance(value, Override):
-        return _strip(value.value)
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if not isinstance(v, Reset)}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
     return value
 
 

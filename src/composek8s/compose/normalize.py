@@ -29,8 +29,13 @@ tmpfs tty ulimits umask use_api_socket user userns_mode uts volumes volumes_from
 TOP_KEYS = frozenset("version name include services networks volumes secrets configs models jobs".split())
 # Valid Compose that the loader does not implement yet: an error rather than silently
 # compiling something else (invariant 3).
-UNSUPPORTED_TOP = frozenset({"include", "jobs"})
-UNSUPPORTED_SERVICE = frozenset({"extends"})
+UNSUPPORTED_TOP = frozenset({"jobs"})
+UNSUPPORTED_SERVICE: frozenset[str] = frozenset()
+# Keys the loader resolves before this stage (load.py: extends.py, include.py): they never
+# reach the typed model, so the plan never accounts for them.
+RESOLVED_BY_LOADER = {"extends": "resolved by the loader as Docker Compose does: the service "
+                      "starts from the one it extends (same file or `file:`, inside the project "
+                      "only), merged by the rules of `-f` files"}
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
