@@ -227,3 +227,19 @@ def test_includes_nest_to_a_bounded_depth(tmp_path):
     found = error(tmp_path, files)
     assert found.code == "E-COMPOSE-INCLUDE" and "more than 16 levels deep" in found.message
     assert found.position == Position("f15.yaml", 1, 11)
+
+
+def test_labels_and_sysctls_written_as_a_list_and_a_mapping_merge_as_mappings(tmp_path):
+    """As docker compose 2.40.3 merges them (checked with the oracle binary)."""
+    from composek8s.compose import load_project
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  a:\n    image: x\n    labels: [kompose.service.type=nodeport, team=a]\n"
+        "    sysctls: [net.core.somaxconn=1024]\n")
+    (tmp_path / "o.yaml").write_text(
+        "services:\n  a:\n    labels: {team: b, tier: web}\n    sysctls: {net.ipv4.tcp_syncookies: '1'}\n")
+    project = load_project([tmp_path / "compose.yaml", tmp_path / "o.yaml"], cwd=tmp_path, environ={})
+    svc = project.services["a"]
+    assert {k: v.value for k, v in svc.labels.items()} == {
+        "kompose.service.type": "nodeport", "team": "b", "tier": "web"}
+    assert svc.sysctls == {"net.core.somaxconn": "1024", "net.ipv4.tcp_syncookies": "1"}

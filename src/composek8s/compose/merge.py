@@ -113,7 +113,8 @@ def _sequence(value: object, where: Where) -> tuple[object, Where]:
 
 # Service keys written in two forms: when the two sides disagree, both are brought to the
 # long form first (a string becomes a list, a list of NAME=value a mapping), as Compose does.
-_LONG_FORM = {"environment": _env_mapping, "depends_on": _depends_mapping, "build": _build_mapping,
+_LONG_FORM = {"environment": _env_mapping, "labels": _env_mapping, "annotations": _env_mapping,
+              "sysctls": _env_mapping, "depends_on": _depends_mapping, "build": _build_mapping,
               "env_file": _sequence, "label_file": _sequence, "tmpfs": _sequence, "dns": _sequence,
               "dns_search": _sequence}
 
