@@ -15,6 +15,7 @@ from .dotenv import read_dotenv
 from .interpolate import Interpolator
 from .model import Project
 from .normalize import normalize_project
+from .schema import validate_file
 from .yamlsrc import Document, Override, Reset, read_file
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -78,9 +79,11 @@ def load_project(
         if not isinstance(doc.data, dict):
             raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level",
                        doc.at())
-        data = _interpolate(doc.data, doc, (), interpolator)
+        doc.data = _interpolate(doc.data, doc, (), interpolator)
+        data = validate_file(doc, reporter)  # per file, before merging, as Compose does
         merged = _merge(merged, data, ())
         positions.update(doc.positions)
+    reporter.raise_if_errors()  # the typed model is built from valid files only
     document = Document(display[0], merged, positions)
 
     enabled = set(profiles if profiles is not None else _env_profiles(lookup))
