@@ -182,7 +182,34 @@ CASES = [
             image: nginx
             configs: [site]
         """}, "compose.yaml:4:15: error[E-COMPOSE-REF]: service 'web' uses undefined config 'site'"),
+    Case("override-value-is-validated", {"compose.yaml": """
+        services:
+          web:
+            image: nginx
+            cgroup: !override shared
+        """}, "compose.yaml:4:5: error[E-COMPOSE-VALUE]: services.web.cgroup: expected one of 'host', "
+              "'private', got 'shared'"),
+    Case("secret-variable-where-a-number-goes", {"compose.yaml": """
+        services:
+          web:
+            image: nginx
+            deploy:
+              replicas: ${REPLICA_TOKEN}
+        """}, "compose.yaml:5:7: error[E-COMPOSE-TYPE]: services.web.deploy.replicas: expected a whole number, "
+              "got text with secret variables (REPLICA_TOKEN), which are never read"),
     # Valid input, accepted by both.
+    Case("reset-drops-a-list-item-before-validation", {"compose.yaml": """
+        services:
+          web:
+            image: nginx
+            command: [sleep, !reset 5]
+        """}, None),
+    Case("secret-variable-in-text-is-text", {"compose.yaml": """
+        services:
+          web:
+            image: nginx
+            command: [echo, "${DB_PASSWORD}"]
+        """}, None),
     Case("reset-drops-a-value-before-validation", {"compose.yaml": """
         services:
           web:
@@ -264,3 +291,41 @@ def test_docker_compose_refuses_exactly_what_we_refuse(case: Case, tmp_path: Pat
     if "validating " in proc.stderr:  # a schema error: Compose names the file, so must we
         named = proc.stderr.split("validating ", 1)[1].split(":", 1)[0]
         assert Path(named).name == case.error.split(":", 1)[0], proc.stderr
+
+
+def test_yaml_1_1_booleans_convert_with_a_warning_as_in_compose(tmp_path: Path):
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    read_only: 'yes'\n")
+    reporter = Reporter()
+    project = load_project([], environ={}, reporter=reporter, cwd=tmp_path)
+    assert project.services["web"].read_only is True
+    assert [str(d) for d in reporter.warnings] == [
+        "compose.yaml:4:5: warning[W-COMPOSE-BOOLEAN]: services.web.read_only: 'yes' for a boolean is "
+        "YAML 1.1; write true"]
+
+
+def test_every_error_of_a_file_is_reported_in_file_order(tmp_path: Path):
+    """Compose stops at its first error; we report them all, sorted by position."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: nginx\n    cgroup: bogus\n    ports: {a: 1}\n    imgae: x\n"
+        "  db:\n    image: [redis]\n")
+    errors = _ours(Case("many", {}, None), tmp_path)
+    assert [e.split(": error")[0] for e in errors] == [
+        "compose.yaml:4:5", "compose.yaml:5:5", "compose.yaml:6:5", "compose.yaml:8:5"]
+
+
+def test_the_flattened_service_schema_accepts_exactly_what_the_original_does():
+    """The validator's faster form of `service` (schema._flattened) is the same rule."""
+    from jsonschema import validators
+
+    from composek8s.compose.schema import _flattened, compose_schema, service_keys
+
+    original = compose_schema()
+    flat = _flattened(original)
+    assert "unevaluatedProperties" not in flat["$defs"]["service"]
+    draft = validators.validator_for(original)
+    slow, fast = draft(original), draft(flat)
+    values = [None, "text", 1, True, [], ["a"], {}, {"x": 1}]
+    for key in sorted(service_keys()) + ["imgae", "x-extension", "per_replica"]:
+        for value in values:
+            document = {"services": {"web": {"image": "nginx", key: value}}}
+            assert slow.is_valid(document) == fast.is_valid(document), (key, value)

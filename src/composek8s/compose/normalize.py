@@ -530,7 +530,7 @@ def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
         ctx.error("E-COMPOSE-VALUE", f"{'replicas' if 'replicas' in deploy else 'scale'} must be "
                   f"0 or more, not {replicas}", *(("deploy", "replicas") if "replicas" in deploy else ("scale",)))
     elif replicas is not None:
-        svc.replicas = replicas
+        svc.replicas = int(replicas)  # `3.0` is a whole number to the schema (and to Compose)
     resources = deploy.get("resources") or {}
     limits, reservations = resources.get("limits") or {}, resources.get("reservations") or {}
 

