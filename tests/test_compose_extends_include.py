@@ -164,14 +164,15 @@ def test_an_extends_chain_is_bounded(tmp_path):
     assert found.position == Position("compose.yaml", 3, 5)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("{file: base.yaml}", "'extends' needs the name of a 'service'"),
-    ("[base]", "'extends' takes a service name or a mapping"),
-    ("{service: base, files: base.yaml}", "unknown key 'files' in 'extends'"),
+@pytest.mark.parametrize("spec, code, message", [
+    ("{file: base.yaml}", "E-COMPOSE-TYPE", "services.web.extends: needs 'service'"),
+    ("{service: ''}", "E-COMPOSE-EXTENDS", "'extends' needs the name of a 'service'"),
+    ("[base]", "E-COMPOSE-TYPE", "services.web.extends: expected a string or a mapping, got a list"),
+    ("{service: base, files: base.yaml}", "E-COMPOSE-KEY", "unknown key 'files' (did you mean 'file'?)"),
 ])
-def test_a_malformed_extends_is_an_error(tmp_path, spec, message):
+def test_a_malformed_extends_is_an_error(tmp_path, spec, code, message):
     found = error(tmp_path, {"compose.yaml": f"services:\n  base:\n    image: x\n  web:\n    extends: {spec}\n"})
-    assert found.code == "E-COMPOSE-EXTENDS" and message in found.message
+    assert found.code == code and message in found.message, found
     assert found.position.file == "compose.yaml" and found.position.line == 5
 
 
@@ -210,8 +211,8 @@ def test_two_includes_defining_the_same_service_differently_conflict(tmp_path):
     ("[{path: a.yaml, env_file: nope.env}]", "E-FILE", "include env_file 'nope.env' does not exist"),
     ("[{path: a.yaml, env_file: ../x.env}]", "E-PATH-ESCAPE", "include env_file '../x.env' points outside"),
     ("[{path: a.yaml, project_directory: a.yaml}]", "E-COMPOSE-INCLUDE", "is not a folder"),
-    ("[{path: a.yaml, profile: x}]", "E-COMPOSE-INCLUDE", "unknown key 'profile' in an include entry"),
-    ("a.yaml", "E-COMPOSE-TYPE", "'include' must be a list"),
+    ("[{path: a.yaml, profile: x}]", "E-COMPOSE-KEY", "include[0]: unknown key 'profile'"),
+    ("a.yaml", "E-COMPOSE-TYPE", "include: expected a list, got 'a.yaml'"),
 ])
 def test_a_bad_include_is_an_error_at_its_entry(tmp_path, entry, code, message):
     found = error(tmp_path, {"compose.yaml": f"services:\n  web:\n    image: x\ninclude: {entry}\n",

@@ -8,7 +8,8 @@ from importlib import resources
 import pytest
 
 from composek8s.compose.model import Service
-from composek8s.compose.normalize import SERVICE_KEYS, TOP_KEYS, UNSUPPORTED_TOP
+from composek8s.compose.normalize import UNSUPPORTED_TOP
+from composek8s.compose.schema import service_keys, top_keys
 from composek8s.diagnostics import Position, Reporter
 from composek8s.plan.keys import EXPLAINED, MAPPED, account_for_keys
 
@@ -30,12 +31,12 @@ def service_properties(schema: dict) -> set[str]:
 
 def test_the_loader_knows_exactly_the_specifications_service_keys():
     schema_keys = service_properties(compose_schema())
-    assert sorted(schema_keys - SERVICE_KEYS) == [], "keys the loader would call typos"
-    assert sorted(SERVICE_KEYS - schema_keys) == [], "keys the loader accepts that Compose does not"
+    assert sorted(schema_keys - service_keys()) == [], "keys the loader would call typos"
+    assert sorted(service_keys() - schema_keys) == [], "keys the loader accepts that Compose does not"
 
 
 def test_the_loader_knows_exactly_the_specifications_top_level_keys():
-    assert set(compose_schema()["properties"]) == TOP_KEYS
+    assert set(compose_schema()["properties"]) == top_keys()
 
 
 @pytest.mark.parametrize("key", sorted(service_properties(compose_schema())))

@@ -456,9 +456,8 @@ def test_an_unknown_key_is_an_error_with_a_suggestion(compile_error):
             imagee: example/web:1
     """)
     error = only(errors, "E-COMPOSE-KEY")
-    assert "unknown key 'imagee' (did you mean 'image'?)" in error.message
-    assert "service 'web'" in error.message
-    assert error.position.line == 5
+    assert error.message == "services.web: unknown key 'imagee' (did you mean 'image'?)"
+    assert (error.position.line, error.position.column) == (5, 5)
 
 
 # --- YAML 1.2 ---------------------------------------------------------------------------

@@ -473,4 +473,4 @@ def test_a_label_that_agrees_with_x_k8s_is_not_warned(compile_compose):
 
 def test_a_label_value_that_is_not_a_scalar_is_a_type_error(compile_error):
     error = only(compile_error(web("      kompose.service.expose: [a.example.com]")), "E-COMPOSE-TYPE")
-    assert "must be a string, number or boolean" in error.message
+    assert "expected a string, a number, a boolean or null, got a list" in error.message

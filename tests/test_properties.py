@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from composek8s.check import check_pod_security, validate_object
 from composek8s.compose.interpolate import Interpolator
-from composek8s.compose.shapes import SERVICE
+from composek8s.compose.schema import service_keys
 from composek8s.compose.yamlsrc import resolve_plain
 from composek8s.diagnostics import CompileError, Position, Reporter
 from composek8s.pipeline import compile_plan
@@ -207,7 +207,7 @@ junk = st.recursive(
 
 # Where junk goes: every service key, the keys inside the mappings the compiler reads, the
 # x-k8s extension and the top-level sections.
-PLACES = ([("services", "web", key) for key in sorted(SERVICE)] +
+PLACES = ([("services", "web", key) for key in sorted(service_keys())] +
           [("services", "web", "deploy", k) for k in ("replicas", "resources")] +
           [("services", "web", "deploy", "resources", s, k) for s in ("limits", "reservations")
            for k in ("cpus", "memory")] +

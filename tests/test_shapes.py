@@ -48,7 +48,7 @@ def test_profiles_that_are_not_a_list_are_an_error_not_a_crash(compile_error):
             profiles: true
     """)
     assert [(e.code, e.position.line) for e in errors] == [("E-COMPOSE-TYPE", 5)]
-    assert "'profiles' must be a list of strings, not True" in errors[0].message
+    assert errors[0].message == "services.web.profiles: expected a list, got true"
 
 
 def test_a_secret_file_inside_the_project_is_fine(compile_compose):

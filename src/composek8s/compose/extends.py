@@ -79,21 +79,10 @@ class ExtendsResolver:
 
 
 def _reference(spec: object, name: str, where: Where, at: Position) -> tuple[str, str | None]:
-    """The base service's name and, when it is in another file, that file's path as written."""
-    if isinstance(spec, str) and spec:
-        return spec, None
-    if not isinstance(spec, dict):
-        raise fail("E-COMPOSE-EXTENDS", f"service {name!r}: 'extends' takes a service name or "
-                   "a mapping with 'service' (and 'file')", at)
-    unknown = sorted(set(spec) - {"service", "file"})
-    if unknown:
-        raise fail("E-COMPOSE-EXTENDS", f"service {name!r}: unknown key {unknown[0]!r} in "
-                   "'extends' (it takes 'service' and 'file')", where.item(unknown[0]).at or at)
-    ref, other = spec.get("service"), spec.get("file")
-    if not isinstance(ref, str) or not ref:
+    """The base service's name and, when it is in another file, that file's path as written
+    (the shape of ``extends`` is checked by the Compose schema before this runs)."""
+    ref, other = (spec, None) if isinstance(spec, str) else (spec.get("service"), spec.get("file"))
+    if not ref:
         raise fail("E-COMPOSE-EXTENDS", f"service {name!r}: 'extends' needs the name of a "
                    "'service'", at)
-    if other is not None and not isinstance(other, str):
-        raise fail("E-COMPOSE-EXTENDS", f"service {name!r}: 'extends.file' must be a path",
-                   where.item("file").at or at)
-    return ref, other
+    return str(ref), other

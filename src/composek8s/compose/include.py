@@ -53,8 +53,6 @@ def apply_include(file: LoadedFile, scope: Scope, load: LoadSubProject) -> None:
     where = file.where.items.pop("include", Where())
     if entries is None:
         return
-    if not isinstance(entries, list):
-        raise fail("E-COMPOSE-TYPE", "'include' must be a list", where.at)
     for i, entry in enumerate(entries):
         at = where.item(i).at or where.at or Position(file.display, 1, 1)
         paths, project_dir, lookup = _entry(entry, where.item(i), at, scope)
@@ -74,12 +72,6 @@ def _entry(entry: object, where: Where, at: Position, scope: Scope) -> tuple[lis
     """One include entry: its files, project directory and variables, checked."""
     if isinstance(entry, str):
         entry = {"path": entry}
-    if not isinstance(entry, dict):
-        raise fail("E-COMPOSE-INCLUDE", "an include entry is a path or a mapping with 'path'", at)
-    unknown = sorted(set(entry) - {"path", "project_directory", "env_file"})
-    if unknown:
-        raise fail("E-COMPOSE-INCLUDE", f"unknown key {unknown[0]!r} in an include entry (it takes "
-                   "'path', 'project_directory' and 'env_file')", where.item(unknown[0]).at or at)
     if "path" not in entry:
         raise fail("E-COMPOSE-INCLUDE", "an include entry needs a 'path'", at)
     texts = _texts(entry["path"], "path", where.item("path").at or at)

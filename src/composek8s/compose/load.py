@@ -21,6 +21,7 @@ from .model import Project
 from .normalize import normalize_project
 from .paths import inside_project
 from .rebase import rebase_file
+from .schema import validate_file
 from .yamlsrc import MAX_BYTES, MAX_VALUES, Document, Override, Reset, read_file
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
@@ -173,7 +174,12 @@ class _Loader:
             doc.data = {}
         if not isinstance(doc.data, dict):
             raise fail("E-COMPOSE-TOP", "a compose file must be a mapping at the top level", doc.at())
-        return Document(display, _interpolate(doc.data, doc, (), interpolator), doc.positions)
+        doc = Document(display, _interpolate(doc.data, doc, (), interpolator), doc.positions)
+        # Checked against the Compose schema per file, before merging, as Compose does; a file
+        # that fails stops the load here, so merging and extends only ever see valid files.
+        doc.data = validate_file(doc, self.reporter)
+        self.reporter.raise_if_errors()
+        return doc
 
     def _spend(self, size: int, values: int, reads: int, at: Position | None, display: str) -> None:
         """Count bytes, values and files read against the project's limits."""

@@ -1,4 +1,10 @@
-"""Turn merged, interpolated compose data into the typed ``Project`` (long syntax only)."""
+"""Turn merged, interpolated compose data into the typed ``Project`` (long syntax only).
+
+Every file was checked against the Compose Specification's schema before the merge
+(``schema``), so the types here are the schema's; what is left to check is what the schema
+cannot say and Compose checks later (sizes, durations, port syntax, negative counts,
+references between sections) and what only the compiler needs.
+"""
 from __future__ import annotations
 
 import math
@@ -10,23 +16,9 @@ from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
 from .model import (Build, ConfigUse, Dependency, Healthcheck, Label, Mount, Port, Project, Resources,
                     RestartPolicy, SecretUse, Service, UpdateConfig)
-from .shapes import SERVICE, TOP, check_mapping, to_bool
+from .shapes import to_bool
 from .yamlsrc import Document
 
-# Service keys of the Compose Specification; anything else (but x-*) is a typo.
-SERVICE_KEYS = frozenset("""
-annotations attach blkio_config build cap_add cap_drop cgroup cgroup_parent command configs
-container_name cpu_count cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime
-cpu_shares cpus cpuset credential_spec depends_on deploy develop device_cgroup_rules devices
-dns dns_opt dns_search domainname entrypoint env_file environment expose extends
-external_links extra_hosts gpus group_add healthcheck hostname image init ipc isolation labels
-label_file links logging mac_address mem_limit mem_reservation mem_swappiness memswap_limit
-models network_mode networks oom_kill_disable oom_score_adj pid pids_limit platform ports
-post_start pre_start pre_stop privileged profiles provider pull_policy pull_refresh_after read_only restart runtime scale
-secrets security_opt shm_size stdin_open stop_grace_period stop_signal storage_opt sysctls
-tmpfs tty ulimits umask use_api_socket user userns_mode uts volumes volumes_from working_dir
-""".split())
-TOP_KEYS = frozenset("version name include services networks volumes secrets configs models jobs".split())
 # Valid Compose that the loader does not implement yet: an error rather than silently
 # compiling something else (invariant 3).
 UNSUPPORTED_TOP = frozenset({"jobs"})
@@ -60,7 +52,7 @@ def parse_duration(value: object) -> float:
     """Compose durations (``1m30s``, ``500ms``, a number of seconds) in seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    text = str(value).strip()
+    text = value.strip() if isinstance(value, str) else ""
     total, end = 0.0, 0
     for m in _DURATION.finditer(text):
         if m.start() != end:
@@ -68,18 +60,25 @@ def parse_duration(value: object) -> float:
         total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
         end = m.end()
     if not text or end != len(text):
-        raise ValueError(f"{value!r} is not a duration (e.g. 30s, 1m30s, 500ms)")
+        raise ValueError(f"{_shown(value)} is not a duration (e.g. 30s, 1m30s, 500ms)")
     return total
 
 
 def parse_size(value: object) -> int:
     """Compose byte sizes (``512M``, ``1.5g``, ``1gb``, a number of bytes) in bytes."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    m = _SIZE.match(str(value).strip())
+    m = _SIZE.match(value.strip()) if isinstance(value, str) else None
     if not m:
-        raise ValueError(f"{value!r} is not a size (e.g. 512M, 1G, 1.5g)")
+        raise ValueError(f"{_shown(value)} is not a size (e.g. 512M, 1G, 1.5g)")
     return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+
+
+def _shown(value: object) -> str:
+    """A value in a message; text holding secret variables shows their names, never values."""
+    if isinstance(value, Template):
+        return repr(value.render(lambda ref: "${" + ref.variable + "}"))
+    return repr(value)
 
 
 def go_float(value: float) -> str:
@@ -119,29 +118,19 @@ def _split_command(value: object) -> list | None:
 
 def normalize_project(doc: Document, name: str, directory: Path, files: list[str],
                       profiles: set[str], environ: dict[str, str], reporter: Reporter) -> Project:
-    keys = {k: doc.at(k) for k in doc.data}
-    for key in doc.data:
-        if key not in TOP_KEYS and not key.startswith("x-"):
-            close = [k for k in sorted(TOP_KEYS) if _close(k, key)]
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            reporter.error("E-COMPOSE-KEY", f"unknown top-level key {key!r}{hint}", doc.at(key))
-    for key in UNSUPPORTED_TOP & set(doc.data):
+    data = doc.data
+    keys = {k: doc.at(k) for k in data}
+    for key in sorted(UNSUPPORTED_TOP & set(data)):
         reporter.error("E-COMPOSE-UNSUPPORTED", f"{key!r} is not supported yet: its content would be "
                        "left out; inline it or merge files with -f", doc.at(key))
-    data = check_mapping(doc.data, TOP, lambda path, message: reporter.error(
-        "E-COMPOSE-TYPE", message, doc.at(*path)))
-    raw_services = _mapping(data.get("services"), "services", doc, reporter)
+    raw_services = _mapping(data.get("services"))
     if not raw_services and ("services" in data or "services" not in keys):
         reporter.error("E-COMPOSE-EMPTY", "the compose file defines no services", doc.at("services"))
     services: dict[str, Service] = {}
     inactive: list[str] = []
     for svc_name, raw in raw_services.items():
         ctx = _Ctx(doc, reporter, svc_name)
-        if not isinstance(raw, dict):
-            ctx.error("E-COMPOSE-TYPE", "a service must be a mapping")
-            continue
-        listed = raw.get("profiles")  # not a list: _service reports it, the service stays in
-        svc_profiles = [str(p) for p in listed] if isinstance(listed, list) else []
+        svc_profiles = raw.get("profiles") or []
         if svc_profiles and not (set(svc_profiles) & profiles) and "*" not in profiles:
             inactive.append(svc_name)
             continue
@@ -158,10 +147,10 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
     if raw_services and len(inactive) == len(raw_services):
         reporter.error("E-COMPOSE-EMPTY", "no service is active: every one is under a profile that "
                        "is not enabled (enable one with --profile)", doc.at("services"))
-    volumes = _mapping(data.get("volumes"), "volumes", doc, reporter)
-    networks = _mapping(data.get("networks"), "networks", doc, reporter)
-    secrets = _mapping(data.get("secrets"), "secrets", doc, reporter)
-    configs = _mapping(data.get("configs"), "configs", doc, reporter)
+    volumes = _mapping(data.get("volumes"))
+    networks = _mapping(data.get("networks"))
+    secrets = _mapping(data.get("secrets"))
+    configs = _mapping(data.get("configs"))
     _files_inside(directory, doc, reporter, secrets=secrets, configs=configs)
     for svc in services.values():
         for mount in svc.volumes:
@@ -235,26 +224,16 @@ def _files_inside(directory: Path, doc: Document, reporter: Reporter, **sections
                     reporter.diagnostics.extend(exc.diagnostics)
 
 
-def _mapping(value: object, key: str, doc: Document, reporter: Reporter) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        reporter.error("E-COMPOSE-TYPE", f"{key!r} must be a mapping", doc.at(key))
-        return {}
-    return {k: (v if v is not None else {}) for k, v in value.items()}
+def _mapping(value: dict | None) -> dict:
+    """A top-level section by name; an entry written without a value is an empty mapping."""
+    return {k: (v if v is not None else {}) for k, v in (value or {}).items()}
 
 
 def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> Service:
     svc = Service(name=name, position=ctx.at(), keys={k: ctx.at(k) for k in raw})
-    for key in raw:
-        if key not in SERVICE_KEYS and not key.startswith("x-"):
-            close = [k for k in SERVICE_KEYS if _close(k, key)]
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            ctx.error("E-COMPOSE-KEY", f"unknown key {key!r}{hint}", key)
-    for key in UNSUPPORTED_SERVICE & set(raw):
+    for key in sorted(UNSUPPORTED_SERVICE & set(raw)):
         ctx.error("E-COMPOSE-UNSUPPORTED", f"{key!r} is not supported yet: the service would miss "
                   "what it extends; inline it or use YAML anchors", key)
-    raw = check_mapping(raw, SERVICE, lambda path, message: ctx.error("E-COMPOSE-TYPE", message, *path))
     steps = [
         ("image", lambda v: _text_only(v, ctx, "image")),
         ("build", lambda v: _build(v)),
@@ -264,8 +243,8 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
         ("cap_add", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
         ("cap_drop", lambda v: [str(c).upper().removeprefix("CAP_") for c in v]),
         ("security_opt", lambda v: [str(s) for s in v]),
-        ("privileged", to_bool),
-        ("read_only", to_bool),
+        ("privileged", bool),  # cast to booleans before the schema check (shapes)
+        ("read_only", bool),
         ("network_mode", lambda v: _text_only(v, ctx, "network_mode")),
         ("pid", lambda v: _text_only(v, ctx, "pid")),
         ("ipc", lambda v: _text_only(v, ctx, "ipc")),
@@ -335,12 +314,6 @@ def _read_dockerfile(build: Build, ctx: _Ctx, directory: Path):
                           "compiling from the compose file alone",
                           Position(display, line, 1) if line else ctx.at("build"))
     return None
-
-
-def _close(a: str, b: str) -> bool:
-    import difflib
-
-    return difflib.SequenceMatcher(None, a, b).ratio() > 0.8
 
 
 def _text_only(value: object, ctx: _Ctx, key: str) -> str:
@@ -476,6 +449,8 @@ def _ports(items: list, ctx: _Ctx, key: str) -> list[Port]:
 
 def _port(item: object, where: Position) -> list[Port]:
     if isinstance(item, dict):
+        if item.get("target") is None:  # optional in the schema; Compose refuses it after
+            raise ValueError("the long syntax needs a 'target' (the container port)")
         return [Port(target=int(item["target"]),
                      published=str(item["published"]) if item.get("published") is not None else None,
                      protocol=str(item.get("protocol", "tcp")).lower(), name=item.get("name"),
@@ -512,18 +487,22 @@ def _volumes(items: list, ctx: _Ctx) -> list[Mount]:
     for i, item in enumerate(items):
         where = ctx.at("volumes", i)
         if isinstance(item, dict):
-            kind = str(item.get("type") or "volume")
+            kind = item["type"]  # required by the schema
             size = (item.get("tmpfs") or {}).get("size")
             if kind == "bind" and not item.get("source"):
                 ctx.error("E-COMPOSE-VALUE", "a bind mount needs a 'source'", "volumes", i)
+                continue
+            if not item.get("target"):
+                ctx.error("E-COMPOSE-VALUE", "a mount needs a 'target' (the path in the container)",
+                          "volumes", i)
                 continue
             try:
                 tmpfs_size = parse_size(size) if size is not None else None
             except ValueError as exc:
                 ctx.error("E-COMPOSE-VALUE", str(exc), "volumes", i, "tmpfs", "size")
                 continue
-            mounts.append(Mount(type=kind, target=str(item.get("target", "")),
-                                source=item.get("source"), read_only=to_bool(item.get("read_only")),
+            mounts.append(Mount(type=kind, target=item["target"],
+                                source=item.get("source"), read_only=bool(item.get("read_only")),
                                 tmpfs_size=tmpfs_size, position=where))
             continue
         parts = str(item).split(":")
@@ -572,7 +551,11 @@ def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
     for key in ("interval", "timeout", "start_period"):
         if raw.get(key) is not None:
             timings[key] = _duration(raw[key], ctx, "healthcheck", key)
-    retries = raw.get("retries")
+    retries = raw.get("retries")  # a number by the schema; Compose wants a whole one, ≥ 0
+    if retries is not None and not (float(retries).is_integer() and retries >= 0):
+        ctx.error("E-COMPOSE-VALUE", f"healthcheck retries must be a whole number, 0 or more, "
+                  f"not {retries}", "healthcheck", "retries")
+        retries = None
     return Healthcheck(test=test, retries=int(retries) if retries is not None else None,
                        position=ctx.at("healthcheck"), **timings)
 
@@ -626,11 +609,23 @@ def _networks(raw: object) -> list[str]:
     return [str(n) for n in raw]
 
 
+def _needs_source(items: list, key: str, ctx: _Ctx) -> list:
+    """The entries that name what they use (the long syntax's ``source`` is not required by
+    the schema; Compose then refuses the entry as a reference to nothing)."""
+    kept = []
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and not item.get("source"):
+            ctx.error("E-COMPOSE-REF", f"{key}[{i}] needs a 'source': the {key[:-1]} it uses", key, i)
+        else:
+            kept.append((i, item))
+    return kept
+
+
 def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
     uses = []
-    for i, item in enumerate(items):
+    for i, item in _needs_source(items, "secrets", ctx):
         if isinstance(item, dict):
-            source = str(item.get("source"))
+            source = str(item["source"])
             uses.append(SecretUse(source, str(item.get("target") or source), ctx.at("secrets", i)))
         else:
             uses.append(SecretUse(str(item), str(item), ctx.at("secrets", i)))
@@ -639,7 +634,7 @@ def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
 
 def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
     uses = []
-    for i, item in enumerate(items):
+    for i, item in _needs_source(items, "configs", ctx):
         if isinstance(item, dict):
             target, mode = item.get("target"), item.get("mode")
             try:
@@ -648,7 +643,7 @@ def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
                 ctx.error("E-COMPOSE-VALUE", f"config mode {mode!r} is not an octal file mode",
                           "configs", i, "mode")
                 mode = None
-            uses.append(ConfigUse(str(item.get("source")), None if target is None else str(target),
+            uses.append(ConfigUse(str(item["source"]), None if target is None else str(target),
                                   mode, "uid" in item or "gid" in item, ctx.at("configs", i)))
         else:
             uses.append(ConfigUse(str(item), position=ctx.at("configs", i)))
@@ -657,9 +652,12 @@ def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
 
 def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
     deploy = raw.get("deploy") or {}
-    replicas = deploy.get("replicas", raw.get("scale"))
-    if replicas is not None:
-        svc.replicas = int(replicas)
+    replicas = deploy.get("replicas", raw.get("scale"))  # whole numbers: cast and schema-checked
+    if replicas is not None and replicas < 0:  # Compose refuses these after the schema check
+        ctx.error("E-COMPOSE-VALUE", f"{'replicas' if 'replicas' in deploy else 'scale'} must be "
+                  f"0 or more, not {replicas}", *(("deploy", "replicas") if "replicas" in deploy else ("scale",)))
+    elif replicas is not None:
+        svc.replicas = int(replicas)  # `3.0` is a whole number to the schema (and to Compose)
     resources = deploy.get("resources") or {}
     limits, reservations = resources.get("limits") or {}, resources.get("reservations") or {}
 
@@ -667,10 +665,14 @@ def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
         if value is None:
             return None
         try:
-            return float(value)
-        except ValueError:
-            ctx.error("E-COMPOSE-VALUE", f"{value!r} is not a number of CPUs", *path)
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number) or number < 0:
+            ctx.error("E-COMPOSE-VALUE", f"{'.'.join(path)}: {_shown(value)} is not a number of CPUs "
+                      "(0 or more)", *path)
             return None
+        return number
 
     def memory(value: object, *path: str) -> int | None:
         if value is None:

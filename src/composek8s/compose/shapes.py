@@ -1,204 +1,134 @@
-"""The shape of compose values: which type each key takes, checked before anything reads it.
+"""Compose's type casts: text where a number or a boolean is expected, read as one.
 
-A value of the wrong type (``ports`` written as a mapping, ``image`` as a list,
-``deploy.replicas: three``) is reported once, where it was written, as
-``E-COMPOSE-TYPE``; the key is then left out so that normalising the rest never trips on
-it (the load fails anyway). Values that interpolation turned into strings (``replicas:
-${N}``) are accepted where a number is expected when their text is one, as in Compose.
+Interpolation only makes strings, so Compose converts the text at the keys below into the
+type they hold (``replicas: ${N}`` with N=3 is the number 3, ``privileged: "false"`` is
+false) before it validates a file against the schema, and refuses text that does not
+convert (``replicas: three``). We do the same, so the schema and everything after it see
+the types Compose sees. Values that are not text are left for the schema to judge.
 
-This is the part of the Compose Specification's schema the compiler reads; keys it does
-not read are accounted for elsewhere (``plan.keys``), and ``x-k8s`` by ``plan.xk8s``.
+The list of keys is Compose's (compose-go's loader); a ``*`` is any name, ``[]`` any item.
 """
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass, field
 from typing import Callable
 
 from .interpolate import Template
+from .yamlsrc import Override, Reset
 
-_INT_TEXT = re.compile(r"^\s*[-+]?\d+\s*$")
-_NUMBER_TEXT = re.compile(r"^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$")
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What a value must be: ``what`` says it in messages, ``ok`` tests it.
-
-    ``items`` is the shape of every item when the value is a list, ``values`` of every value
-    when it is a mapping, ``keys`` of the named keys of a mapping (others are not checked
-    here), and ``required`` the keys a mapping must have.
-    """
-
-    what: str
-    ok: Callable[[object], bool]
-    items: "Shape | None" = None
-    values: "Shape | None" = None
-    keys: dict[str, "Shape"] = field(default_factory=dict)
-    required: tuple[str, ...] = ()
+_INT = re.compile(r"^[-+]?[0-9]+$")  # Go's strconv.Atoi: a sign and digits, nothing else
+_FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?(?:inf|infinity|nan)$",
+                    re.IGNORECASE)
+_TRUE, _FALSE = {"true"}, {"false"}
+_YAML11_TRUE, _YAML11_FALSE = {"y", "yes", "on"}, {"n", "no", "off"}
 
 
-def _is_int(v: object) -> bool:
-    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and bool(_INT_TEXT.match(v)))
+class CastError(ValueError):
+    """Text that does not convert; ``what`` names the type it should have been."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.what = what
 
 
-def _is_number(v: object) -> bool:
-    """A finite number ≥ 0 (CPUs, sizes, durations), or text that is one."""
-    if isinstance(v, str) and _NUMBER_TEXT.match(v):
-        v = float(v)
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+def _to_int(text: str) -> int:
+    if not _INT.match(text):
+        raise CastError("a whole number")
+    return int(text)
+
+
+def _to_float(text: str) -> float:
+    if not _FLOAT.match(text):
+        raise CastError("a number")
+    return float(text)
+
+
+def _to_bool(text: str) -> bool:
+    word = text.lower()
+    if word in _TRUE | _YAML11_TRUE:
+        return True
+    if word in _FALSE | _YAML11_FALSE:
+        return False
+    raise CastError("true or false")
+
+
+_SERVICE_CASTS = {
+    "configs.[].mode": _to_int, "secrets.[].mode": _to_int,
+    "cpu_count": _to_int, "cpu_percent": _to_float, "cpu_period": _to_int, "cpu_quota": _to_int,
+    "cpu_rt_period": _to_int, "cpu_rt_runtime": _to_int, "cpus": _to_float, "cpu_shares": _to_int,
+    "init": _to_bool, "scale": _to_int,
+    "deploy.replicas": _to_int,
+    "deploy.update_config.parallelism": _to_int, "deploy.update_config.max_failure_ratio": _to_float,
+    "deploy.rollback_config.parallelism": _to_int, "deploy.rollback_config.max_failure_ratio": _to_float,
+    "deploy.restart_policy.max_attempts": _to_int, "deploy.placement.max_replicas_per_node": _to_int,
+    "healthcheck.retries": _to_int, "healthcheck.disable": _to_bool,
+    "oom_kill_disable": _to_bool, "oom_score_adj": _to_int, "pids_limit": _to_int,
+    "ports.[].target": _to_int,
+    "privileged": _to_bool, "read_only": _to_bool, "stdin_open": _to_bool, "tty": _to_bool,
+    "ulimits.*": _to_int, "ulimits.*.hard": _to_int, "ulimits.*.soft": _to_int,
+    "volumes.[].read_only": _to_bool, "volumes.[].volume.nocopy": _to_bool,
+}
+_CASTS = {
+    **{"services.*." + path: cast for path, cast in _SERVICE_CASTS.items()},
+    **{f"{section}.*.external": _to_bool for section in ("networks", "volumes", "secrets", "configs")},
+    **{f"networks.*.{key}": _to_bool for key in ("internal", "attachable", "enable_ipv6")},
+}
+
+
+def _trie(casts: dict[str, Callable[[str], object]]) -> dict:
+    """The casts as nested dicts by path step; a cast function sits under the key ``None``."""
+    root: dict = {}
+    for path, cast in casts.items():
+        node = root
+        for step in path.split("."):
+            node = node.setdefault(step, {})
+        node[None] = cast
+    return root
+
+
+_TREE = _trie(_CASTS)
+
+
+def cast_values(data: object, report: Callable[[tuple, str, str], None],
+                warn: Callable[[tuple, str], None]) -> object:
+    """``data`` (one interpolated file) with Compose's casts applied. Text that does not
+    convert is reported as ``report(path, what it should be, what it is)`` and left as it
+    was; ``yes``/``no``/``on``/``off`` convert with ``warn(path, text)``, as in Compose."""
+    return _cast(data, _TREE, (), report, warn)
+
+
+def _cast(value: object, node: dict, path: tuple, report, warn) -> object:
+    if isinstance(value, Override):
+        return Override(_cast(value.value, node, path, report, warn))
+    if isinstance(value, Reset):
+        return value
+    cast = node.get(None)
+    if cast is not None and isinstance(value, (str, Template)):
+        if isinstance(value, Template):
+            secrets = ", ".join(r.variable for r in value.secrets)
+            report(path, _KINDS[cast], f"text with secret variables ({secrets}), which are never read")
+            return value
+        try:
+            result = cast(value)
+        except CastError as exc:
+            report(path, exc.what, repr(value))
+            return value
+        if cast is _to_bool and value.lower() in _YAML11_TRUE | _YAML11_FALSE:
+            warn(path, value)
+        return result
+    if isinstance(value, dict):
+        return {k: _cast(v, node[k] if k in node else node["*"], path + (k,), report, warn)
+                if (k in node or "*" in node) else v for k, v in value.items()}
+    if isinstance(value, list) and "[]" in node:
+        return [_cast(v, node["[]"], path + (i,), report, warn) for i, v in enumerate(value)]
+    return value
+
+
+_KINDS = {_to_int: "a whole number", _to_float: "a number", _to_bool: "true or false"}
 
 
 def to_bool(v: object) -> bool:
-    """A boolean, also from interpolated text (``${DEBUG}`` → ``"false"``)."""
+    """A boolean the schema allows as text and Compose reads later (``env_file.required``)."""
     if isinstance(v, str):
         return v.strip().lower() in ("true", "1", "yes", "on")
     return bool(v)
-
-
-TEXT = Shape("a string", lambda v: isinstance(v, (str, Template)))
-SCALAR = Shape("a string, number or boolean",
-               lambda v: isinstance(v, (str, int, float, bool, Template)))
-OPTIONAL_SCALAR = Shape("a string, number, boolean or null",
-                        lambda v: v is None or isinstance(v, (str, int, float, bool, Template)))
-INT = Shape("a whole number", _is_int)
-COUNT = Shape("a whole number ≥ 0", lambda v: _is_int(v) and int(v) >= 0)
-NUMBER = Shape("a number ≥ 0", _is_number)
-BOOL = Shape("true or false", lambda v: isinstance(v, bool) or (
-    isinstance(v, str) and v.strip().lower() in ("true", "false", "1", "0", "yes", "no", "on", "off")))
-TEXT_OR_NUMBER = Shape("a string or a number ≥ 0", lambda v: isinstance(v, (str, Template)) or _is_number(v))
-TEXT_LIST = Shape("a list of strings", lambda v: isinstance(v, list), items=TEXT)
-MAPPING = Shape("a mapping", lambda v: isinstance(v, dict))
-OPTIONAL_MAPPING = Shape("a mapping or null", lambda v: v is None or isinstance(v, dict))
-DURATION = TEXT_OR_NUMBER
-SIZE = TEXT_OR_NUMBER
-
-
-def _list_or(what: str, items: Shape, *, text: bool = False, values: Shape | None = None) -> Shape:
-    """A list of ``items``; also a single string when ``text``, a mapping of ``values`` when given."""
-    kinds = (list, dict) if values is not None else (list,)
-    return Shape(what, lambda v: isinstance(v, kinds) or (text and isinstance(v, (str, Template))),
-                 items=items, values=values)
-
-
-def _record(keys: dict[str, Shape], required: tuple[str, ...] = ()) -> Shape:
-    return Shape("a mapping", lambda v: isinstance(v, dict), keys=keys, required=required)
-
-
-def _text_or_record(keys: dict[str, Shape], required: tuple[str, ...] = (), *, number: bool = False) -> Shape:
-    what = "a string, a number or a mapping" if number else "a string or a mapping"
-    return Shape(what, lambda v: isinstance(v, (str, Template, dict)) or (number and _is_int(v)),
-                 keys=keys, required=required)
-
-
-_RESOURCES = _record({"cpus": NUMBER, "memory": SIZE, "pids": INT})
-_HEALTHCHECK = _record({
-    "test": _list_or("a string or a list", SCALAR, text=True),
-    "interval": DURATION, "timeout": DURATION, "start_period": DURATION, "start_interval": DURATION,
-    "retries": COUNT, "disable": BOOL,
-})
-
-SERVICE: dict[str, Shape] = {
-    "image": TEXT,
-    "build": _text_or_record({"context": TEXT, "dockerfile": TEXT, "target": TEXT}),
-    "command": _list_or("a string or a list", SCALAR, text=True),
-    "entrypoint": _list_or("a string or a list", SCALAR, text=True),
-    "user": Shape("a string", lambda v: isinstance(v, (str, Template)) or _is_int(v)),
-    "cap_add": TEXT_LIST,
-    "cap_drop": TEXT_LIST,
-    "security_opt": TEXT_LIST,
-    "privileged": BOOL,
-    "read_only": BOOL,
-    "network_mode": TEXT,
-    "pid": TEXT,
-    "ipc": TEXT,
-    "devices": _list_or("a list", _text_or_record({"source": TEXT, "target": TEXT}, ("source",))),
-    "sysctls": _list_or("a list or a mapping", TEXT, values=SCALAR),
-    "restart": TEXT,
-    "working_dir": TEXT,
-    "profiles": TEXT_LIST,
-    "stop_grace_period": DURATION,
-    "environment": _list_or("a list or a mapping", TEXT, values=OPTIONAL_SCALAR),
-    "env_file": _list_or("a string or a list", _text_or_record({"path": TEXT, "required": BOOL}, ("path",)),
-                         text=True),
-    "ports": _list_or("a list", _text_or_record(
-        {"target": INT, "published": TEXT_OR_NUMBER, "protocol": TEXT, "name": TEXT, "host_ip": TEXT,
-         "mode": TEXT, "app_protocol": TEXT}, ("target",), number=True)),
-    "expose": _list_or("a list", TEXT_OR_NUMBER),
-    "volumes": _list_or("a list", _text_or_record(
-        {"type": TEXT, "source": TEXT, "target": TEXT, "read_only": BOOL,
-         "tmpfs": _record({"size": SIZE, "mode": INT})}, ("target",))),
-    "tmpfs": _list_or("a string or a list", TEXT, text=True),
-    "healthcheck": _HEALTHCHECK,
-    "depends_on": _list_or("a list or a mapping", TEXT, values=Shape(
-        "a mapping or null", lambda v: v is None or isinstance(v, dict),
-        keys={"condition": TEXT, "restart": BOOL, "required": BOOL})),
-    "networks": _list_or("a list or a mapping", TEXT, values=OPTIONAL_MAPPING),
-    "secrets": _list_or("a list", _text_or_record({"source": TEXT, "target": TEXT}, ("source",))),
-    "configs": _list_or("a list", _text_or_record({"source": TEXT, "target": TEXT}, ("source",))),
-    "deploy": _record({"replicas": COUNT, "resources": _record({"limits": _RESOURCES,
-                                                                "reservations": _RESOURCES})}),
-    "scale": COUNT,
-    "cpus": NUMBER,
-    "mem_limit": SIZE,
-    "mem_reservation": SIZE,
-}
-
-# Top-level sections: each a mapping of names to a mapping (or nothing).
-_DEFINITION = Shape("a mapping or null", lambda v: v is None or isinstance(v, dict),
-                    keys={"file": TEXT, "name": TEXT, "external": Shape(
-                        "true, false or a mapping", lambda v: isinstance(v, (bool, dict, str)))})
-TOP: dict[str, Shape] = {  # `name` is checked where the project name is made (load.py)
-    "services": MAPPING,  # each service's own shape is checked with its name in the message
-    **{key: Shape("a mapping", lambda v: isinstance(v, dict), values=_DEFINITION)
-       for key in ("volumes", "networks", "secrets", "configs")},
-}
-
-
-def _show(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Template):
-        return "a string with secret variables"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _name(path: tuple) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def check(value: object, shape: Shape, path: tuple, report: Callable[[tuple, str], None]) -> bool:
-    """Whether ``value`` has ``shape``; every mismatch is reported as ``report(path, message)``."""
-    if not shape.ok(value):
-        report(path, f"{_name(path)!r} must be {shape.what}, not {_show(value)}")
-        return False
-    good = True
-    if isinstance(value, list) and shape.items is not None:
-        for i, item in enumerate(value):
-            good = check(item, shape.items, path + (i,), report) and good
-    if isinstance(value, dict):
-        for key in shape.required:
-            if value.get(key) is None:
-                report(path, f"{_name(path)!r} needs {key!r}")
-                good = False
-        for key, item in value.items():
-            if key in shape.keys:
-                if item is not None:  # a key written without a value is unset
-                    good = check(item, shape.keys[key], path + (key,), report) and good
-            elif shape.values is not None:
-                good = check(item, shape.values, path + (key,), report) and good
-    return good
-
-
-def check_mapping(data: dict, shapes: dict[str, Shape], report: Callable[[tuple, str], None],
-                  prefix: tuple = ()) -> dict:
-    """``data`` without the keys whose values do not have their shape (each one reported)."""
-    return {key: value for key, value in data.items()
-            if value is None or key not in shapes or check(value, shapes[key], prefix + (key,), report)}
