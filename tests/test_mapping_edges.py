@@ -98,3 +98,20 @@ def test_a_build_only_service_gets_compose_image_name_and_says_how_to_point_at_a
     assert values_tree(c.plan)["api"]["image"]["repository"] == "shop-api"
     warning = only(c.diagnostics, "W-IMAGE-BUILD")
     assert "api.image.repository=REGISTRY/shop-api" in warning.message and warning.position.line == 5
+
+
+def test_sharing_another_services_network_namespace_is_reported_not_dropped(compile_compose):
+    c = compile_compose("""
+        services:
+          vpn:
+            image: example/vpn:1
+            expose: [8888]
+          torrent:
+            image: example/torrent:1
+            network_mode: service:vpn
+            ipc: service:vpn
+    """)
+    found = {(d.message.split(" is not mapped")[0], d.position.line) for d in c.diagnostics
+             if d.code == "W-KEY-IGNORED"}
+    assert found == {("service 'torrent': network_mode: service:vpn", 8), ("service 'torrent': ipc: service:vpn", 9)}
+    assert "localhost" in next(d.message for d in c.diagnostics if "network_mode" in d.message)

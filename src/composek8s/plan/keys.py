@@ -24,9 +24,9 @@ CONVERSIONS = {
     "security_opt": "`no-new-privileges` is `allowPrivilegeEscalation: false`; unconfined profiles refused; others warn",
     "privileged": "refused unless the service opts out with `x-k8s.podSecurity`",
     "read_only": "always `readOnlyRootFilesystem: true`, with emptyDirs for the paths the image writes",
-    "network_mode": "`host` refused (or `hostNetwork` with the opt-out)",
-    "pid": "`host` refused (or `hostPID` with the opt-out)",
-    "ipc": "`host` refused (or `hostIPC` with the opt-out)",
+    "network_mode": "`host` refused (or `hostNetwork` with the opt-out); `service:`/`container:` (one pod in Kubernetes) and `none` reported",
+    "pid": "`host` refused (or `hostPID` with the opt-out); `service:`/`container:` reported",
+    "ipc": "`host` refused (or `hostIPC` with the opt-out); `service:`/`container:` reported",
     "devices": "refused under `restricted`",
     "sysctls": "pod `sysctls`: safe ones mapped, unsafe ones refused",
     "restart": "`no` / `on-failure[:N]` make a Job (`backoffLimit`); others a long-running workload",
@@ -97,6 +97,7 @@ def account_for_keys(svc: Service, reporter: Reporter) -> None:
         why = EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key!r} is ignored: {why}", where)
     _account_for_deploy(svc, reporter)
+    _account_for_namespaces(svc, reporter)
     others = sorted(k for k in svc.labels if not k.startswith("kompose."))
     if others:
         some = "" if len(others) == len(svc.labels) else " (its kompose.* labels are honoured)"
@@ -194,3 +195,26 @@ def account_for_project(project: Project, reporter: Reporter) -> None:
             continue
         why = DEFINITION_EXPLAINED.get(key, "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"{section[:-1]} {name!r}: {key!r} is ignored: {why}", where)
+
+
+_OWN_NAMESPACE = (None, "", "bridge", "default", "private", "shareable", "host")  # host: refused elsewhere
+
+
+def _account_for_namespaces(svc: Service, reporter: Reporter) -> None:
+    """``network_mode``/``pid``/``ipc`` sharing another container's namespace, or none: a pod
+    boundary in Kubernetes, which composek8s does not merge services across."""
+    for key, value in (("network_mode", svc.network_mode), ("pid", svc.pid), ("ipc", svc.ipc)):
+        if value in _OWN_NAMESPACE:
+            continue
+        if value.startswith(("service:", "container:")):
+            other = value.partition(":")[2]
+            effect = (f"localhost no longer reaches {other!r}: reach it by its Service name"
+                      if key == "network_mode" else "they do not see each other's processes or memory")
+            why = (f"it shares {other!r}'s namespace, which in Kubernetes means one pod; they run as "
+                   f"separate pods, so {effect}")
+        elif value == "none":
+            why = "the pod keeps its network; its NetworkPolicy admits only peers on shared compose networks"
+        else:
+            why = "it has no Kubernetes equivalent"
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key}: {value} is not mapped: {why}",
+                      svc.keys.get(key))
