@@ -1,8 +1,8 @@
 """Differential test: `composek8s config` against the real Docker Compose v2 (`config --format json`).
 
 Each folder of tests/compose_corpus/ is one project: `compose.yaml` (and any files it needs),
-optionally `args` (one line: `-f`, `--env-file` and `--profile` options given to both tools)
-and `environ.json` (the process environment). Both tools run with that folder as the working
+optionally `args` (one line: `-f`, `--env-file` and `--profile` options given to both tools),
+`environ.json` (the process environment) and `workdir` (a sub-folder to run in instead). Both tools run with that folder as the working
 directory; the fields the compiler consumes are projected out of both outputs (``consumed``)
 and must be equal. A difference fails with a readable diff.
 
@@ -102,6 +102,8 @@ def _case(name: str) -> tuple[Path, list[str], dict[str, str]]:
     folder = CORPUS / name
     args = shlex.split((folder / "args").read_text()) if (folder / "args").exists() else []
     environ = json.loads((folder / "environ.json").read_text()) if (folder / "environ.json").exists() else {}
+    if (folder / "workdir").exists():  # run both tools in a sub-folder (discovery from below)
+        folder = folder / (folder / "workdir").read_text().strip()
     return folder, args, environ
 
 

@@ -30,18 +30,21 @@ OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compo
 
 
 def discover(directory: Path) -> Path:
-    """The default compose file of ``directory``, as Compose finds it."""
-    for name in DEFAULT_FILES:
-        if (directory / name).is_file():
-            return directory / name
-    raise fail("E-NO-COMPOSE-FILE", f"no compose file in {directory} (looked for "
+    """The default compose file of ``directory`` or, as Compose looks, of its nearest parent."""
+    for folder in (directory, *directory.resolve().parents):
+        for name in DEFAULT_FILES:
+            if (folder / name).is_file():
+                return folder / name
+    raise fail("E-NO-COMPOSE-FILE", f"no compose file in {directory} or its parents (looked for "
                + ", ".join(DEFAULT_FILES) + ")")
 
 
 def _discovered(directory: Path) -> list[Path]:
-    """The default file and, when there is one, the override file Compose merges onto it."""
-    overrides = [directory / n for n in OVERRIDE_FILES if (directory / n).is_file()]
-    return [discover(directory)] + overrides[:1]
+    """The default file and, when there is one, the override file Compose merges onto it
+    (from the same folder)."""
+    found = discover(directory)
+    overrides = [found.parent / n for n in OVERRIDE_FILES if (found.parent / n).is_file()]
+    return [found] + overrides[:1]
 
 
 def load_project(
