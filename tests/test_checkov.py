@@ -1,5 +1,5 @@
-"""The Checkov security gate: no failed check on dist/, on the chart, or on the chart with each
-ci values file.
+"""The Checkov security gate: no failed check on dist/, on the chart, on the chart with each
+ci values file, or on the output of three public stacks (tests/stacks).
 
 Checkov runs from its own venv (`.ci/run` makes `.venv-checkov` from
 tests/tools/checkov-requirements.txt), offline: no update check, no policy download. The
@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -71,7 +72,26 @@ def _scans(tmp: Path) -> dict[str, tuple[list[str], list[str]]]:
     for name in CI_VALUES:
         path = str(CHART / "ci" / name)
         scans[f"chart+{name}"] = ([*chart, "--var-file", path], ["-f", path])
+    for name, files in STACKS.items():
+        out = _synth_stack(name, files, tmp / name)
+        scans[f"stack:{name}"] = (["-d", str(out), "--framework", "kubernetes"], [])
     return scans
+
+
+# Public stacks (tests/stacks) whose output carries what the default project does not: a
+# run-once Job with its kubectl wait, Role and RoleBinding (django-celery, with its override
+# file), configs as ConfigMaps (prometheus-grafana), the unprivileged-port sysctl (wordpress).
+STACKS = {"django-celery": ["compose.yaml", "compose.k8s.yaml"], "prometheus-grafana": [],
+          "wordpress-mysql": []}
+
+
+def _synth_stack(name: str, files: list[str], out: Path) -> Path:
+    args = [sys.executable, "-m", "composek8s", "synth", "-o", str(out / "dist"), "--chart-dir", str(out / "charts")]
+    for f in files:
+        args += ["-f", f]
+    result = subprocess.run(args, cwd=ROOT / "tests" / "stacks" / name, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out / "dist" / "base"
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +109,8 @@ def reports(tmp_path_factory) -> dict[str, dict]:
         assert result.returncode in (0, 1), f"checkov {name} exited {result.returncode}: {result.stderr[-2000:]}"
         report = json.loads(result.stdout)
         assert isinstance(report, dict), f"checkov {name}: expected one framework's report: {result.stdout[:500]}"
-        return {"report": report, "helm_args": scans[name][1]}
+        stack = Path(scans[name][0][1]) if name.startswith("stack:") else None
+        return {"report": report, "helm_args": scans[name][1], "dist": stack}
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return dict(zip(scans, pool.map(scan, scans)))
@@ -122,7 +143,8 @@ def _describe(report: dict) -> str:
                      for c in report["results"].get("failed_checks", []))
 
 
-@pytest.mark.parametrize("scan", ["dist", "chart", *[f"chart+{n}" for n in CI_VALUES]])
+@pytest.mark.parametrize("scan", ["dist", "chart", *[f"chart+{n}" for n in CI_VALUES],
+                                  *[f"stack:{n}" for n in STACKS]])
 def test_checkov_finds_no_failed_check(reports, scan):
     report = reports[scan]["report"]
     summary = report["summary"]
@@ -136,6 +158,8 @@ def _assert_counts(reports: dict, scan: str) -> None:
     assert summary["passed"] > 0, f"checkov {scan} passed nothing: {summary}"
     if scan == "dist":
         docs = _documents(paths=sorted((ROOT / "dist" / "base").glob("*.yaml")))
+    elif reports[scan]["dist"] is not None:
+        docs = _documents(paths=sorted(reports[scan]["dist"].glob("*.yaml")))
     else:
         docs = _documents(helm_args=reports[scan]["helm_args"])
     resources, skips = _expected(docs)

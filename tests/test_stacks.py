@@ -68,8 +68,8 @@ def test_stack(name, tmp_path):
         return
     assert result.returncode == 0, result.stderr
     objects = _objects(tmp_path / "dist")
-    kinds = {o["metadata"]["name"]: o["kind"] for o in objects.values()
-             if o["kind"] in ("Deployment", "StatefulSet", "Job")}
+    kinds = {o["metadata"]["labels"]["app.kubernetes.io/name"]: o["kind"] for o in objects.values()
+             if o["kind"] in ("Deployment", "StatefulSet", "Job")}  # a run-once Job's name has a hash
     assert kinds == expect["workloads"]
     assert set(expect.get("objects", [])) <= set(objects)
     assert {tuple(w) for w in expect.get("warnings", [])} <= _warnings(result.stderr)
