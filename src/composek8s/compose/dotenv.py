@@ -86,7 +86,21 @@ def _expand(value: str, env: dict[str, str], outer: dict[str, str]) -> str:
     return _REF.sub(sub, value)
 
 
-def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+def parse_raw_env(text: str) -> dict[str, str]:
+    """An env file with ``format: raw``: every ``KEY=VALUE`` line taken literally (no quotes,
+    escapes, comments after the value or ``$`` references), as Compose reads it."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        env[key.strip()] = value
+    return env
+
+
+def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None,
+                literal: bool = False) -> dict[str, str]:
+    """The variables of an env file; ``literal`` for ``format: raw``."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -95,4 +109,4 @@ def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None)
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise fail("E-DOTENV", "the env file is not UTF-8", Position(display)) from None
-    return parse_dotenv(text, display, environ)
+    return parse_raw_env(text) if literal else parse_dotenv(text, display, environ)

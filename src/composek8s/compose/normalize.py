@@ -398,12 +398,13 @@ def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str])
     for i, item in enumerate([env_files] if isinstance(env_files, str) else env_files):
         path_text = item if isinstance(item, str) else str(item.get("path", ""))
         required = True if isinstance(item, str) else to_bool(item.get("required", True))
+        literal = not isinstance(item, str) and item.get("format") == "raw"
         path = inside_project(directory, path_text, ctx.at("env_file"), f"env_file {path_text!r}")
         if not path.is_file():
             if required:
                 ctx.error("E-FILE", f"env_file {path_text!r} does not exist", "env_file")
             continue
-        for key, value in read_dotenv(path, path_text, environ).items():
+        for key, value in read_dotenv(path, path_text, environ, literal=literal).items():
             # Values read from env files are data; secret-named ones stay in the cluster.
             secret = is_secret_name(key) and not is_file_pointer(key, value)
             env[key] = Template((SecretRef(key),)) if secret else value
