@@ -115,3 +115,35 @@ def test_sharing_another_services_network_namespace_is_reported_not_dropped(comp
              if d.code == "W-KEY-IGNORED"}
     assert found == {("service 'torrent': network_mode: service:vpn", 8), ("service 'torrent': ipc: service:vpn", 9)}
     assert "localhost" in next(d.message for d in c.diagnostics if "network_mode" in d.message)
+
+
+def test_keys_inside_mapped_keys_are_each_accounted_for_where_written(compile_compose):
+    c = compile_compose("""
+        services:
+          db:
+            image: postgres:16
+            healthcheck:
+              test: pg_isready
+              start_interval: 1s
+            ports:
+              - target: 5432
+                host_ip: 127.0.0.1
+            networks:
+              back:
+                aliases: [database]
+                ipv4_address: 172.20.0.5
+            secrets:
+              - source: pw
+                mode: 0400
+            build:
+              context: .
+              args: {PG: "16"}
+        networks:
+          back: {}
+        secrets:
+          pw: {file: ./pw.txt}
+    """, files={"pw.txt": "x", "Dockerfile": "FROM postgres:16\n"})
+    found = {(d.message.split("'")[3] if "' is ignored" in d.message else d.message.split(":")[1].strip(),
+              d.position.line) for d in c.diagnostics if d.code == "W-KEY-IGNORED"}
+    assert found == {("healthcheck.start_interval", 7), ("ports.host_ip", 10), ("networks.ipv4_address", 14),
+                     ("network aliases are ignored", 13), ("secrets.mode", 17), ("build.args", 20)}

@@ -119,6 +119,8 @@ class Service:
     name: str
     position: Position
     keys: dict[str, Position]  # every key written for this service, for accounting
+    # Keys written inside mapped keys ("ports.host_ip", "networks.aliases"…), each where written.
+    sub_keys: list[tuple[str, Position]] = field(default_factory=list)
     image: str | None = None
     build: Build | None = None
     command: list | None = None  # items are str or Template

@@ -230,7 +230,8 @@ def _mapping(value: dict | None) -> dict:
 
 
 def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> Service:
-    svc = Service(name=name, position=ctx.at(), keys={k: ctx.at(k) for k in raw})
+    svc = Service(name=name, position=ctx.at(), keys={k: ctx.at(k) for k in raw},
+                  sub_keys=_sub_keys(raw, ctx))
     for key in sorted(UNSUPPORTED_SERVICE & set(raw)):
         ctx.error("E-COMPOSE-UNSUPPORTED", f"{key!r} is not supported yet: the service would miss "
                   "what it extends; inline it or use YAML anchors", key)
@@ -288,6 +289,39 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
     if svc.build:
         svc.image_config = _read_dockerfile(svc.build, ctx, directory)
     return svc
+
+
+# Where the keys inside a service key live: in its mapping, in each mapping of its list, or in
+# each named entry's mapping. `deploy` has its own accounting (deploy_keys).
+_MAPPING_VALUED, _LIST_VALUED, _NAMED_VALUED = ("healthcheck", "build"), ("ports", "volumes", "secrets", "configs",
+                                                                         "env_file"), ("networks", "depends_on")
+
+
+def _sub_keys(raw: dict, ctx: _Ctx) -> list[tuple[str, Position]]:
+    """Every key written inside another service key, as ``key.sub`` (``volumes.bind.sub``
+    one level deeper), with its position: the plan accounts for each one."""
+    found: list[tuple[str, Position]] = []
+
+    def walk(value: object, name: str, path: tuple, depth: int) -> None:
+        if not isinstance(value, dict):
+            return
+        for sub, inner in value.items():
+            if str(sub).startswith("x-"):
+                continue
+            found.append((f"{name}.{sub}", ctx.at(*path, sub)))
+            if depth and isinstance(inner, dict):
+                walk(inner, f"{name}.{sub}", path + (sub,), depth - 1)
+
+    for key in _MAPPING_VALUED:
+        walk(raw.get(key), key, (key,), 0)
+    for key in _LIST_VALUED:
+        for i, item in enumerate(raw.get(key) if isinstance(raw.get(key), list) else []):
+            walk(item, key, (key, i), 1)
+    for key in _NAMED_VALUED:
+        if isinstance(raw.get(key), dict):
+            for entry, body in raw[key].items():
+                walk(body, key, (key, entry), 0)
+    return found
 
 
 def _read_dockerfile(build: Build, ctx: _Ctx, directory: Path):

@@ -98,6 +98,7 @@ def account_for_keys(svc: Service, reporter: Reporter) -> None:
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key!r} is ignored: {why}", where)
     _account_for_deploy(svc, reporter)
     _account_for_namespaces(svc, reporter)
+    _account_for_sub_keys(svc, reporter)
     others = sorted(k for k in svc.labels if not k.startswith("kompose."))
     if others:
         some = "" if len(others) == len(svc.labels) else " (its kompose.* labels are honoured)"
@@ -218,3 +219,45 @@ def _account_for_namespaces(svc: Service, reporter: Reporter) -> None:
             why = "it has no Kubernetes equivalent"
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: {key}: {value} is not mapped: {why}",
                       svc.keys.get(key))
+
+
+# Keys inside mapped service keys that the plan reads; any other is reported where written.
+SUB_KEYS_READ = frozenset("""
+healthcheck.test healthcheck.interval healthcheck.timeout healthcheck.start_period healthcheck.retries
+healthcheck.disable build.context build.dockerfile build.target
+ports.target ports.published ports.protocol ports.name
+volumes.type volumes.source volumes.target volumes.read_only volumes.tmpfs volumes.tmpfs.size
+secrets.source secrets.target configs.source configs.target configs.mode configs.uid configs.gid
+env_file.path env_file.required env_file.format
+networks.aliases depends_on.condition depends_on.required depends_on.restart
+""".split())
+SUB_KEYS_EXPLAINED = {
+    "build": "build options shape how the image is built, which happens before Kubernetes: build and push it",
+    "healthcheck.start_interval": "a probe has one period; the startup probe covers start_period",
+    "ports.host_ip": "there is no host in Kubernetes: the Service is reachable inside the cluster",
+    "ports.mode": "there is no host port in Kubernetes (hostPort is refused under restricted)",
+    "ports.app_protocol": "not copied to the Service's appProtocol",
+    "volumes.bind": "bind mounts become ConfigMaps, which have no bind options",
+    "volumes.volume": "claims have no volume options (`subpath`: mount the claim where it is needed)",
+    "volumes.consistency": "a Docker Desktop setting",
+    "volumes.tmpfs.mode": "an emptyDir's mode follows the pod's fsGroup",
+    "secrets": "Secret files are mounted with mode 0440, owned by the pod's fsGroup",
+    "networks": "NetworkPolicies select peers by labels; addresses, priorities and driver options are the cluster's",
+}
+
+
+def _account_for_sub_keys(svc: Service, reporter: Reporter) -> None:
+    for key, where in svc.sub_keys:
+        if key in SUB_KEYS_READ or key.split(".")[0] == "deploy":
+            continue
+        if key.startswith("networks.aliases"):
+            continue
+        parts = key.split(".")
+        why = next((SUB_KEYS_EXPLAINED[".".join(parts[:n])] for n in range(len(parts), 0, -1)
+                    if ".".join(parts[:n]) in SUB_KEYS_EXPLAINED), "it has no Kubernetes equivalent")
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: '{key}' is ignored: {why}", where)
+    for key, where in svc.sub_keys:
+        if key == "networks.aliases":
+            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: network aliases are ignored: other "
+                          f"services reach it by its Service name {svc.name!r} only (add a Service "
+                          "per alias with a kustomize patch if clients use them)", where)
