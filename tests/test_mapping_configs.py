@@ -169,3 +169,42 @@ def test_config_uid_and_gid_are_reported(compile_compose):
     """)
     assert "W-CONFIG-OWNER" in c.codes()
     assert "W-KEY-IGNORED" not in c.codes()
+
+
+def test_a_quoted_mode_is_octal_as_in_compose(compile_compose):
+    # docker compose 2.40.3 reads mode "0600" and "${M:-600}" as 0600, and the YAML number 0644 as 0644.
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            configs:
+              - {source: a, target: /etc/a, mode: "0600"}
+          api:
+            image: example/api:1
+            configs:
+              - {source: a, target: /etc/a, mode: "${M:-640}"}
+        configs:
+          a:
+            content: "x"
+    """)
+    [web] = [v for v in c.pod("web")["volumes"] if v["name"] == "cfg-a"]
+    [api] = [v for v in c.pod("api")["volumes"] if v["name"] == "cfg-a"]
+    assert web["configMap"]["defaultMode"] == 0o600
+    assert api["configMap"]["defaultMode"] == 0o640
+
+
+def test_a_mode_kubernetes_refuses_is_an_error_at_the_use(compile_error):
+    # mode: 600 is the number 600 (01130 in Compose's output): Kubernetes takes 0 to 0777 only.
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs:
+              - source: a
+                mode: 600
+        configs:
+          a:
+            content: "x"
+    """)
+    error = only(errors, "E-CONFIG-MODE")
+    assert "01130" in error.message and error.position.line == 6

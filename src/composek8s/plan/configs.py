@@ -17,6 +17,7 @@ from .names import dns_name
 from .storage import CONFIGMAP_LIMIT, Storage, file_data, looks_secret
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
+MAX_MODE = 0o777  # a volume's defaultMode holds permission bits only
 
 
 def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
@@ -89,6 +90,11 @@ def mount_configs(svc: Service, made: dict[str, dict], st: Storage, reporter: Re
         if use.owner:
             reporter.warn("W-CONFIG-OWNER", f"service {svc.name!r}: config {use.source!r} uid/gid are "
                           "ignored: mounted files belong to root and the pod's fsGroup", use.position)
+        if use.mode is not None and not 0 <= use.mode <= MAX_MODE:
+            reporter.error("E-CONFIG-MODE", f"service {svc.name!r}: config {use.source!r} mode "
+                           f"0{use.mode:o} is not a file mode Kubernetes accepts (0 to 0777; "
+                           "write it in octal, e.g. 0440 or \"0440\")", use.position)
+            continue
         key = body.get("key") or next(iter({**body["data"], **body["binaryData"]}))
         target = _target(use)
         name = body["external"] if "external" in body else Name(body["name"])
