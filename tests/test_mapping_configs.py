@@ -208,3 +208,22 @@ def test_a_mode_kubernetes_refuses_is_an_error_at_the_use(compile_error):
     """)
     error = only(errors, "E-CONFIG-MODE")
     assert "01130" in error.message and error.position.line == 6
+
+
+def test_a_config_and_a_named_volume_called_cfg_name_do_not_share_a_pod_volume(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            volumes: ["cfg-app:/data"]
+            configs: [{source: app, target: /etc/app.conf}]
+        configs:
+          app:
+            content: "x"
+        volumes:
+          cfg-app: {}
+    """)
+    error = only(errors, "E-NAME-COLLISION")
+    assert "cfg-app" in error.message
+
+

@@ -39,10 +39,17 @@ class Storage:
     claims: list[dict] = field(default_factory=list)  # PVC specs: {name, size, storageClass}
     config_maps: list[dict] = field(default_factory=list)  # {name, data, binaryData}
     needs_single_replica: bool = False
+    # Pod volume names two different sources would share (a named volume `cfg-app` and the
+    # config `app`): reported by the caller, never merged into one volume silently.
+    clashes: list[str] = field(default_factory=list)
 
     def add(self, name: str, source: dict, target: str, read_only: bool = False, sub_path=None):
-        if not any(v["name"] == name for v in self.volumes):
+        existing = next((v for v in self.volumes if v["name"] == name), None)
+        if existing is None:
             self.volumes.append({"name": name, **source})
+        elif existing != {"name": name, **source}:
+            self.clashes.append(name)
+            return
         mount = {"name": name, "mountPath": target}
         if read_only:
             mount["readOnly"] = True
