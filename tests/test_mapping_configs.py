@@ -227,3 +227,49 @@ def test_a_config_and_a_named_volume_called_cfg_name_do_not_share_a_pod_volume(c
     assert "cfg-app" in error.message
 
 
+
+def test_a_file_the_project_declares_secret_never_becomes_a_config(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs: [{source: db, target: /etc/db.txt}]
+            secrets: [db_password]
+        configs:
+          db:
+            file: ./db_password.txt
+        secrets:
+          db_password:
+            file: ./db_password.txt
+    """, files={"db_password.txt": "hunter2\n"})
+    error = only(errors, "E-SECRET-FILE")
+    assert "db_password.txt" in error.message and error.position.line == 9
+    assert all("hunter2" not in str(e) for e in errors)
+
+
+def test_a_bind_mounted_folder_holding_a_declared_secret_file_is_refused(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            volumes: ["./conf:/etc/app:ro"]
+            secrets: [db_password]
+        secrets:
+          db_password:
+            file: ./conf/db_password.txt
+    """, files={"conf/app.ini": "x=1\n", "conf/db_password.txt": "hunter2\n"})
+    error = only(errors, "E-SECRET-FILE")
+    assert "db_password.txt" in error.message and error.position.line == 5
+
+
+def test_a_config_error_points_at_the_config_in_an_included_file(compile_error):
+    errors = compile_error("""
+        include: [sub/compose.yaml]
+        services:
+          web:
+            image: example/web:1
+    """, files={"sub/compose.yaml": (
+        "services:\n  api:\n    image: example/api:1\n    configs: [site]\n"
+        "configs:\n  site:\n    file: ./missing.conf\n")})
+    error = only(errors, "E-CONFIG-FILE")
+    assert error.position.file.endswith("sub/compose.yaml") and error.position.line == 7

@@ -152,7 +152,8 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
         reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
                       "only its top-level files become a ConfigMap", mount.position)
-    secret_like = [f.name for f in files if looks_secret(f.name)]
+    declared = declared_secret_files(project)
+    secret_like = [f.name for f in files if looks_secret(f.name) or f.resolve() in declared]
     if secret_like:
         reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
@@ -194,6 +195,18 @@ def looks_secret(name: str) -> bool:
     return bool(_SECRET_FILE.search(name))
 
 
+def declared_secret_files(project: Project) -> set[Path]:
+    """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
+    their names (``db_password.txt`` does not look secret, but the project says it is)."""
+    found = set()
+    for spec in project.secrets.values():
+        if isinstance(spec, dict) and spec.get("file"):
+            path = inside_project_or_none(project.directory, str(spec["file"]))
+            if path is not None:
+                found.add(path)
+    return found
+
+
 def inside_project_or_none(directory: Path, text: str) -> Path | None:
     try:
         return inside_project(directory, text, None, text)  # type: ignore[arg-type]
@@ -201,4 +214,4 @@ def inside_project_or_none(directory: Path, text: str) -> Path | None:
         return None
 
 
-__all__ = ["plan_storage", "Storage"]
+__all__ = ["declared_secret_files", "plan_storage", "Storage"]
