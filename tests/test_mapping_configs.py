@@ -273,3 +273,18 @@ def test_a_config_error_points_at_the_config_in_an_included_file(compile_error):
         "configs:\n  site:\n    file: ./missing.conf\n")})
     error = only(errors, "E-CONFIG-FILE")
     assert error.position.file.endswith("sub/compose.yaml") and error.position.line == 7
+
+
+def test_an_external_config_whose_name_is_no_configmap_name_is_an_error(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs: [site]
+        configs:
+          site:
+            external: true
+            name: Shared_Site
+    """)
+    error = only(errors, "E-CONFIG-EXTERNAL")
+    assert "'Shared_Site'" in error.message and error.position.line == 9

@@ -14,7 +14,8 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name
 from .names import dns_name
-from .storage import CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, looks_secret
+from .storage import (CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, is_object_name,
+                      looks_secret)
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
 MAX_MODE = 0o777  # a volume's defaultMode holds permission bits only
@@ -41,6 +42,11 @@ def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -
 
     if spec.get("external"):
         name = str(spec.get("name") or source)
+        if not is_object_name(name):
+            reporter.error("E-CONFIG-EXTERNAL", f"external config {source!r}: {name!r} is not a ConfigMap "
+                           "name (lowercase letters, digits, '-' and '.'); set 'name:' to the ConfigMap's "
+                           "name in the cluster", at("name" if "name" in spec else "external"))
+            return None
         reporter.warn("W-CONFIG-EXTERNAL", f"config {source!r} is external: ConfigMap {name!r} must "
                       f"exist in the namespace with the key {source!r}", at("external"))
         return {"external": name, "key": source}

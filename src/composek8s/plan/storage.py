@@ -58,6 +58,14 @@ class Storage:
         self.mounts.append(mount)
 
 
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def is_object_name(text: str) -> bool:
+    """A DNS-1123 subdomain: what the API server accepts as a ConfigMap or claim name."""
+    return len(text) <= 253 and bool(_OBJECT_NAME.match(text))
+
+
 def _volume_name(prefix: str, path: str) -> str:
     return dns_name(f"{prefix}-{path}")
 
@@ -77,6 +85,13 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
         if mount.type == "volume" and mount.source and definition.get("external"):
             # An external volume exists already: mount its claim, make none.
             claim = str(definition.get("name") or mount.source)
+            if not is_object_name(claim):
+                where = project.definition_keys.get(("volumes", mount.source, "name" if "name" in definition
+                                                     else "external"))
+                reporter.error("E-VOLUME-EXTERNAL", f"external volume {mount.source!r}: {claim!r} is not a "
+                               "PersistentVolumeClaim name (lowercase letters, digits, '-' and '.'); set "
+                               "'name:' to the claim's name in the cluster", where)
+                continue
             st.add(dns_name(mount.source), {"persistentVolumeClaim": {"claimName": claim}}, mount.target,
                    mount.read_only)
             st.needs_single_replica = True
