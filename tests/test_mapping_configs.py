@@ -169,3 +169,122 @@ def test_config_uid_and_gid_are_reported(compile_compose):
     """)
     assert "W-CONFIG-OWNER" in c.codes()
     assert "W-KEY-IGNORED" not in c.codes()
+
+
+def test_a_quoted_mode_is_octal_as_in_compose(compile_compose):
+    # docker compose 2.40.3 reads mode "0600" and "${M:-600}" as 0600, and the YAML number 0644 as 0644.
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            configs:
+              - {source: a, target: /etc/a, mode: "0600"}
+          api:
+            image: example/api:1
+            configs:
+              - {source: a, target: /etc/a, mode: "${M:-640}"}
+        configs:
+          a:
+            content: "x"
+    """)
+    [web] = [v for v in c.pod("web")["volumes"] if v["name"] == "cfg-a"]
+    [api] = [v for v in c.pod("api")["volumes"] if v["name"] == "cfg-a"]
+    assert web["configMap"]["defaultMode"] == 0o600
+    assert api["configMap"]["defaultMode"] == 0o640
+
+
+def test_a_mode_kubernetes_refuses_is_an_error_at_the_use(compile_error):
+    # mode: 600 is the number 600 (01130 in Compose's output): Kubernetes takes 0 to 0777 only.
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs:
+              - source: a
+                mode: 600
+        configs:
+          a:
+            content: "x"
+    """)
+    error = only(errors, "E-CONFIG-MODE")
+    assert "01130" in error.message and error.position.line == 6
+
+
+def test_a_config_and_a_named_volume_called_cfg_name_do_not_share_a_pod_volume(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            volumes: ["cfg-app:/data"]
+            configs: [{source: app, target: /etc/app.conf}]
+        configs:
+          app:
+            content: "x"
+        volumes:
+          cfg-app: {}
+    """)
+    error = only(errors, "E-NAME-COLLISION")
+    assert "cfg-app" in error.message
+
+
+
+def test_a_file_the_project_declares_secret_never_becomes_a_config(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs: [{source: db, target: /etc/db.txt}]
+            secrets: [db_password]
+        configs:
+          db:
+            file: ./db_password.txt
+        secrets:
+          db_password:
+            file: ./db_password.txt
+    """, files={"db_password.txt": "hunter2\n"})
+    error = only(errors, "E-SECRET-FILE")
+    assert "db_password.txt" in error.message and error.position.line == 9
+    assert all("hunter2" not in str(e) for e in errors)
+
+
+def test_a_bind_mounted_folder_holding_a_declared_secret_file_is_refused(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            volumes: ["./conf:/etc/app:ro"]
+            secrets: [db_password]
+        secrets:
+          db_password:
+            file: ./conf/db_password.txt
+    """, files={"conf/app.ini": "x=1\n", "conf/db_password.txt": "hunter2\n"})
+    error = only(errors, "E-SECRET-FILE")
+    assert "db_password.txt" in error.message and error.position.line == 5
+
+
+def test_a_config_error_points_at_the_config_in_an_included_file(compile_error):
+    errors = compile_error("""
+        include: [sub/compose.yaml]
+        services:
+          web:
+            image: example/web:1
+    """, files={"sub/compose.yaml": (
+        "services:\n  api:\n    image: example/api:1\n    configs: [site]\n"
+        "configs:\n  site:\n    file: ./missing.conf\n")})
+    error = only(errors, "E-CONFIG-FILE")
+    assert error.position.file.endswith("sub/compose.yaml") and error.position.line == 7
+
+
+def test_an_external_config_whose_name_is_no_configmap_name_is_an_error(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs: [site]
+        configs:
+          site:
+            external: true
+            name: Shared_Site
+    """)
+    error = only(errors, "E-CONFIG-EXTERNAL")
+    assert "'Shared_Site'" in error.message and error.position.line == 9

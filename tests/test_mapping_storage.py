@@ -227,3 +227,23 @@ def test_docker_volume_and_network_options_are_reported_where_written(compile_co
     """)
     ignored = {(d.message.split(" is ignored")[0], d.position.line) for d in c.diagnostics if d.code == "W-KEY-IGNORED"}
     assert ignored == {("'models'", 2), ("volume 'data': 'driver_opts'", 12), ("network 'front': 'ipam'", 17)}
+
+
+def test_an_external_volume_whose_name_is_no_claim_name_is_an_error_at_the_definition(compile_error):
+    # Docker names a volume pg_data or Legacy_Data; a PersistentVolumeClaim cannot be named so,
+    # and the API server would refuse the pod that mounts it.
+    errors = compile_error("""
+        services:
+          db:
+            image: postgres:16
+            volumes: ["pg_data:/var/lib/postgresql/data", "legacy:/legacy"]
+        volumes:
+          pg_data:
+            external: true
+          legacy:
+            external: true
+            name: Legacy_Data
+    """)
+    found = sorted((e.position.line, e.message) for e in errors if e.code == "E-VOLUME-EXTERNAL")
+    assert [line for line, _ in found] == [8, 11]
+    assert "'pg_data'" in found[0][1] and "'Legacy_Data'" in found[1][1]

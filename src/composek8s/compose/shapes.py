@@ -19,6 +19,7 @@ from .yamlsrc import Override, Reset
 _INT = re.compile(r"^[-+]?[0-9]+$")  # Go's strconv.Atoi: a sign and digits, nothing else
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$|^[-+]?(?:inf|infinity|nan)$",
                     re.IGNORECASE)
+_MODE = re.compile(r"^[0-7]+$")
 _TRUE, _FALSE = {"true"}, {"false"}
 _YAML11_TRUE, _YAML11_FALSE = {"y", "yes", "on"}, {"n", "no", "off"}
 
@@ -37,6 +38,13 @@ def _to_int(text: str) -> int:
     return int(text)
 
 
+def _to_mode(text: str) -> int:
+    # A file mode in text is octal (compose-go parses it base 8): "0600" is 0600, not 600.
+    if not _MODE.match(text):
+        raise CastError("an octal file mode")
+    return int(text, 8)
+
+
 def _to_float(text: str) -> float:
     if not _FLOAT.match(text):
         raise CastError("a number")
@@ -53,7 +61,7 @@ def _to_bool(text: str) -> bool:
 
 
 _SERVICE_CASTS = {
-    "configs.[].mode": _to_int, "secrets.[].mode": _to_int,
+    "configs.[].mode": _to_mode, "secrets.[].mode": _to_mode,
     "cpu_count": _to_int, "cpu_percent": _to_float, "cpu_period": _to_int, "cpu_quota": _to_int,
     "cpu_rt_period": _to_int, "cpu_rt_runtime": _to_int, "cpus": _to_float, "cpu_shares": _to_int,
     "init": _to_bool, "scale": _to_int,
@@ -124,7 +132,8 @@ def _cast(value: object, node: dict, path: tuple, report, warn) -> object:
     return value
 
 
-_KINDS = {_to_int: "a whole number", _to_float: "a number", _to_bool: "true or false"}
+_KINDS = {_to_int: "a whole number", _to_mode: "an octal file mode", _to_float: "a number",
+          _to_bool: "true or false"}
 
 
 def to_bool(v: object) -> bool:

@@ -118,6 +118,10 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
         _mount_compose_secrets(svc, project, st, secret_users)
         mount_configs(svc, configs, st, reporter)
+        for clash in dict.fromkeys(st.clashes):
+            reporter.error("E-NAME-COLLISION", f"service {svc.name!r}: two of its mounts would be the pod "
+                           f"volume {clash!r} (a named volume and a config, secret or bind mount named "
+                           "alike): rename one", svc.position)
         check_kompose_fit(svc, kompose[svc.name], kind, ep, st.needs_single_replica, reporter)
         startup = starter.plan(svc, ep, comp, by_name, kinds, jobs)
         objs, envb = planner.manifests(svc, ep, kind, st, comp, kompose[svc.name], startup)

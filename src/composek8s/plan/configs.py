@@ -14,9 +14,11 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name
 from .names import dns_name
-from .storage import CONFIGMAP_LIMIT, Storage, file_data, looks_secret
+from .storage import (CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, is_object_name,
+                      looks_secret)
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
+MAX_MODE = 0o777  # a volume's defaultMode holds permission bits only
 
 
 def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
@@ -35,11 +37,18 @@ def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
 
 
 def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -> dict | None:
-    where = project.keys.get("configs")
+    def at(key: str):  # the definition's own line, in whichever file (included, -f) wrote it
+        return project.definition_keys.get(("configs", source, key)) or project.keys.get("configs")
+
     if spec.get("external"):
         name = str(spec.get("name") or source)
+        if not is_object_name(name):
+            reporter.error("E-CONFIG-EXTERNAL", f"external config {source!r}: {name!r} is not a ConfigMap "
+                           "name (lowercase letters, digits, '-' and '.'); set 'name:' to the ConfigMap's "
+                           "name in the cluster", at("name" if "name" in spec else "external"))
+            return None
         reporter.warn("W-CONFIG-EXTERNAL", f"config {source!r} is external: ConfigMap {name!r} must "
-                      f"exist in the namespace with the key {source!r}", where)
+                      f"exist in the namespace with the key {source!r}", at("external"))
         return {"external": name, "key": source}
     if source in project.config_environment:
         return _body(source, {source: project.config_environment[source]}, {})
@@ -48,31 +57,35 @@ def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -
         if isinstance(content, Template):
             reporter.error("E-CONFIG-SECRET", f"config {source!r}: its content uses secret variables "
                            f"({', '.join(r.variable for r in content.secrets)}); a config becomes a "
-                           "ConfigMap in the output: declare it under 'secrets'", where)
+                           "ConfigMap in the output: declare it under 'secrets'", at("content"))
             return None
         return _body(source, {source: str(content)}, {})
     if "file" in spec:
         try:
-            path = inside_project(project.directory, str(spec["file"]), where, f"config {source!r} file")
+            path = inside_project(project.directory, str(spec["file"]), at("file"), f"config {source!r} file")
         except CompileError as exc:  # also reported by the loader
             reporter.diagnostics.extend(exc.diagnostics)
             return None
         if not path.is_file():
             reporter.error("E-CONFIG-FILE", f"config {source!r}: file {spec['file']} does not exist "
-                           "or is not a file", where)
+                           "or is not a file", at("file"))
+            return None
+        if path in declared_secret_files(project):
+            reporter.error("E-SECRET-FILE", f"config {source!r}: {spec['file']} is also a secret's file; "
+                           "a ConfigMap would put it in the output: use the secret", at("file"))
             return None
         if looks_secret(path.name):
             reporter.error("E-SECRET-FILE", f"config {source!r}: {path.name} looks secret; a ConfigMap "
-                           "would put it in the output: declare it under 'secrets'", where)
+                           "would put it in the output: declare it under 'secrets'", at("file"))
             return None
         size = path.stat().st_size
         if size > CONFIGMAP_LIMIT:
             reporter.error("E-CONFIG-TOO-LARGE", f"config {source!r}: {spec['file']} holds {size:,} "
-                           f"bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", where)
+                           f"bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", at("file"))
             return None
         return _body(source, *file_data([path]))
     reporter.error("E-CONFIG-SOURCE", f"config {source!r} needs 'file', 'content', 'environment' or "
-                   "'external'", where)
+                   "'external'", at("name"))
     return None
 
 
@@ -89,6 +102,11 @@ def mount_configs(svc: Service, made: dict[str, dict], st: Storage, reporter: Re
         if use.owner:
             reporter.warn("W-CONFIG-OWNER", f"service {svc.name!r}: config {use.source!r} uid/gid are "
                           "ignored: mounted files belong to root and the pod's fsGroup", use.position)
+        if use.mode is not None and not 0 <= use.mode <= MAX_MODE:
+            reporter.error("E-CONFIG-MODE", f"service {svc.name!r}: config {use.source!r} mode "
+                           f"0{use.mode:o} is not a file mode Kubernetes accepts (0 to 0777; "
+                           "write it in octal, e.g. 0440 or \"0440\")", use.position)
+            continue
         key = body.get("key") or next(iter({**body["data"], **body["binaryData"]}))
         target = _target(use)
         name = body["external"] if "external" in body else Name(body["name"])

@@ -39,16 +39,31 @@ class Storage:
     claims: list[dict] = field(default_factory=list)  # PVC specs: {name, size, storageClass}
     config_maps: list[dict] = field(default_factory=list)  # {name, data, binaryData}
     needs_single_replica: bool = False
+    # Pod volume names two different sources would share (a named volume `cfg-app` and the
+    # config `app`): reported by the caller, never merged into one volume silently.
+    clashes: list[str] = field(default_factory=list)
 
     def add(self, name: str, source: dict, target: str, read_only: bool = False, sub_path=None):
-        if not any(v["name"] == name for v in self.volumes):
+        existing = next((v for v in self.volumes if v["name"] == name), None)
+        if existing is None:
             self.volumes.append({"name": name, **source})
+        elif existing != {"name": name, **source}:
+            self.clashes.append(name)
+            return
         mount = {"name": name, "mountPath": target}
         if read_only:
             mount["readOnly"] = True
         if sub_path:
             mount["subPath"] = sub_path
         self.mounts.append(mount)
+
+
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def is_object_name(text: str) -> bool:
+    """A DNS-1123 subdomain: what the API server accepts as a ConfigMap or claim name."""
+    return len(text) <= 253 and bool(_OBJECT_NAME.match(text))
 
 
 def _volume_name(prefix: str, path: str) -> str:
@@ -70,6 +85,13 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
         if mount.type == "volume" and mount.source and definition.get("external"):
             # An external volume exists already: mount its claim, make none.
             claim = str(definition.get("name") or mount.source)
+            if not is_object_name(claim):
+                where = project.definition_keys.get(("volumes", mount.source, "name" if "name" in definition
+                                                     else "external"))
+                reporter.error("E-VOLUME-EXTERNAL", f"external volume {mount.source!r}: {claim!r} is not a "
+                               "PersistentVolumeClaim name (lowercase letters, digits, '-' and '.'); set "
+                               "'name:' to the claim's name in the cluster", where)
+                continue
             st.add(dns_name(mount.source), {"persistentVolumeClaim": {"claimName": claim}}, mount.target,
                    mount.read_only)
             st.needs_single_replica = True
@@ -145,7 +167,8 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
         reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
                       "only its top-level files become a ConfigMap", mount.position)
-    secret_like = [f.name for f in files if looks_secret(f.name)]
+    declared = declared_secret_files(project)
+    secret_like = [f.name for f in files if looks_secret(f.name) or f.resolve() in declared]
     if secret_like:
         reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
@@ -187,6 +210,18 @@ def looks_secret(name: str) -> bool:
     return bool(_SECRET_FILE.search(name))
 
 
+def declared_secret_files(project: Project) -> set[Path]:
+    """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
+    their names (``db_password.txt`` does not look secret, but the project says it is)."""
+    found = set()
+    for spec in project.secrets.values():
+        if isinstance(spec, dict) and spec.get("file"):
+            path = inside_project_or_none(project.directory, str(spec["file"]))
+            if path is not None:
+                found.add(path)
+    return found
+
+
 def inside_project_or_none(directory: Path, text: str) -> Path | None:
     try:
         return inside_project(directory, text, None, text)  # type: ignore[arg-type]
@@ -194,4 +229,4 @@ def inside_project_or_none(directory: Path, text: str) -> Path | None:
         return None
 
 
-__all__ = ["plan_storage", "Storage"]
+__all__ = ["declared_secret_files", "plan_storage", "Storage"]
