@@ -288,3 +288,18 @@ def test_an_external_config_whose_name_is_no_configmap_name_is_an_error(compile_
     """)
     error = only(errors, "E-CONFIG-EXTERNAL")
     assert "'Shared_Site'" in error.message and error.position.line == 9
+
+
+def test_a_file_name_kubernetes_refuses_as_a_configmap_key_is_an_error(compile_error):
+    errors = compile_error("""
+        services:
+          web:
+            image: example/web:1
+            configs: [site]
+            volumes: ["./conf:/etc/conf:ro"]
+        configs:
+          site:
+            file: ./my site.conf
+    """, files={"my site.conf": "x", "conf/ok.conf": "y", "conf/été.conf": "z"})
+    found = sorted((e.message.split(":")[0], e.position.line) for e in errors if e.code == "E-CONFIGMAP-KEY")
+    assert found == [("config 'site'", 9), ("service 'web'", 6)]

@@ -119,3 +119,25 @@ def test_stop_signal_sigterm_is_what_kubernetes_sends_others_are_reported(compil
     """)
     warning = only(c.diagnostics, "W-KEY-IGNORED")
     assert "'nginx'" in warning.message and "SIGTERM" in warning.message
+
+
+def test_what_a_service_made_a_job_loses_is_reported(compile_compose):
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            ports: ["8080:8080"]
+            deploy:
+              replicas: 3
+              restart_policy: {condition: on-failure}
+          api:
+            image: example/api:1
+            deploy:
+              restart_policy: {condition: any, max_attempts: 3}
+    """)
+    found = {(d.message.split("'")[3], d.position.line) for d in c.diagnostics if d.code == "W-JOB-IGNORED"}
+    assert found == {("ports", 5), ("deploy.replicas", 7)}
+    assert "W-PORT-PUBLISHED" not in c.codes()
+    assert ("Service", "web") not in c.by_key
+    warning = only(c.diagnostics, "W-KEY-IGNORED")
+    assert "max_attempts" in warning.message and warning.position.line == 12

@@ -135,6 +135,7 @@ def test_keys_inside_mapped_keys_are_each_accounted_for_where_written(compile_co
             secrets:
               - source: pw
                 mode: 0400
+                uid: "999"
             build:
               context: .
               args: {PG: "16"}
@@ -146,4 +147,4 @@ def test_keys_inside_mapped_keys_are_each_accounted_for_where_written(compile_co
     found = {(d.message.split("'")[3] if "' is ignored" in d.message else d.message.split(":")[1].strip(),
               d.position.line) for d in c.diagnostics if d.code == "W-KEY-IGNORED"}
     assert found == {("healthcheck.start_interval", 7), ("ports.host_ip", 10), ("networks.ipv4_address", 14),
-                     ("network aliases are ignored", 13), ("secrets.mode", 17), ("build.args", 20)}
+                     ("network aliases are ignored", 13), ("secrets.uid", 18), ("build.args", 21)}

@@ -249,3 +249,40 @@ def test_a_file_variable_holding_a_path_is_not_a_secret(compile_compose):
     assert "secretKeyRef" in env["API_KEY"]["valueFrom"]
     warning = only(c.diagnostics, "W-SECRET-LITERAL")
     assert "API_KEY" in warning.message and "Name(" not in warning.message
+
+
+def test_an_external_secret_is_mounted_by_its_own_name_with_the_uses_mode(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            image: example/api:1
+            secrets:
+              - source: stripe
+                mode: 0400
+              - source: tls
+                target: /etc/tls/key.pem
+        secrets:
+          stripe:
+            external: true
+            name: payments-stripe
+          tls:
+            file: ./tls.key
+    """, files={"tls.key": "k"})
+    volumes = {v["name"]: v for v in c.pod("api")["volumes"]}
+    assert volumes["compose-secrets"]["projected"]["sources"] == [
+        {"secret": {"name": "payments-stripe", "items": [{"key": "stripe", "path": "stripe", "mode": 0o400}]}}]
+    assert volumes["secret-tls"]["secret"]["secretName"] == "shop-tls"
+
+
+def test_an_external_secret_whose_name_kubernetes_refuses_is_an_error(compile_error):
+    errors = compile_error("""
+        services:
+          api:
+            image: example/api:1
+            secrets: [Stripe_Key]
+        secrets:
+          Stripe_Key:
+            external: true
+    """)
+    assert only(errors, "E-SECRET-EXTERNAL").position.line == 8

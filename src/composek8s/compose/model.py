@@ -91,6 +91,7 @@ class SecretUse:
     source: str
     target: str
     position: Position | None = None
+    mode: int | None = None  # file mode (Compose's default 0444; ours 0440)
 
 
 @dataclass(frozen=True)

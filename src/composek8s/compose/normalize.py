@@ -661,7 +661,9 @@ def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
     for i, item in _needs_source(items, "secrets", ctx):
         if isinstance(item, dict):
             source = str(item["source"])
-            uses.append(SecretUse(source, str(item.get("target") or source), ctx.at("secrets", i)))
+            mode = item.get("mode")
+            uses.append(SecretUse(source, str(item.get("target") or source), ctx.at("secrets", i),
+                                  mode if isinstance(mode, int) else None))
         else:
             uses.append(SecretUse(str(item), str(item), ctx.at("secrets", i)))
     return uses

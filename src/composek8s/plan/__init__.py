@@ -19,7 +19,7 @@ from .network import (Endpoint, container_ports, ingress_port, ingress_manifest,
 from .probes import http_get_from, image_healthcheck
 from .security import LEVELS, level, refuse_unsafe
 from .startup import StartupPlanner, finish_job_names, run_once
-from .storage import plan_storage
+from .storage import is_object_name, plan_storage
 from .workloads import WorkloadPlanner, component, workload_kind
 from .xk8s import validate_project, validate_service
 
@@ -79,8 +79,10 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
             reporter.error("E-INGRESS-PORT", f"service {svc.name!r}: the ingress port {ep.ingress_port} is "
                            "not one of its ports", svc.x_k8s_position or svc.position)
             ep.ingress_port = None
+        if kinds[svc.name][0] == "Job":
+            _warn_run_once(svc, reporter)
         for port in svc.ports:
-            if port.published and port.target != ep.ingress_port:
+            if kinds[svc.name][0] != "Job" and port.published and port.target != ep.ingress_port:
                 reporter.warn("W-PORT-PUBLISHED", f"service {svc.name!r}: host port {port.published} has no "
                               f"host in Kubernetes; port {port.target} is reachable inside the cluster "
                               "through the Service (add x-k8s.ingress to expose it)", port.position)
@@ -116,7 +118,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         key = camel_key(svc.name)
         at = svc.position
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
-        _mount_compose_secrets(svc, project, st, secret_users)
+        _mount_compose_secrets(svc, project, st, secret_users, reporter)
         mount_configs(svc, configs, st, reporter)
         for clash in dict.fromkeys(st.clashes):
             reporter.error("E-NAME-COLLISION", f"service {svc.name!r}: two of its mounts would be the pod "
@@ -247,6 +249,23 @@ def _namespace(project: Project, ns: str) -> dict:
             "metadata": {"name": ns, "labels": {**labels(project.name, None), **pss}}}
 
 
+def _warn_run_once(svc, reporter: Reporter) -> None:
+    """What a service made a Job (it runs once) loses from its compose definition."""
+    lost = [(key, why) for key, why in (
+        ("ports", "a Job gets no Service, so its ports are not reachable by name"),
+        ("expose", "a Job gets no Service, so its ports are not reachable by name"),
+        ("scale", "a Job runs one pod to completion"),
+    ) if key in svc.keys]
+    lost += [(f"deploy.{key}", why) for key, why in (
+        ("replicas", "a Job runs one pod to completion"),
+        ("update_config", "a Job is not rolled out"),
+    ) if key in svc.deploy_keys]
+    for key, why in lost:
+        where = svc.deploy_keys.get(key[7:]) if key.startswith("deploy.") else svc.keys[key]
+        reporter.warn("W-JOB-IGNORED", f"service {svc.name!r} runs once as a Job; its {key!r} is "
+                      f"ignored: {why}", where)
+
+
 def _warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
     """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
     with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
@@ -285,21 +304,31 @@ def _config_map(body: dict, project: str, ns: str) -> dict:
     return cm
 
 
-def _mount_compose_secrets(svc, project: Project, st, secret_users) -> None:
+def _mount_compose_secrets(svc, project: Project, st, secret_users, reporter: Reporter) -> None:
     """Compose ``secrets:`` → one projected volume at /run/secrets from cluster Secrets."""
     if not svc.secrets:
         return
     sources = []
     for use in svc.secrets:
-        name = dns_name(f"{project.name}-{use.source}")
+        spec = project.secrets.get(use.source) or {}
+        # An external secret exists in the cluster under its own name; ours are <project>-<secret>.
+        name = str(spec.get("name") or use.source) if spec.get("external") else dns_name(f"{project.name}-{use.source}")
+        ref = name if spec.get("external") else Name(name)
+        if spec.get("external") and not is_object_name(name):
+            reporter.error("E-SECRET-EXTERNAL", f"external secret {use.source!r}: {name!r} is not a Secret "
+                           "name (lowercase letters, digits, '-' and '.'); set 'name:' to the Secret's name "
+                           "in the cluster", project.definition_keys.get(
+                               ("secrets", use.source, "name" if "name" in spec else "external")))
+            continue
+        mode = {"mode": use.mode} if use.mode is not None else {}
         if use.target.startswith("/"):
             # Compose mounts a secret with an absolute target at that path, not under /run/secrets.
-            item = {"key": use.source, "path": use.source}
-            st.add(dns_name(f"secret-{use.source}"), {"secret": {"secretName": Name(name), "items": [item],
+            item = {"key": use.source, "path": use.source, **mode}
+            st.add(dns_name(f"secret-{use.source}"), {"secret": {"secretName": ref, "items": [item],
                                                                  "defaultMode": 0o440}},
                    use.target, True, sub_path=use.source)
         else:
-            sources.append({"secret": {"name": Name(name), "items": [{"key": use.source, "path": use.target}]}})
+            sources.append({"secret": {"name": ref, "items": [{"key": use.source, "path": use.target, **mode}]}})
         required, users = secret_users.get((name, use.source), (True, set()))
         secret_users[(name, use.source)] = (True, users | {svc.name})
     if sources:
@@ -311,9 +340,9 @@ def _check_unique(plan: Plan, reporter: Reporter) -> None:
     for res in plan.resources:
         key = (res.kind, res.name)
         if key in seen:
+            sources = sorted({r.service or "the project's definitions" for r in (seen[key], res)})
             reporter.error("E-NAME-COLLISION", f"two objects would be {res.kind}/{res.name} (from "
-                           f"{seen[key].service or 'the project'} and {res.service or 'the project'})",
-                           res.origin)
+                           f"{' and '.join(sources) if len(sources) > 1 else 'both ' + sources[0]})", res.origin)
         seen[key] = res
 
 

@@ -14,7 +14,7 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name
 from .names import dns_name
-from .storage import (CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, is_object_name,
+from .storage import (CONFIGMAP_KEY, CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, is_object_name,
                       looks_secret)
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
@@ -77,6 +77,10 @@ def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -
         if looks_secret(path.name):
             reporter.error("E-SECRET-FILE", f"config {source!r}: {path.name} looks secret; a ConfigMap "
                            "would put it in the output: declare it under 'secrets'", at("file"))
+            return None
+        if not CONFIGMAP_KEY.match(path.name):
+            reporter.error("E-CONFIGMAP-KEY", f"config {source!r}: {path.name!r} cannot be a ConfigMap key "
+                           "(letters, digits, '-', '_' and '.' only); rename the file", at("file"))
             return None
         size = path.stat().st_size
         if size > CONFIGMAP_LIMIT:

@@ -126,6 +126,11 @@ def _account_for_deploy(svc: Service, reporter: Reporter) -> None:
                                             DEPLOY_EXPLAINED.get(section, "it has no Kubernetes equivalent"))
         if why:
             reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: 'deploy.{key}' is ignored: {why}", where)
+    policy = svc.restart_policy
+    if policy is not None and policy.condition == "any" and policy.max_attempts is not None:
+        reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: 'deploy.restart_policy.max_attempts' is "
+                      "ignored with condition any: a long-running workload is restarted without limit",
+                      svc.deploy_keys.get("restart_policy.max_attempts"))
     for constraint, where in svc.other_constraints:
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: placement constraint {constraint!r} is "
                       "ignored: only node.labels.KEY == VALUE maps (to a nodeSelector)", where)
@@ -227,7 +232,7 @@ healthcheck.test healthcheck.interval healthcheck.timeout healthcheck.start_peri
 healthcheck.disable build.context build.dockerfile build.target
 ports.target ports.published ports.protocol ports.name
 volumes.type volumes.source volumes.target volumes.read_only volumes.tmpfs volumes.tmpfs.size
-secrets.source secrets.target configs.source configs.target configs.mode configs.uid configs.gid
+secrets.source secrets.target secrets.mode configs.source configs.target configs.mode configs.uid configs.gid
 env_file.path env_file.required env_file.format
 networks.aliases depends_on.condition depends_on.required depends_on.restart
 """.split())
@@ -241,7 +246,7 @@ SUB_KEYS_EXPLAINED = {
     "volumes.volume": "claims have no volume options (`subpath`: mount the claim where it is needed)",
     "volumes.consistency": "a Docker Desktop setting",
     "volumes.tmpfs.mode": "an emptyDir's mode follows the pod's fsGroup",
-    "secrets": "Secret files are mounted with mode 0440, owned by the pod's fsGroup",
+    "secrets": "Secret files belong to root and the pod's fsGroup",
     "networks": "NetworkPolicies select peers by labels; addresses, priorities and driver options are the cluster's",
 }
 

@@ -28,6 +28,7 @@ from .quantities import memory
 DEFAULT_CLAIM_SIZE = "1Gi"
 SCRATCH_SIZE = "64Mi"
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server's object size limit is about 1 MiB
+CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")  # what the API server accepts as a data key
 _SECRET_FILE = re.compile(r"(^\.env(\..*)?$|\.(key|pem|p12|pfx)$|^id_(rsa|ed25519|ecdsa)$|secret)", re.I)
 
 
@@ -178,6 +179,12 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if total > CONFIGMAP_LIMIT:
         reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
+        return
+    bad = [f.name for f in files if not CONFIGMAP_KEY.match(f.name)]
+    if bad:
+        reporter.error("E-CONFIGMAP-KEY", f"service {svc.name!r}: bind mount {source} holds "
+                       f"{', '.join(repr(b) for b in bad)}: a ConfigMap key (the file's name) may hold "
+                       "only letters, digits, '-', '_' and '.'; rename the file", mount.position)
         return
     data, binary = file_data(files)
     relative = path.relative_to(project.directory.resolve()).as_posix()
