@@ -7,16 +7,16 @@ references between sections) and what only the compiler needs.
 """
 from __future__ import annotations
 
-import math
-import re
 import shlex
 from pathlib import Path
 
 from ..diagnostics import Position, Reporter
 from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
-from .model import (Build, ConfigUse, Dependency, Healthcheck, Label, Mount, Port, Project, Resources,
-                    RestartPolicy, SecretUse, Service, UpdateConfig)
+from .model import Build, ConfigUse, Dependency, Healthcheck, Label, Mount, Port, Project, SecretUse, Service
+from .context import ServiceContext
+from .deploy import read_deploy
 from .shapes import to_bool
+from .units import go_float, parse_size
 from .yamlsrc import Document
 
 # Valid Compose that the loader does not implement yet: an error rather than silently
@@ -28,83 +28,6 @@ UNSUPPORTED_SERVICE: frozenset[str] = frozenset()
 RESOLVED_BY_LOADER = {"extends": "resolved by the loader as Docker Compose does: the service "
                       "starts from the one it extends (same file or `file:`, inside the project "
                       "only), merged by the rules of `-f` files"}
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)i?b?$", re.I)  # as Docker's RAMInBytes
-_SIZE_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "p": 2**50}
-
-
-class _Ctx:
-    """Where we are while normalising one service: for positions and messages."""
-
-    def __init__(self, doc: Document, reporter: Reporter, service: str):
-        self.doc, self.reporter, self.service = doc, reporter, service
-
-    def at(self, *path: object) -> Position:
-        return self.doc.at("services", self.service, *path)
-
-    def error(self, code: str, message: str, *path: object) -> None:
-        self.reporter.error(code, f"service {self.service!r}: {message}", self.at(*path))
-
-
-def parse_duration(value: object) -> float:
-    """Compose durations (``1m30s``, ``500ms``, a number of seconds) in seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    text = value.strip() if isinstance(value, str) else ""
-    total, end = 0.0, 0
-    for m in _DURATION.finditer(text):
-        if m.start() != end:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        end = m.end()
-    if not text or end != len(text):
-        raise ValueError(f"{_shown(value)} is not a duration (e.g. 30s, 1m30s, 500ms)")
-    return total
-
-
-def parse_size(value: object) -> int:
-    """Compose byte sizes (``512M``, ``1.5g``, ``1gb``, a number of bytes) in bytes."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    m = _SIZE.match(value.strip()) if isinstance(value, str) else None
-    if not m:
-        raise ValueError(f"{_shown(value)} is not a size (e.g. 512M, 1G, 1.5g)")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
-
-
-def _shown(value: object) -> str:
-    """A value in a message; text holding secret variables shows their names, never values."""
-    if isinstance(value, Template):
-        return repr(value.render(lambda ref: "${" + ref.variable + "}"))
-    return repr(value)
-
-
-def go_float(value: float) -> str:
-    """A float as Go prints it (``%v``), so as Compose writes a number into a string:
-    ``1000``, ``0.5``, ``1e+06``, ``1.5e-05``, ``+Inf``."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == 0:
-        return "-0" if math.copysign(1, value) < 0 else "0"
-    mantissa, _, e = repr(abs(value)).partition("e")  # Python's repr is the shortest round trip
-    whole, _, frac = mantissa.partition(".")
-    digits = whole + (frac if frac != "0" else "")
-    exp = (int(e) if e else 0) + len(whole) - 1 - (len(digits) - len(digits.lstrip("0")))
-    digits = digits.strip("0") or "0"
-    sign = "-" if value < 0 else ""
-    if -4 <= exp < 6:  # Go's %v switches to an exponent outside this range
-        if exp >= len(digits) - 1:
-            return sign + digits + "0" * (exp - len(digits) + 1)
-        if exp >= 0:
-            return sign + digits[:exp + 1] + "." + digits[exp + 1:]
-        return sign + "0." + "0" * (-exp - 1) + digits
-    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return f"{sign}{head}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-
 
 def _split_command(value: object) -> list | None:
     if value is None:
@@ -129,7 +52,7 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
     services: dict[str, Service] = {}
     inactive: list[str] = []
     for svc_name, raw in raw_services.items():
-        ctx = _Ctx(doc, reporter, svc_name)
+        ctx = ServiceContext(doc, reporter, svc_name)
         svc_profiles = raw.get("profiles") or []
         if svc_profiles and not (set(svc_profiles) & profiles) and "*" not in profiles:
             inactive.append(svc_name)
@@ -229,7 +152,7 @@ def _mapping(value: dict | None) -> dict:
     return {k: (v if v is not None else {}) for k, v in (value or {}).items()}
 
 
-def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> Service:
+def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ: dict[str, str]) -> Service:
     svc = Service(name=name, position=ctx.at(), keys={k: ctx.at(k) for k in raw},
                   sub_keys=_sub_keys(raw, ctx))
     for key in sorted(UNSUPPORTED_SERVICE & set(raw)):
@@ -264,7 +187,7 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
             except (TypeError, ValueError, AttributeError) as exc:
                 ctx.error("E-COMPOSE-VALUE", f"invalid {key!r}: {exc}", key)
     if raw.get("stop_grace_period") is not None:
-        svc.stop_grace_period = _duration(raw["stop_grace_period"], ctx, "stop_grace_period")
+        svc.stop_grace_period = ctx.duration(raw["stop_grace_period"], "stop_grace_period")
     svc.environment = _environment(raw, ctx, directory, environ)
     svc.ports = _ports(raw.get("ports") or [], ctx, "ports")
     svc.expose = _ports(raw.get("expose") or [], ctx, "expose")
@@ -276,7 +199,7 @@ def _service(name: str, raw: dict, ctx: _Ctx, directory: Path, environ: dict[str
     svc.networks = _networks(raw.get("networks"))
     svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
     svc.configs = _config_uses(raw.get("configs") or [], ctx)
-    _deploy(svc, raw, ctx)
+    read_deploy(svc, raw, ctx)
     if raw.get("labels") is not None:
         svc.labels = _labels(raw["labels"], ctx.reporter, f"service {name!r}",
                              lambda *p: ctx.at("labels", *p))
@@ -297,7 +220,7 @@ _MAPPING_VALUED, _LIST_VALUED, _NAMED_VALUED = ("healthcheck", "build"), ("ports
                                                                          "env_file"), ("networks", "depends_on")
 
 
-def _sub_keys(raw: dict, ctx: _Ctx) -> list[tuple[str, Position]]:
+def _sub_keys(raw: dict, ctx: ServiceContext) -> list[tuple[str, Position]]:
     """Every key written inside another service key, as ``key.sub`` (``volumes.bind.sub``
     one level deeper), with its position: the plan accounts for each one."""
     found: list[tuple[str, Position]] = []
@@ -324,7 +247,7 @@ def _sub_keys(raw: dict, ctx: _Ctx) -> list[tuple[str, Position]]:
     return found
 
 
-def _read_dockerfile(build: Build, ctx: _Ctx, directory: Path):
+def _read_dockerfile(build: Build, ctx: ServiceContext, directory: Path):
     """The build's image configuration; a Dockerfile that cannot be read is only a warning."""
     from ..diagnostics import CompileError
     from .dockerfile import DockerfileError, image_config
@@ -350,7 +273,7 @@ def _read_dockerfile(build: Build, ctx: _Ctx, directory: Path):
     return None
 
 
-def _text_only(value: object, ctx: _Ctx, key: str) -> str:
+def _text_only(value: object, ctx: ServiceContext, key: str) -> str:
     if isinstance(value, Template):
         raise ValueError(f"secret variables ({', '.join(r.variable for r in value.secrets)}) "
                          f"cannot be used in {key!r}")
@@ -415,15 +338,7 @@ def _labels(value: object, reporter: Reporter, owner: str, at) -> dict[str, Labe
     return labels
 
 
-def _duration(value: object, ctx: _Ctx, *path: object) -> float | None:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        ctx.error("E-COMPOSE-VALUE", str(exc), *path)
-        return None
-
-
-def _environment(raw: dict, ctx: _Ctx, directory: Path, environ: dict[str, str]) -> dict:
+def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[str, str]) -> dict:
     from .dotenv import read_dotenv
     from .paths import inside_project
 
@@ -471,7 +386,7 @@ def _split_template(entry: Template) -> tuple[str, Template]:
     return key, Template(((rest,) if rest else ()) + entry.parts[1:])
 
 
-def _ports(items: list, ctx: _Ctx, key: str) -> list[Port]:
+def _ports(items: list, ctx: ServiceContext, key: str) -> list[Port]:
     ports: list[Port] = []
     for i, item in enumerate(items):
         where = ctx.at(key, i)
@@ -517,7 +432,7 @@ def _port_range(text: str) -> list[int]:
     return list(range(first, last + 1))
 
 
-def _volumes(items: list, ctx: _Ctx) -> list[Mount]:
+def _volumes(items: list, ctx: ServiceContext) -> list[Mount]:
     mounts = []
     for i, item in enumerate(items):
         where = ctx.at("volumes", i)
@@ -552,7 +467,7 @@ def _volumes(items: list, ctx: _Ctx) -> list[Mount]:
     return mounts
 
 
-def _tmpfs(value: object, ctx: _Ctx) -> list[Mount]:
+def _tmpfs(value: object, ctx: ServiceContext) -> list[Mount]:
     items = [value] if isinstance(value, str) else (value or [])
     mounts = []
     for i, item in enumerate(items):
@@ -568,7 +483,7 @@ def _tmpfs(value: object, ctx: _Ctx) -> list[Mount]:
     return mounts
 
 
-def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
+def _healthcheck(raw: object, ctx: ServiceContext) -> Healthcheck | None:
     if raw is None:
         return None
     if raw.get("disable"):
@@ -585,7 +500,7 @@ def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
     timings = {}
     for key in ("interval", "timeout", "start_period"):
         if raw.get(key) is not None:
-            timings[key] = _duration(raw[key], ctx, "healthcheck", key)
+            timings[key] = ctx.duration(raw[key], "healthcheck", key)
     retries = raw.get("retries")  # a number by the schema; Compose wants a whole one, ≥ 0
     if retries is not None and not (float(retries).is_integer() and retries >= 0):
         ctx.error("E-COMPOSE-VALUE", f"healthcheck retries must be a whole number, 0 or more, "
@@ -598,7 +513,7 @@ def _healthcheck(raw: object, ctx: _Ctx) -> Healthcheck | None:
 DEPENDS_CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 
 
-def _depends_on(raw: object, ctx: _Ctx) -> dict[str, Dependency]:
+def _depends_on(raw: object, ctx: ServiceContext) -> dict[str, Dependency]:
     if raw is None:
         return {}
     if isinstance(raw, list):
@@ -644,7 +559,7 @@ def _networks(raw: object) -> list[str]:
     return [str(n) for n in raw]
 
 
-def _needs_source(items: list, key: str, ctx: _Ctx) -> list:
+def _needs_source(items: list, key: str, ctx: ServiceContext) -> list:
     """The entries that name what they use (the long syntax's ``source`` is not required by
     the schema; Compose then refuses the entry as a reference to nothing)."""
     kept = []
@@ -656,7 +571,7 @@ def _needs_source(items: list, key: str, ctx: _Ctx) -> list:
     return kept
 
 
-def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
+def _secret_uses(items: list, ctx: ServiceContext) -> list[SecretUse]:
     uses = []
     for i, item in _needs_source(items, "secrets", ctx):
         if isinstance(item, dict):
@@ -669,7 +584,7 @@ def _secret_uses(items: list, ctx: _Ctx) -> list[SecretUse]:
     return uses
 
 
-def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
+def _config_uses(items: list, ctx: ServiceContext) -> list[ConfigUse]:
     uses = []
     for i, item in _needs_source(items, "configs", ctx):
         if isinstance(item, dict):
@@ -685,96 +600,3 @@ def _config_uses(items: list, ctx: _Ctx) -> list[ConfigUse]:
         else:
             uses.append(ConfigUse(str(item), position=ctx.at("configs", i)))
     return uses
-
-
-def _deploy(svc: Service, raw: dict, ctx: _Ctx) -> None:
-    deploy = raw.get("deploy") or {}
-    replicas = deploy.get("replicas", raw.get("scale"))  # whole numbers: cast and schema-checked
-    if replicas is not None and replicas < 0:  # Compose refuses these after the schema check
-        ctx.error("E-COMPOSE-VALUE", f"{'replicas' if 'replicas' in deploy else 'scale'} must be "
-                  f"0 or more, not {replicas}", *(("deploy", "replicas") if "replicas" in deploy else ("scale",)))
-    elif replicas is not None:
-        svc.replicas = int(replicas)  # `3.0` is a whole number to the schema (and to Compose)
-    resources = deploy.get("resources") or {}
-    limits, reservations = resources.get("limits") or {}, resources.get("reservations") or {}
-
-    def cpus(value: object, *path: str) -> float | None:
-        if value is None:
-            return None
-        try:
-            number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number) or number < 0:
-            ctx.error("E-COMPOSE-VALUE", f"{'.'.join(path)}: {_shown(value)} is not a number of CPUs "
-                      "(0 or more)", *path)
-            return None
-        return number
-
-    def memory(value: object, *path: str) -> int | None:
-        if value is None:
-            return None
-        try:
-            return parse_size(value)
-        except ValueError as exc:
-            ctx.error("E-COMPOSE-VALUE", str(exc), *path)
-            return None
-
-    def at(section: str, key: str, short: str) -> tuple:
-        """Where a value came from: deploy.resources.<section>.<key>, else the short key."""
-        return ("deploy", "resources", section, key) if key in (resources.get(section) or {}) else (short,)
-
-    cpu_limit = cpus(limits.get("cpus", raw.get("cpus")), *at("limits", "cpus", "cpus"))
-    mem_limit = memory(limits.get("memory", raw.get("mem_limit")), *at("limits", "memory", "mem_limit"))
-    cpu_request = cpus(reservations.get("cpus"), *at("reservations", "cpus", "cpus"))
-    mem_request = memory(reservations.get("memory", raw.get("mem_reservation")),
-                         *at("reservations", "memory", "mem_reservation"))
-    if any(v is not None for v in (cpu_limit, mem_limit, cpu_request, mem_request)):
-        svc.resources = Resources(cpu_limit, mem_limit, cpu_request, mem_request,
-                                  ctx.at("deploy", "resources") if resources else ctx.at())
-    try:
-        _deploy_rollout(svc, deploy, ctx)
-    except (TypeError, ValueError) as exc:
-        ctx.error("E-COMPOSE-VALUE", f"invalid 'deploy': {exc}", "deploy")
-
-
-_CONSTRAINT = re.compile(r"^node\.labels\.([A-Za-z0-9./_-]+)\s*==\s*(\S+)$")
-
-
-def _deploy_rollout(svc: Service, deploy: dict, ctx: _Ctx) -> None:
-    """update_config, restart_policy and placement, with every sub-key's position kept so the
-    plan can account for the ones it does not map."""
-    for key, value in deploy.items():
-        svc.deploy_keys[key] = ctx.at("deploy", key)
-        if isinstance(value, dict) and key != "resources":
-            for sub in value:
-                svc.deploy_keys[f"{key}.{sub}"] = ctx.at("deploy", key, sub)
-    for section in ("limits", "reservations"):
-        for sub in ((deploy.get("resources") or {}).get(section) or {}):
-            svc.deploy_keys[f"resources.{section}.{sub}"] = ctx.at("deploy", "resources", section, sub)
-    update = deploy.get("update_config")
-    if isinstance(update, dict):
-        order = str(update.get("order", "stop-first"))
-        if order not in ("stop-first", "start-first"):
-            ctx.error("E-COMPOSE-VALUE", f"update_config.order {order!r} must be stop-first or "
-                      "start-first", "deploy", "update_config", "order")
-        delay = update.get("delay")
-        svc.update_config = UpdateConfig(int(update.get("parallelism", 1)), order,
-                                         None if delay is None else _duration(delay, ctx, "deploy",
-                                                                              "update_config", "delay"))
-    policy = deploy.get("restart_policy")
-    if isinstance(policy, dict):
-        condition = str(policy.get("condition", "any"))
-        if condition not in ("none", "on-failure", "any"):
-            ctx.error("E-COMPOSE-VALUE", f"restart_policy.condition {condition!r} must be none, "
-                      "on-failure or any", "deploy", "restart_policy", "condition")
-        attempts = policy.get("max_attempts")
-        svc.restart_policy = RestartPolicy(condition, None if attempts is None else int(attempts))
-    for i, constraint in enumerate((deploy.get("placement") or {}).get("constraints") or []):
-        m = _CONSTRAINT.match(str(constraint).strip())
-        if m:
-            svc.node_selector[m.group(1)] = m.group(2)
-        else:
-            svc.other_constraints.append((str(constraint), ctx.at("deploy", "placement", "constraints", i)))
-    if deploy.get("mode") is not None:
-        svc.deploy_mode = str(deploy["mode"])

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ..compose import Project, Service
 from ..compose.model import Label
-from ..compose.normalize import parse_duration
+from ..compose.units import parse_duration
 from ..diagnostics import Position, Reporter
 from .probes import ProbeOverride
 
