@@ -47,7 +47,7 @@ def check_pod_security(obj: dict[str, Any], level: str = "restricted") -> list[F
 # --- locating the pod template --------------------------------------------------
 
 # (API group, kind) -> path to the object holding the pod's `metadata` and `spec`.
-_TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
+TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
     ("", "Pod"): (),
     ("", "PodTemplate"): ("template",),
     ("", "ReplicationController"): ("spec", "template"),
@@ -112,7 +112,7 @@ def _find_pod(obj: dict[str, Any]) -> _Pod | None:
         return None
     kind = obj.get("kind")
     group = obj["apiVersion"].rpartition("/")[0]
-    template_path = _TEMPLATE_PATHS.get((group, kind)) if isinstance(kind, str) else None
+    template_path = TEMPLATE_PATHS.get((group, kind)) if isinstance(kind, str) else None
     if template_path is None:
         return None
     template: Any = obj

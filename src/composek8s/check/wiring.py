@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from ..compose.interpolate import is_file_pointer, is_secret_name
-from .pss import _TEMPLATE_PATHS
+from .pss import TEMPLATE_PATHS
 
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
                   "ReplicationController"}
@@ -32,7 +32,7 @@ def _group(api_version: str) -> str:
 
 
 def pod_template(obj: dict) -> dict | None:
-    path = _TEMPLATE_PATHS.get((_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+    path = TEMPLATE_PATHS.get((_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
     if path is None:
         return None
     node: object = obj
