@@ -35,7 +35,8 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if (p / "compose.yaml").is_file(
 SERVICE_KEYS = ("image", "build", "command", "entrypoint", "environment", "ports", "expose",
                 "volumes", "tmpfs", "healthcheck", "user", "cap_add", "cap_drop", "security_opt",
                 "privileged", "read_only", "network_mode", "deploy", "depends_on", "secrets",
-                "configs", "networks", "restart", "stop_grace_period", "profiles")
+                "configs", "networks", "restart", "stop_grace_period", "profiles", "platform",
+                "stop_signal", "working_dir", "labels", "sysctls")
 _UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
 
@@ -73,13 +74,20 @@ def consumed_service(svc: dict) -> dict:
                                                          "start_period", "retries", "disable")}
     out["depends_on"] = {k: v.get("condition") for k, v in (svc.get("depends_on") or {}).items()}
     out["networks"] = sorted(svc.get("networks") or {})
-    out["secrets"] = [{"source": s["source"], "target": s.get("target")} for s in svc.get("secrets") or []]
-    out["configs"] = [{"source": c["source"], "target": c.get("target")} for c in svc.get("configs") or []]
+    out["secrets"] = [{k: s.get(k) for k in ("source", "target", "mode")} for s in svc.get("secrets") or []]
+    out["configs"] = [{k: c.get(k) for k in ("source", "target", "mode")} for c in svc.get("configs") or []]
     deploy = svc.get("deploy") or {}
     resources = deploy.get("resources") or {}
+    update = deploy.get("update_config") or {}
+    policy = deploy.get("restart_policy") or {}
     out["deploy"] = {"replicas": deploy.get("replicas"), **{
         section: {k: (resources.get(section) or {}).get(k) for k in ("cpus", "memory")}
-        for section in ("limits", "reservations")}}
+        for section in ("limits", "reservations")},
+        # Swarm's defaults where the file is silent: parallelism 1, stop-first, condition any.
+        "update_config": update and {"parallelism": update.get("parallelism", 1),
+                                     "order": update.get("order", "stop-first"), "delay": update.get("delay")},
+        "restart_policy": policy and {"condition": policy.get("condition", "any"),
+                                      "max_attempts": policy.get("max_attempts")}}
     if svc.get("build") is not None:
         out["build"] = {k: svc["build"].get(k) for k in ("context", "dockerfile", "target")}
     for key in ("privileged", "read_only"):

@@ -143,7 +143,7 @@ def _service(svc: Service, directory: Path) -> dict:
         out["tmpfs"] = [_tmpfs(m) for m in svc.tmpfs]
     if svc.healthcheck is not None:
         out["healthcheck"] = _healthcheck(svc)
-    for key in ("user", "network_mode", "restart"):
+    for key in ("user", "network_mode", "restart", "platform", "stop_signal", "working_dir"):
         if getattr(svc, key) is not None:
             out[key] = getattr(svc, key)
     for key in ("cap_add", "cap_drop", "security_opt", "profiles"):
@@ -159,17 +159,26 @@ def _service(svc: Service, directory: Path) -> dict:
         out["depends_on"] = {name: {"condition": dep.condition, "required": dep.required,
                                     **({"restart": True} if dep.restart else {})}
                              for name, dep in svc.depends_on.items()}
+    if svc.labels:
+        out["labels"] = {k: label.value for k, label in svc.labels.items()}
+    if svc.sysctls:
+        out["sysctls"] = {k: str(v) for k, v in svc.sysctls.items()}
     if svc.secrets:
         out["secrets"] = [{"source": s.source, "target": s.target if s.target != s.source
-                           else f"/run/secrets/{s.source}"} for s in svc.secrets]
+                           else f"/run/secrets/{s.source}", **_mode(s.mode)} for s in svc.secrets]
     if svc.configs:
-        out["configs"] = [{"source": c.source, **({"target": c.target} if c.target else {})}
+        out["configs"] = [{"source": c.source, **({"target": c.target} if c.target else {}), **_mode(c.mode)}
                           for c in svc.configs]
     if svc.network_mode is None:
         out["networks"] = {name: None for name in (svc.networks or ["default"])}
     if svc.stop_grace_period is not None:
         out["stop_grace_period"] = go_duration(svc.stop_grace_period)
     return out
+
+
+def _mode(mode: int | None) -> dict:
+    """A file mode as Compose prints it: octal text (``"0440"``)."""
+    return {} if mode is None else {"mode": f"0{mode:o}"}
 
 
 def _healthcheck(svc: Service) -> dict:
@@ -206,6 +215,14 @@ def _deploy(svc: Service) -> dict:
                 resources[section] = entry
         if resources:
             out["resources"] = resources
+    if svc.update_config is not None:
+        update = svc.update_config
+        out["update_config"] = {"parallelism": update.parallelism, "order": update.order,
+                                **({"delay": go_duration(update.delay)} if update.delay is not None else {})}
+    if svc.restart_policy is not None:
+        policy = svc.restart_policy
+        out["restart_policy"] = {"condition": policy.condition, **(
+            {"max_attempts": policy.max_attempts} if policy.max_attempts is not None else {})}
     return out
 
 
