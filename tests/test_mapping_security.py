@@ -261,6 +261,37 @@ def test_another_host_path_is_refused(compile_error):
     assert "host path /etc/ssl/certs" in error.message
 
 
+def test_a_host_path_refusal_says_what_to_change(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          agent:
+            image: example/agent:1
+            volumes: ["/srv/agent:/data"]
+    """)
+    error = only(errors, "E-SECURITY-HOSTPATH")
+    assert "use a named volume" in error.message
+    assert "x-k8s: {podSecurity: privileged, reason: ...}" in error.message
+
+
+def test_the_host_time_zone_files_are_refused_with_the_tz_fix(compile_error):
+    # Gitea's and many other published files mount the host's time zone read-only.
+    errors = compile_error("""
+        name: shop
+        services:
+          git:
+            image: example/git:1
+            volumes:
+              - /etc/timezone:/etc/timezone:ro
+              - /etc/localtime:/etc/localtime:ro
+    """)
+    found = [e for e in errors if e.code == "E-SECURITY-HOSTPATH"]
+    assert [e.position.line for e in found] == [7, 8]
+    for error in found:
+        assert "time zone" in error.message and "delete this line" in error.message
+        assert "TZ" in error.message
+
+
 # --- Opting out -------------------------------------------------------------------------
 
 

@@ -29,6 +29,8 @@ DEFAULT_CLAIM_SIZE = "1Gi"
 SCRATCH_SIZE = "64Mi"
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server's object size limit is about 1 MiB
 CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")  # what the API server accepts as a data key
+# What images read the host's time zone from; a pod reads TZ (or keeps UTC) instead.
+_HOST_TIME_ZONE = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo")
 _SECRET_FILE = re.compile(r"(^\.env(\..*)?$|\.(key|pem|p12|pfx)$|^id_(rsa|ed25519|ecdsa)$|secret)", re.I)
 
 
@@ -170,10 +172,18 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
         st.add(_volume_name("host", mount.target), {"hostPath": {"path": source}}, mount.target, mount.read_only)
         return False
     if host_path:
-        what = ("the Docker socket gives root on the host" if source.endswith("docker.sock")
-                else f"host path {source} is a hostPath volume")
+        current = svc.x_k8s.get("podSecurity", "restricted")
+        opt_out = "x-k8s: {podSecurity: privileged, reason: ...}"
+        if source.endswith("docker.sock"):
+            what, fix = "the Docker socket gives root on the host", f"opt the service out with {opt_out}"
+        elif source.rstrip("/") in _HOST_TIME_ZONE:
+            what = f"host path {source} (the host's time zone) is a hostPath volume"
+            fix = "delete this line and set TZ in the environment (TZ: Europe/Berlin) for a zone other than UTC"
+        else:
+            what = f"host path {source} is a hostPath volume"
+            fix = f"use a named volume (data) or a file inside the project (config), or opt out with {opt_out}"
         reporter.error("E-SECURITY-HOSTPATH", f"service {svc.name!r}: bind mount of {source}: {what}; "
-                       "refused by the restricted Pod Security profile", mount.position)
+                       f"refused by the {current} Pod Security profile: {fix}", mount.position)
         return False
     try:
         path = inside_project(project.directory, source, mount.position, f"bind mount {source!r}")
