@@ -7,7 +7,7 @@ from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .autoscaling import hpa_manifest
 from .configs import config_maps, mount_configs
-from .images import facts_for
+from .images import facts_for, runs_image_server
 from .env import Hosts
 from .keys import account_for_keys, account_for_project
 from .kompose import apply_kompose_labels, check_kompose_fit
@@ -69,7 +69,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
                       service_type=kompose[svc.name].service_type or "ClusterIP",
                       node_port=kompose[svc.name].node_port)
         http_ports = _http_probe_ports(svc)
-        for port in container_ports(svc, known.port if known else None):
+        for port in container_ports(svc, known.port if known and runs_image_server(svc) else None):
             pname = port.name or ("http" if port.target in http_ports else None) or (
                 known.port_name if known and known.port == port.target else None) or f"{port.protocol}-{port.target}"
             ep.ports.append({"name": dns_name(pname, 15), "port": port.target, "protocol": port.protocol.upper()})
