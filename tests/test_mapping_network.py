@@ -290,6 +290,36 @@ def test_a_service_reached_by_name_without_any_port_is_reported(compile_compose)
     assert ("Service", "api") not in c.by_key
 
 
+def test_a_port_named_in_a_value_but_not_declared_is_reported(compile_compose):
+    # Compose opens every port between services; Kubernetes only declared ones. Kafka's
+    # published files advertise an in-network listener (broker:29092) they never declare.
+    c = compile_compose("""
+        services:
+          broker:
+            image: example/kafka:7
+            ports: ["9092:9092"]
+            environment:
+              ADVERTISED: PLAINTEXT://broker:29092,PLAINTEXT_HOST://localhost:9092
+              ZOOKEEPER: zookeeper:2181
+          zookeeper:
+            image: example/zookeeper:7
+            expose: ["2181"]
+          app:
+            image: example/app:1
+            expose: ["8080"]
+            environment:
+              DATABASE_URL: postgres://app:${DB_PASSWORD}@db:5433/app
+              BROKERS: broker:9092
+          db:
+            image: postgres:16
+    """, environ={"DB_PASSWORD": "pw"})
+    found = sorted((d.position.line, d.message) for d in c.diagnostics if d.code == "W-PORT-UNDECLARED")
+    assert [line for line, _ in found] == [6, 15]  # their environment keys
+    assert "broker:29092" in found[0][1] and "ADVERTISED" in found[0][1] and 'expose: ["29092"]' in found[0][1]
+    assert "db:5433" in found[1][1] and "5432" in found[1][1]  # db's port comes from its image
+    assert "pw" not in found[1][1]
+
+
 def test_a_port_from_the_dockerfile_expose_needs_no_warning(compile_compose):
     c = compile_compose("""
         services:

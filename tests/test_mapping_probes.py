@@ -115,6 +115,26 @@ def test_a_known_image_without_a_healthcheck_gets_its_usual_check(compile_compos
     assert c.container("db")["livenessProbe"]["exec"]["command"] == command
 
 
+def test_a_known_image_with_another_entrypoint_gets_neither_its_port_nor_its_check(compile_compose):
+    # Nextcloud's cron container is the Nextcloud image running /cron.sh: nothing listens
+    # on the image's port 80, and a mariadb image running a backup script is no server.
+    c = compile_compose("""
+        services:
+          cron:
+            image: nextcloud:29-apache
+            entrypoint: /cron.sh
+          backup:
+            image: mariadb:10.11
+            entrypoint: ["/backup.sh"]
+    """)
+    for name in ("cron", "backup"):
+        container = c.container(name)
+        assert "ports" not in container and "readinessProbe" not in container
+        assert ("Service", name) not in c.by_key
+        assert c.pod(name)["securityContext"]["runAsUser"] == (33 if name == "cron" else 999)  # still its user
+    assert sorted(d.position.line for d in c.diagnostics if d.code == "W-PROBE-NONE") == [3, 6]
+
+
 def test_no_healthcheck_and_no_port_means_no_probes_and_a_warning(compile_compose):
     c = compile_compose("""
         name: shop

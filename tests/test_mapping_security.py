@@ -33,6 +33,11 @@ def test_a_numeric_compose_user_sets_user_group_and_fs_group(compile_compose):
     ("postgres:15-alpine", 70, 70),
     ("postgres:16", 999, 999),
     ("redis:7-alpine", 999, 1000),
+    ("docker.gitea.com/gitea:1.22-rootless", 1000, 1000),
+    ("quay.io/keycloak/keycloak:25.0", 1000, 1000),
+    ("docker.elastic.co/kibana/kibana:8.14.1", 1000, 1000),
+    ("docker.n8n.io/n8nio/n8n:1.48.0", 1000, 1000),
+    ("nextcloud:29-apache", 33, 33),
 ])
 def test_a_known_image_runs_as_the_user_it_creates(compile_compose, image, uid, gid):
     c = compile_compose(f"""
@@ -44,6 +49,17 @@ def test_a_known_image_runs_as_the_user_it_creates(compile_compose, image, uid, 
     context = c.pod("store")["securityContext"]
     assert (context["runAsUser"], context["runAsGroup"], context["fsGroup"]) == (uid, gid, gid)
     assert "W-SECURITY-DEFAULT-UID" not in c.codes()
+
+
+def test_an_image_variant_that_runs_as_root_gets_no_known_user(compile_compose):
+    # gitea/gitea starts as root and drops to git through s6; only -rootless runs as 1000.
+    c = compile_compose("""
+        services:
+          git:
+            image: gitea/gitea:1.22
+    """)
+    assert c.pod("git")["securityContext"]["runAsUser"] == 10001
+    assert "W-SECURITY-DEFAULT-UID" in c.codes()
 
 
 def test_without_a_user_the_pod_runs_as_10001_with_a_warning(compile_compose):
@@ -259,6 +275,37 @@ def test_another_host_path_is_refused(compile_error):
     """)
     error = only(errors, "E-SECURITY-HOSTPATH")
     assert "host path /etc/ssl/certs" in error.message
+
+
+def test_a_host_path_refusal_says_what_to_change(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          agent:
+            image: example/agent:1
+            volumes: ["/srv/agent:/data"]
+    """)
+    error = only(errors, "E-SECURITY-HOSTPATH")
+    assert "use a named volume" in error.message
+    assert "x-k8s: {podSecurity: privileged, reason: ...}" in error.message
+
+
+def test_the_host_time_zone_files_are_refused_with_the_tz_fix(compile_error):
+    # Gitea's and many other published files mount the host's time zone read-only.
+    errors = compile_error("""
+        name: shop
+        services:
+          git:
+            image: example/git:1
+            volumes:
+              - /etc/timezone:/etc/timezone:ro
+              - /etc/localtime:/etc/localtime:ro
+    """)
+    found = [e for e in errors if e.code == "E-SECURITY-HOSTPATH"]
+    assert [e.position.line for e in found] == [7, 8]
+    for error in found:
+        assert "time zone" in error.message and "delete this line" in error.message
+        assert "TZ" in error.message
 
 
 # --- Opting out -------------------------------------------------------------------------

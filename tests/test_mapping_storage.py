@@ -156,6 +156,32 @@ def test_a_bound_build_context_is_source_for_live_reload_and_is_dropped(compile_
     assert warning.position.line == 8
 
 
+def test_an_anonymous_volume_under_dropped_source_is_dropped_too(compile_compose):
+    # The Node.js idiom: the anonymous volume only keeps the image's node_modules visible
+    # under the bind-mounted source. Docker fills it from the image; an emptyDir would
+    # start empty and hide them, so with the source dropped it goes as well.
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            build: .
+            image: example/web:1
+            command: npm run dev
+            volumes:
+              - /usr/src/app/node_modules
+              - .:/usr/src/app
+              - /cache
+    """, files={"Dockerfile": "FROM node:20-alpine\n", "package.json": "{}\n"})
+    mounts = {m["mountPath"] for m in c.container("web")["volumeMounts"]}
+    assert "/usr/src/app/node_modules" not in mounts and "/usr/src/app" not in mounts
+    assert "/cache" in mounts  # not under the source: an emptyDir as before
+    assert not [v for v in c.pod("web")["volumes"] if "node-modules" in v["name"]]
+    warnings = [d for d in c.diagnostics if d.code == "W-VOLUME-SOURCE"]
+    assert sorted(w.position.line for w in warnings) == [9, 10]
+    anonymous = next(w for w in warnings if w.position.line == 9)
+    assert "/usr/src/app/node_modules" in anonymous.message and "image's files" in anonymous.message
+
+
 def test_a_bound_env_file_is_refused_as_secret(compile_error):
     errors = compile_error("""
         name: shop

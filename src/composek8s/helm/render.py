@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..plan.model import OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When
+from ..plan.model import (OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When,
+                          key_parts)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -18,9 +19,9 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 
 def values_ref(key: str, root: str = "$.Values") -> str:
     """``a.b.c`` → ``$.Values.a.b.c``; segments that are not identifiers use ``index``."""
-    parts = key.split(".")
+    parts = key_parts(key)
     if all(_IDENT.match(p) for p in parts):
-        return f"{root}.{key}"
+        return ".".join([root, *parts])
     return f"(index {root} {' '.join(json.dumps(p) for p in parts)})"
 
 

@@ -1,13 +1,14 @@
 """The plan stage: a typed ``Project`` in, every Kubernetes decision out (see DESIGN.md)."""
 from __future__ import annotations
 
+import re
 import shlex
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .autoscaling import hpa_manifest
 from .configs import config_maps, mount_configs
-from .images import facts_for
+from .images import facts_for, runs_image_server
 from .env import Hosts
 from .keys import account_for_keys, account_for_project
 from .kompose import apply_kompose_labels, check_kompose_fit
@@ -69,7 +70,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
                       service_type=kompose[svc.name].service_type or "ClusterIP",
                       node_port=kompose[svc.name].node_port)
         http_ports = _http_probe_ports(svc)
-        for port in container_ports(svc, known.port if known else None):
+        for port in container_ports(svc, known.port if known and runs_image_server(svc) else None):
             pname = port.name or ("http" if port.target in http_ports else None) or (
                 known.port_name if known and known.port == port.target else None) or f"{port.protocol}-{port.target}"
             ep.ports.append({"name": dns_name(pname, 15), "port": port.target, "protocol": port.protocol.upper()})
@@ -90,6 +91,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
 
     hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
     _warn_unreachable(endpoints, hosts, reporter)
+    _warn_undeclared_ports(endpoints, hosts, reporter)
     planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
     starter = StartupPlanner(project.name, ns, reporter)
     # Jobs others wait for: named with a hash of their content (RunOnceName).
@@ -291,6 +293,31 @@ def _warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporte
                           f"{', '.join(sorted(callers[name]))} but declares no port (ports, expose, or "
                           "EXPOSE in its Dockerfile): it gets no Service; add 'expose:' with the port "
                           "it listens on", ep.service.position)
+
+
+def _warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+    """A value naming ``service:port`` where the port is not one of that service's: Compose
+    opens every port between services, Kubernetes only the declared ones (its Service and
+    NetworkPolicy), so the connection works under Compose and fails in the cluster."""
+    if hosts.pattern is None:
+        return
+    ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
+    for ep in endpoints:
+        svc = ep.service
+        for variable, value in svc.environment.items():
+            texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
+            for text in texts:
+                for m in hosts.pattern.finditer(text):
+                    number = re.match(r":(\d{1,5})(?!\d)", text[m.end():])
+                    target = m.group(1)
+                    if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
+                        continue  # no port named, or a service without ports (W-NO-PORT)
+                    declared = ", ".join(str(p) for p in sorted(ports[target]))
+                    reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
+                                  f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
+                                  "Compose opens every port between services, Kubernetes only declared "
+                                  f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
+                                  svc.keys.get("environment", svc.position))
 
 
 def _config_map(body: dict, project: str, ns: str) -> dict:

@@ -12,7 +12,7 @@ import re
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
-from .model import Concat, Name, Value
+from .model import Concat, Name, Value, key_part
 
 _DOLLAR = re.compile(r"\$(?=[$(])")
 
@@ -92,7 +92,7 @@ class EnvBuilder:
                 rendered = self._hosted(_render(value))
                 # Plain variables are chart values; ones naming other services follow the release.
                 entries.append({"name": name, "value": rendered if isinstance(rendered, Concat)
-                                else Value(f"{self.key}.env.{name}", rendered)})
+                                else Value(f"{self.key}.env.{key_part(name)}", rendered)})
         return entries
 
     def args(self, items: list | None) -> list[str] | None:

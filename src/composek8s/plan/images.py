@@ -49,9 +49,24 @@ _KNOWN: dict[str, ImageFacts] = {
     "wordpress": ImageFacts(33, 33, None, False, 80, "http", ("/var/run/apache2", "/var/lock/apache2")),
     "prometheus": ImageFacts(65534, 65534, "monitoring", True, 9090, "http"),
     "grafana": ImageFacts(472, 472, "monitoring", False, 3000, "http"),
+    # The users below are the ones the official Dockerfiles switch to (USER lines); the paths
+    # are their declared VOLUMEs or documented data directories.
+    # nextcloud:*-apache is php:*-apache like wordpress: www-data (33), Apache's run dirs.
+    "nextcloud": ImageFacts(33, 33, None, False, 80, "http", ("/var/run/apache2", "/var/lock/apache2")),
+    # gitea/gitea:*-rootless: USER 1000:1000, VOLUME /var/lib/gitea and /etc/gitea (app.ini).
+    # The plain tag starts as root and drops privileges through s6: no facts for it.
+    "gitea:rootless": ImageFacts(1000, 1000, None, False, 3000, "http", ("/var/lib/gitea", "/etc/gitea")),
+    # quay.io/keycloak/keycloak: USER 1000; data/ holds its tmp files (and H2 in dev mode).
+    "keycloak": ImageFacts(1000, 1000, None, False, 8080, "http", ("/opt/keycloak/data",)),
+    # docker.elastic.co/kibana/kibana: USER kibana (1000), like Elasticsearch's image.
+    "kibana": ImageFacts(1000, 1000, None, False, 5601, "http", ("/usr/share/kibana/data",)),
+    # n8nio/n8n: USER node (1000); ~/.n8n holds its config and encryption key.
+    "n8n": ImageFacts(1000, 1000, None, False, 5678, "http", ("/home/node/.n8n",)),
     "node": ImageFacts(1000, 1000),
     "python": ImageFacts(),
 }
+
+_VARIANTS = ("alpine", "rootless")  # tag words that change the user an image runs as
 
 
 def facts_for(svc) -> ImageFacts | None:
@@ -60,6 +75,12 @@ def facts_for(svc) -> ImageFacts | None:
     if known is None and svc.image_config is not None:
         known = facts(svc.image_config.base_image)
     return known
+
+
+def runs_image_server(svc) -> bool:
+    """The image's own process runs unless compose replaces its entrypoint (Nextcloud's cron
+    container is the Nextcloud image running /cron.sh): only then do its port and check apply."""
+    return svc.entrypoint is None
 
 
 def image_key(image: str) -> tuple[str, str]:
@@ -71,12 +92,13 @@ def image_key(image: str) -> tuple[str, str]:
 
 
 def facts(image: str | None) -> ImageFacts | None:
-    """Facts about ``image``, preferring its alpine variant's when the tag says alpine."""
+    """Facts about ``image``, preferring a variant's (``alpine``, ``rootless``) when the tag names it."""
     if not image:
         return None
     name, tag = image_key(image)
-    if "alpine" in tag and f"{name}:alpine" in _KNOWN:
-        return _KNOWN[f"{name}:alpine"]
+    for variant in _VARIANTS:
+        if variant in tag and f"{name}:{variant}" in _KNOWN:
+            return _KNOWN[f"{name}:{variant}"]
     return _KNOWN.get(name)
 
 

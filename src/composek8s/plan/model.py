@@ -15,6 +15,7 @@ The plain rendering (``resolve_values``) writes each marker's default, which is 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Position
@@ -201,11 +202,22 @@ class Plan:
 _MISSING = object()
 
 
+def key_part(name: str) -> str:
+    """One segment of a dotted values key: a dot in it (an environment name such as
+    ``discovery.type``) is escaped as Helm's ``--set`` escapes it, so it stays one key."""
+    return name.replace("\\", "\\\\").replace(".", "\\.")
+
+
+def key_parts(key: str) -> list[str]:
+    """``a.b\\.c`` → ``["a", "b.c"]``: the segments of a dotted values key, unescaped."""
+    return [re.sub(r"\\(.)", r"\1", part, flags=re.S) for part in re.findall(r"(?:\\.|[^.\\])+", key, re.S)]
+
+
 def value_of(values: dict | None, key: str, default: object) -> object:
     """The value at dotted ``key`` in a values tree, merged over ``default`` as Helm merges
     values files (mappings deep-merged, everything else replaced); ``default`` if absent."""
     node: object = values if values is not None else _MISSING
-    for part in key.split("."):
+    for part in key_parts(key):
         node = node.get(part, _MISSING) if isinstance(node, dict) else _MISSING
         if node is _MISSING:
             return default
@@ -225,7 +237,7 @@ def merge_values(base: object, over: object) -> object:
 def set_value(tree: dict, key: str, value: object) -> None:
     """Set dotted ``key`` in a values tree unless it is set already."""
     node = tree
-    parts = key.split(".")
+    parts = key_parts(key)
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node.setdefault(parts[-1], value)

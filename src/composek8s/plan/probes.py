@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..compose import Healthcheck, Service, Template
 from ..diagnostics import Position, Reporter
-from .images import facts_for
+from .images import facts_for, runs_image_server
 from .quantities import seconds
 
 # Compose's defaults when a healthcheck leaves a timing out.
@@ -95,7 +95,7 @@ def probes(svc: Service, ports: list[int], reporter: Reporter) -> dict:
         timeout = seconds(hc.timeout, TIMEOUT)
         retries = hc.retries if hc.retries is not None else RETRIES
         start = hc.start_period
-    elif known and known.check and not (hc and hc.disable):
+    elif known and known.check and runs_image_server(svc) and not (hc and hc.disable):
         handler = {"exec": {"command": list(known.check)}}
         period, timeout, start = 10, 5, 30
     elif ports:

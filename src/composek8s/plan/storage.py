@@ -29,6 +29,8 @@ DEFAULT_CLAIM_SIZE = "1Gi"
 SCRATCH_SIZE = "64Mi"
 CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server's object size limit is about 1 MiB
 CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")  # what the API server accepts as a data key
+# What images read the host's time zone from; a pod reads TZ (or keeps UTC) instead.
+_HOST_TIME_ZONE = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo")
 _SECRET_FILE = re.compile(r"(^\.env(\..*)?$|\.(key|pem|p12|pfx)$|^id_(rsa|ed25519|ecdsa)$|secret)", re.I)
 
 
@@ -81,6 +83,8 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
     st = Storage()
     x_storage = svc.x_k8s.get("storage", {})
     key = camel_key(svc.name)
+    anonymous: list[Mount] = []
+    sources: list[Mount] = []  # bind mounts of source, dropped
     for mount in svc.volumes:
         definition = project.volumes.get(mount.source or "") or {}
         if mount.type == "volume" and mount.source and definition.get("external"):
@@ -118,11 +122,15 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
                 st.needs_single_replica = True
         elif mount.type == "volume":
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
+            anonymous.append(mount)
         elif mount.type == "bind":
-            _bind(svc, project, mount, st, reporter)
+            if _bind(svc, project, mount, st, reporter):
+                sources.append(mount)
         else:
             reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
                           "Kubernetes equivalent; ignored", mount.position)
+    for mount in anonymous:
+        _drop_if_under_source(svc, mount, sources, st, reporter)
     covered = {m["mountPath"] for m in st.mounts}
     for tmpfs in svc.tmpfs:
         source = {"emptyDir": {"medium": "Memory", **({"sizeLimit": memory(tmpfs.tmpfs_size)} if tmpfs.tmpfs_size else {"sizeLimit": SCRATCH_SIZE})}}
@@ -137,33 +145,61 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
     return st
 
 
-def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: Reporter) -> None:
+def _drop_if_under_source(svc: Service, mount: Mount, sources: list[Mount], st: Storage,
+                          reporter: Reporter) -> None:
+    """An anonymous volume inside a dropped source mount (``/app/node_modules`` under ``.:/app``)
+    only kept the image's files visible there: Docker fills a new volume from the image, an
+    emptyDir starts empty and would hide them. With the source gone it goes too."""
+    target = mount.target.rstrip("/")
+    outer = next((s for s in sources if target.startswith(s.target.rstrip("/") + "/")), None)
+    if outer is None:
+        return
+    name = _volume_name("anon", mount.target)
+    st.volumes = [v for v in st.volumes if v["name"] != name]
+    st.mounts = [m for m in st.mounts if m["name"] != name]
+    line = f" (line {outer.position.line})" if outer.position else ""
+    reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: anonymous volume {mount.target} only keeps "
+                  f"the image's files visible under the bind mount of {outer.source}{line}, which is "
+                  f"dropped; dropped too, so the pod sees the image's {mount.target} (an emptyDir would "
+                  "start empty and hide them)", mount.position)
+
+
+def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: Reporter) -> bool:
+    """Map one bind mount; True when it is source for live reload, dropped."""
     source = mount.source or ""
     host_path = source.startswith(("/", "~"))
     if host_path and svc.x_k8s.get("podSecurity") == "privileged":
         st.add(_volume_name("host", mount.target), {"hostPath": {"path": source}}, mount.target, mount.read_only)
-        return
+        return False
     if host_path:
-        what = ("the Docker socket gives root on the host" if source.endswith("docker.sock")
-                else f"host path {source} is a hostPath volume")
+        current = svc.x_k8s.get("podSecurity", "restricted")
+        opt_out = "x-k8s: {podSecurity: privileged, reason: ...}"
+        if source.endswith("docker.sock"):
+            what, fix = "the Docker socket gives root on the host", f"opt the service out with {opt_out}"
+        elif source.rstrip("/") in _HOST_TIME_ZONE:
+            what = f"host path {source} (the host's time zone) is a hostPath volume"
+            fix = "delete this line and set TZ in the environment (TZ: Europe/Berlin) for a zone other than UTC"
+        else:
+            what = f"host path {source} is a hostPath volume"
+            fix = f"use a named volume (data) or a file inside the project (config), or opt out with {opt_out}"
         reporter.error("E-SECURITY-HOSTPATH", f"service {svc.name!r}: bind mount of {source}: {what}; "
-                       "refused by the restricted Pod Security profile", mount.position)
-        return
+                       f"refused by the {current} Pod Security profile: {fix}", mount.position)
+        return False
     try:
         path = inside_project(project.directory, source, mount.position, f"bind mount {source!r}")
     except CompileError as exc:
         reporter.diagnostics.extend(exc.diagnostics)
-        return
+        return False
     contexts = [inside_project_or_none(project.directory, s.build.context)
                 for s in project.services.values() if s.build]
     if any(c and (path == c or c in path.parents or path in c.parents) for c in contexts) and path.is_dir():
         reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: bind mount of {source} holds source "
                       "code for live reload; dropped (the image carries the code)", mount.position)
-        return
+        return True
     if not path.exists():
         reporter.error("E-VOLUME-MISSING", f"service {svc.name!r}: bind mount source {source} does "
                        "not exist", mount.position)
-        return
+        return False
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
     if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
         reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
@@ -174,18 +210,18 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
         reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
                        "the output: use compose secrets instead", mount.position)
-        return
+        return False
     total = sum(f.stat().st_size for f in files)
     if total > CONFIGMAP_LIMIT:
         reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
                        f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
-        return
+        return False
     bad = [f.name for f in files if not CONFIGMAP_KEY.match(f.name)]
     if bad:
         reporter.error("E-CONFIGMAP-KEY", f"service {svc.name!r}: bind mount {source} holds "
                        f"{', '.join(repr(b) for b in bad)}: a ConfigMap key (the file's name) may hold "
                        "only letters, digits, '-', '_' and '.'; rename the file", mount.position)
-        return
+        return False
     data, binary = file_data(files)
     relative = path.relative_to(project.directory.resolve()).as_posix()
     name = dns_name(f"{svc.name}-{relative}")
@@ -198,6 +234,7 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if not mount.read_only:
         reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
                       "(ConfigMaps cannot be written)", mount.position)
+    return False
 
 
 def file_data(files: list[Path]) -> tuple[dict, dict]:
