@@ -373,3 +373,23 @@ def test_a_non_root_pod_listening_below_1024_lowers_the_unprivileged_port_start(
     # the compose file's own value wins
     assert c.pod("tuned")["securityContext"]["sysctls"] == [
         {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]
+
+
+def test_image_facts_hold_for_the_publishers_image_only(compile_compose):
+    c = compile_compose("""
+        services:
+          official:
+            image: docker.io/library/redis:7.4-alpine
+          mirrored:
+            image: mirror.example.com/postgres:16
+          quay:
+            image: quay.io/keycloak/keycloak:26.0
+          bitnami:
+            image: bitnami/redis:7.4
+    """)
+    assert c.pod("official")["securityContext"]["runAsUser"] == 999
+    assert c.pod("mirrored")["securityContext"]["runAsUser"] == 999
+    assert c.pod("quay")["securityContext"]["runAsUser"] == 1000
+    # Bitnami's redis runs as 1001, not as the official image's 999: no facts, the default UID.
+    assert c.pod("bitnami")["securityContext"]["runAsUser"] == 10001
+    assert any(d.code == "W-SECURITY-DEFAULT-UID" and "'bitnami'" in d.message for d in c.diagnostics)

@@ -68,6 +68,23 @@ _KNOWN: dict[str, ImageFacts] = {
 
 _VARIANTS = ("alpine", "rootless")  # tag words that change the user an image runs as
 
+# Facts hold for the publisher's own image only: `bitnami/redis` runs as 1001, not as the
+# official redis image's 999. Repositories as written without the registry host (a mirror
+# of an official image keeps its path) and without Docker Hub's `library/`.
+_PUBLISHED = {
+    **{name: name for name in ("postgres", "redis", "mysql", "mariadb", "mongo", "rabbitmq", "elasticsearch",
+                               "memcached", "nginx", "wordpress", "nextcloud", "kibana", "node", "python")},
+    "elasticsearch/elasticsearch": "elasticsearch",  # docker.elastic.co/elasticsearch/elasticsearch
+    "kibana/kibana": "kibana",  # docker.elastic.co/kibana/kibana
+    "opensearchproject/opensearch": "opensearch",
+    "nginxinc/nginx-unprivileged": "nginx-unprivileged",
+    "prom/prometheus": "prometheus", "prometheus/prometheus": "prometheus",  # Docker Hub, quay.io
+    "grafana/grafana": "grafana", "grafana/grafana-oss": "grafana", "grafana/grafana-enterprise": "grafana",
+    "gitea/gitea": "gitea", "gitea": "gitea",  # Docker Hub, docker.gitea.com/gitea
+    "keycloak/keycloak": "keycloak",  # quay.io/keycloak/keycloak
+    "n8nio/n8n": "n8n",
+}
+
 
 def facts_for(svc) -> ImageFacts | None:
     """Facts about a service's image, or about the base image its Dockerfile builds on."""
@@ -84,18 +101,25 @@ def runs_image_server(svc) -> bool:
 
 
 def image_key(image: str) -> tuple[str, str]:
-    """``docker.io/library/postgres:15-alpine@sha…`` → (``postgres``, ``15-alpine``)."""
-    ref = image.split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    name, _, tag = last.partition(":")
-    return name.lower(), tag.lower()
+    """``docker.io/library/postgres:15-alpine@sha…`` → (``postgres``, ``15-alpine``): the
+    repository without registry host and ``library/``, and the tag."""
+    repo, tag = split_image(image.lower())
+    parts = repo.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]  # a registry host
+    if parts[0] == "library":
+        parts = parts[1:]
+    return "/".join(parts), tag.partition("@")[0]
 
 
 def facts(image: str | None) -> ImageFacts | None:
     """Facts about ``image``, preferring a variant's (``alpine``, ``rootless``) when the tag names it."""
     if not image:
         return None
-    name, tag = image_key(image)
+    repo, tag = image_key(image)
+    name = _PUBLISHED.get(repo)
+    if name is None:
+        return None
     for variant in _VARIANTS:
         if variant in tag and f"{name}:{variant}" in _KNOWN:
             return _KNOWN[f"{name}:{variant}"]
