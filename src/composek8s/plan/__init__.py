@@ -1,7 +1,6 @@
 """The plan stage: a typed ``Project`` in, every Kubernetes decision out (see DESIGN.md)."""
 from __future__ import annotations
 
-import re
 import shlex
 
 from ..compose import Project, SecretRef
@@ -18,9 +17,11 @@ from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       network_members, network_ports, policy_manifest, service_manifest)
 from .probes import http_get_from, image_healthcheck
+from .reach import warn_run_once, warn_undeclared_ports, warn_unreachable
+from .secrets import external_secrets, mount_compose_secrets
 from .security import LEVELS, level, refuse_unsafe
 from .startup import StartupPlanner, finish_job_names, run_once
-from .storage import is_object_name, plan_storage
+from .storage import plan_storage
 from .workloads import WorkloadPlanner, component, workload_kind
 from .xk8s import validate_project, validate_service
 
@@ -81,7 +82,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
                            "not one of its ports", svc.x_k8s_position or svc.position)
             ep.ingress_port = None
         if kinds[svc.name][0] == "Job":
-            _warn_run_once(svc, reporter)
+            warn_run_once(svc, reporter)
         for port in svc.ports:
             if kinds[svc.name][0] != "Job" and port.published and port.target != ep.ingress_port:
                 reporter.warn("W-PORT-PUBLISHED", f"service {svc.name!r}: host port {port.published} has no "
@@ -90,8 +91,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         endpoints.append(ep)
 
     hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
-    _warn_unreachable(endpoints, hosts, reporter)
-    _warn_undeclared_ports(endpoints, hosts, reporter)
+    warn_unreachable(endpoints, hosts, reporter)
+    warn_undeclared_ports(endpoints, hosts, reporter)
     planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
     starter = StartupPlanner(project.name, ns, reporter)
     # Jobs others wait for: named with a hash of their content (RunOnceName).
@@ -120,7 +121,7 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         key = camel_key(svc.name)
         at = svc.position
         st = plan_storage(svc, project, kind == "StatefulSet", reporter)
-        _mount_compose_secrets(svc, project, st, secret_users, reporter)
+        mount_compose_secrets(svc, project, st, secret_users, reporter)
         mount_configs(svc, configs, st, reporter)
         for clash in dict.fromkeys(st.clashes):
             reporter.error("E-NAME-COLLISION", f"service {svc.name!r}: two of its mounts would be the pod "
@@ -181,29 +182,6 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     return plan
 
 
-def external_secrets(plan: Plan, spec: dict, project_secret: str) -> list[dict]:
-    """One ExternalSecret per Secret the workloads read: the External Secrets Operator
-    creates the Secret from the store, so no value is in git and none is typed by hand."""
-    prefix = spec.get("keyPrefix", f"{plan.project}/")
-    by_secret: dict[str, list[SecretKey]] = {}
-    for key in plan.secret_keys:
-        by_secret.setdefault(key.secret, []).append(key)
-    objects = []
-    for secret, keys in sorted(by_secret.items()):
-        target = Name(secret, override="secrets.existingSecret") if secret == project_secret else Name(secret)
-        objects.append({
-            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-            "metadata": {"name": Name(secret), "namespace": Namespace(plan.namespace),
-                         "labels": labels(plan.project, None, "secrets")},
-            "spec": {
-                "refreshInterval": str(spec.get("refreshInterval", "1h")),
-                "secretStoreRef": {"name": str(spec["store"]), "kind": spec.get("kind", "ClusterSecretStore")},
-                "target": {"name": target, "creationPolicy": "Owner"},
-                "data": [{"secretKey": k.key, "remoteRef": {"key": f"{prefix}{k.key}"}} for k in keys],
-            }})
-    return objects
-
-
 def _app_version(project: Project) -> str:
     """The tag most of the project's own images share (those it builds), else of any image."""
     from collections import Counter
@@ -251,75 +229,6 @@ def _namespace(project: Project, ns: str) -> dict:
             "metadata": {"name": ns, "labels": {**labels(project.name, None), **pss}}}
 
 
-def _warn_run_once(svc, reporter: Reporter) -> None:
-    """What a service made a Job (it runs once) loses from its compose definition."""
-    lost = [(key, why) for key, why in (
-        ("ports", "a Job gets no Service, so its ports are not reachable by name"),
-        ("expose", "a Job gets no Service, so its ports are not reachable by name"),
-        ("scale", "a Job runs one pod to completion"),
-    ) if key in svc.keys]
-    lost += [(f"deploy.{key}", why) for key, why in (
-        ("replicas", "a Job runs one pod to completion"),
-        ("update_config", "a Job is not rolled out"),
-    ) if key in svc.deploy_keys]
-    for key, why in lost:
-        where = svc.deploy_keys.get(key[7:]) if key.startswith("deploy.") else svc.keys[key]
-        reporter.warn("W-JOB-IGNORED", f"service {svc.name!r} runs once as a Job; its {key!r} is "
-                      f"ignored: {why}", where)
-
-
-def _warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
-    """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
-    with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
-    Service, so the name resolves to nothing in Kubernetes."""
-    portless = {ep.service.name for ep in endpoints if not ep.ports}
-    if not portless:
-        return
-    callers: dict[str, set[str]] = {}
-    for ep in endpoints:
-        svc = ep.service
-        for dep, entry in svc.depends_on.items():
-            if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
-                callers.setdefault(dep, set()).add(svc.name)
-        for value in svc.environment.values():
-            if isinstance(value, str) and hosts.pattern is not None:
-                for m in hosts.pattern.finditer(value):
-                    if m.group(1) != svc.name:
-                        callers.setdefault(m.group(1), set()).add(svc.name)
-    for ep in endpoints:
-        name = ep.service.name
-        if name in portless and callers.get(name):
-            reporter.warn("W-NO-PORT", f"service {name!r} is reached by name from "
-                          f"{', '.join(sorted(callers[name]))} but declares no port (ports, expose, or "
-                          "EXPOSE in its Dockerfile): it gets no Service; add 'expose:' with the port "
-                          "it listens on", ep.service.position)
-
-
-def _warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
-    """A value naming ``service:port`` where the port is not one of that service's: Compose
-    opens every port between services, Kubernetes only the declared ones (its Service and
-    NetworkPolicy), so the connection works under Compose and fails in the cluster."""
-    if hosts.pattern is None:
-        return
-    ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
-    for ep in endpoints:
-        svc = ep.service
-        for variable, value in svc.environment.items():
-            texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
-            for text in texts:
-                for m in hosts.pattern.finditer(text):
-                    number = re.match(r":(\d{1,5})(?!\d)", text[m.end():])
-                    target = m.group(1)
-                    if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
-                        continue  # no port named, or a service without ports (W-NO-PORT)
-                    declared = ", ".join(str(p) for p in sorted(ports[target]))
-                    reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
-                                  f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
-                                  "Compose opens every port between services, Kubernetes only declared "
-                                  f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
-                                  svc.keys.get("environment", svc.position))
-
-
 def _config_map(body: dict, project: str, ns: str) -> dict:
     cm: dict = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": Name(body["name"]), "namespace": Namespace(ns),
@@ -329,37 +238,6 @@ def _config_map(body: dict, project: str, ns: str) -> dict:
     if body["binaryData"]:
         cm["binaryData"] = body["binaryData"]
     return cm
-
-
-def _mount_compose_secrets(svc, project: Project, st, secret_users, reporter: Reporter) -> None:
-    """Compose ``secrets:`` → one projected volume at /run/secrets from cluster Secrets."""
-    if not svc.secrets:
-        return
-    sources = []
-    for use in svc.secrets:
-        spec = project.secrets.get(use.source) or {}
-        # An external secret exists in the cluster under its own name; ours are <project>-<secret>.
-        name = str(spec.get("name") or use.source) if spec.get("external") else dns_name(f"{project.name}-{use.source}")
-        ref = name if spec.get("external") else Name(name)
-        if spec.get("external") and not is_object_name(name):
-            reporter.error("E-SECRET-EXTERNAL", f"external secret {use.source!r}: {name!r} is not a Secret "
-                           "name (lowercase letters, digits, '-' and '.'); set 'name:' to the Secret's name "
-                           "in the cluster", project.definition_keys.get(
-                               ("secrets", use.source, "name" if "name" in spec else "external")))
-            continue
-        mode = {"mode": use.mode} if use.mode is not None else {}
-        if use.target.startswith("/"):
-            # Compose mounts a secret with an absolute target at that path, not under /run/secrets.
-            item = {"key": use.source, "path": use.source, **mode}
-            st.add(dns_name(f"secret-{use.source}"), {"secret": {"secretName": ref, "items": [item],
-                                                                 "defaultMode": 0o440}},
-                   use.target, True, sub_path=use.source)
-        else:
-            sources.append({"secret": {"name": ref, "items": [{"key": use.source, "path": use.target, **mode}]}})
-        required, users = secret_users.get((name, use.source), (True, set()))
-        secret_users[(name, use.source)] = (True, users | {svc.name})
-    if sources:
-        st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)
 
 
 def _check_unique(plan: Plan, reporter: Reporter) -> None:

@@ -1,0 +1,78 @@
+"""What a compose project expects to reach that Kubernetes will not: ports on services that
+run once, names with no Service behind them, ports Compose opens implicitly. Warnings only."""
+from __future__ import annotations
+
+import re
+
+from ..diagnostics import Reporter
+from .env import Hosts
+from .network import Endpoint
+
+
+def warn_run_once(svc, reporter: Reporter) -> None:
+    """What a service made a Job (it runs once) loses from its compose definition."""
+    lost = [(key, why) for key, why in (
+        ("ports", "a Job gets no Service, so its ports are not reachable by name"),
+        ("expose", "a Job gets no Service, so its ports are not reachable by name"),
+        ("scale", "a Job runs one pod to completion"),
+    ) if key in svc.keys]
+    lost += [(f"deploy.{key}", why) for key, why in (
+        ("replicas", "a Job runs one pod to completion"),
+        ("update_config", "a Job is not rolled out"),
+    ) if key in svc.deploy_keys]
+    for key, why in lost:
+        where = svc.deploy_keys.get(key[7:]) if key.startswith("deploy.") else svc.keys[key]
+        reporter.warn("W-JOB-IGNORED", f"service {svc.name!r} runs once as a Job; its {key!r} is "
+                      f"ignored: {why}", where)
+
+
+def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+    """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
+    with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
+    Service, so the name resolves to nothing in Kubernetes."""
+    portless = {ep.service.name for ep in endpoints if not ep.ports}
+    if not portless:
+        return
+    callers: dict[str, set[str]] = {}
+    for ep in endpoints:
+        svc = ep.service
+        for dep, entry in svc.depends_on.items():
+            if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
+                callers.setdefault(dep, set()).add(svc.name)
+        for value in svc.environment.values():
+            if isinstance(value, str) and hosts.pattern is not None:
+                for m in hosts.pattern.finditer(value):
+                    if m.group(1) != svc.name:
+                        callers.setdefault(m.group(1), set()).add(svc.name)
+    for ep in endpoints:
+        name = ep.service.name
+        if name in portless and callers.get(name):
+            reporter.warn("W-NO-PORT", f"service {name!r} is reached by name from "
+                          f"{', '.join(sorted(callers[name]))} but declares no port (ports, expose, or "
+                          "EXPOSE in its Dockerfile): it gets no Service; add 'expose:' with the port "
+                          "it listens on", ep.service.position)
+
+
+def warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+    """A value naming ``service:port`` where the port is not one of that service's: Compose
+    opens every port between services, Kubernetes only the declared ones (its Service and
+    NetworkPolicy), so the connection works under Compose and fails in the cluster."""
+    if hosts.pattern is None:
+        return
+    ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
+    for ep in endpoints:
+        svc = ep.service
+        for variable, value in svc.environment.items():
+            texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
+            for text in texts:
+                for m in hosts.pattern.finditer(text):
+                    number = re.match(r":(\d{1,5})(?!\d)", text[m.end():])
+                    target = m.group(1)
+                    if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
+                        continue  # no port named, or a service without ports (W-NO-PORT)
+                    declared = ", ".join(str(p) for p in sorted(ports[target]))
+                    reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
+                                  f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
+                                  "Compose opens every port between services, Kubernetes only declared "
+                                  f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
+                                  svc.keys.get("environment", svc.position))

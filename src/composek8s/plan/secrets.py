@@ -1,0 +1,63 @@
+"""Secrets: compose ``secrets:`` mounted from cluster Secrets (never their values), and the
+opt-in ExternalSecrets that fill them from a store."""
+from __future__ import annotations
+
+from ..compose import Project
+from ..diagnostics import Reporter
+from .model import Name, Namespace, Plan, SecretKey
+from .names import dns_name, labels
+from .storage import is_object_name
+
+
+def external_secrets(plan: Plan, spec: dict, project_secret: str) -> list[dict]:
+    """One ExternalSecret per Secret the workloads read: the External Secrets Operator
+    creates the Secret from the store, so no value is in git and none is typed by hand."""
+    prefix = spec.get("keyPrefix", f"{plan.project}/")
+    by_secret: dict[str, list[SecretKey]] = {}
+    for key in plan.secret_keys:
+        by_secret.setdefault(key.secret, []).append(key)
+    objects = []
+    for secret, keys in sorted(by_secret.items()):
+        target = Name(secret, override="secrets.existingSecret") if secret == project_secret else Name(secret)
+        objects.append({
+            "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
+            "metadata": {"name": Name(secret), "namespace": Namespace(plan.namespace),
+                         "labels": labels(plan.project, None, "secrets")},
+            "spec": {
+                "refreshInterval": str(spec.get("refreshInterval", "1h")),
+                "secretStoreRef": {"name": str(spec["store"]), "kind": spec.get("kind", "ClusterSecretStore")},
+                "target": {"name": target, "creationPolicy": "Owner"},
+                "data": [{"secretKey": k.key, "remoteRef": {"key": f"{prefix}{k.key}"}} for k in keys],
+            }})
+    return objects
+
+
+def mount_compose_secrets(svc, project: Project, st, secret_users, reporter: Reporter) -> None:
+    """Compose ``secrets:`` → one projected volume at /run/secrets from cluster Secrets."""
+    if not svc.secrets:
+        return
+    sources = []
+    for use in svc.secrets:
+        spec = project.secrets.get(use.source) or {}
+        # An external secret exists in the cluster under its own name; ours are <project>-<secret>.
+        name = str(spec.get("name") or use.source) if spec.get("external") else dns_name(f"{project.name}-{use.source}")
+        ref = name if spec.get("external") else Name(name)
+        if spec.get("external") and not is_object_name(name):
+            reporter.error("E-SECRET-EXTERNAL", f"external secret {use.source!r}: {name!r} is not a Secret "
+                           "name (lowercase letters, digits, '-' and '.'); set 'name:' to the Secret's name "
+                           "in the cluster", project.definition_keys.get(
+                               ("secrets", use.source, "name" if "name" in spec else "external")))
+            continue
+        mode = {"mode": use.mode} if use.mode is not None else {}
+        if use.target.startswith("/"):
+            # Compose mounts a secret with an absolute target at that path, not under /run/secrets.
+            item = {"key": use.source, "path": use.source, **mode}
+            st.add(dns_name(f"secret-{use.source}"), {"secret": {"secretName": ref, "items": [item],
+                                                                 "defaultMode": 0o440}},
+                   use.target, True, sub_path=use.source)
+        else:
+            sources.append({"secret": {"name": ref, "items": [{"key": use.source, "path": use.target, **mode}]}})
+        required, users = secret_users.get((name, use.source), (True, set()))
+        secret_users[(name, use.source)] = (True, users | {svc.name})
+    if sources:
+        st.add("compose-secrets", {"projected": {"sources": sources, "defaultMode": 0o440}}, "/run/secrets", True)
