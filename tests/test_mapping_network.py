@@ -314,7 +314,7 @@ def test_a_port_named_in_a_value_but_not_declared_is_reported(compile_compose):
             image: postgres:16
     """, environ={"DB_PASSWORD": "pw"})
     found = sorted((d.position.line, d.message) for d in c.diagnostics if d.code == "W-PORT-UNDECLARED")
-    assert [line for line, _ in found] == [6, 15]  # their environment keys
+    assert [line for line, _ in found] == [7, 16]  # the variables that name them
     assert "broker:29092" in found[0][1] and "ADVERTISED" in found[0][1] and 'expose: ["29092"]' in found[0][1]
     assert "db:5433" in found[1][1] and "5432" in found[1][1]  # db's port comes from its image
     assert "pw" not in found[1][1]

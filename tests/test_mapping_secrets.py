@@ -249,6 +249,7 @@ def test_a_file_variable_holding_a_path_is_not_a_secret(compile_compose):
     assert "secretKeyRef" in env["API_KEY"]["valueFrom"]
     warning = only(c.diagnostics, "W-SECRET-LITERAL")
     assert "API_KEY" in warning.message and "Name(" not in warning.message
+    assert warning.position.line == 7  # the variable itself
 
 
 def test_an_external_secret_is_mounted_by_its_own_name_with_the_uses_mode(compile_compose):

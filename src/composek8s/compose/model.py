@@ -127,6 +127,7 @@ class Service:
     command: list | None = None  # items are str or Template
     entrypoint: list | None = None
     environment: dict = field(default_factory=dict)  # name -> str | Template
+    env_positions: dict[str, Position] = field(default_factory=dict)  # name -> where it is set
     ports: list[Port] = field(default_factory=list)
     expose: list[Port] = field(default_factory=list)
     volumes: list[Mount] = field(default_factory=list)

@@ -189,6 +189,7 @@ def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ
     if raw.get("stop_grace_period") is not None:
         svc.stop_grace_period = ctx.duration(raw["stop_grace_period"], "stop_grace_period")
     svc.environment = _environment(raw, ctx, directory, environ)
+    svc.env_positions = _env_positions(svc.environment, raw, ctx)
     svc.ports = _ports(raw.get("ports") or [], ctx, "ports")
     svc.expose = _ports(raw.get("expose") or [], ctx, "expose")
     svc.volumes = _volumes(raw.get("volumes") or [], ctx)
@@ -376,6 +377,19 @@ def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[
             value = go_float(value)
         env[key] = value if isinstance(value, Template) else str(value)
     return env
+
+
+def _env_positions(env: dict, raw: dict, ctx: ServiceContext) -> dict[str, Position]:
+    """Where each variable is set: its `environment` entry, else the `env_file` key."""
+    body = raw.get("environment")
+    written: dict[str, Position] = {}
+    if isinstance(body, dict):
+        written = {str(k): ctx.at("environment", k) for k in body}
+    elif isinstance(body, list):
+        for i, entry in enumerate(body):
+            key = _split_template(entry)[0] if isinstance(entry, Template) else str(entry).partition("=")[0]
+            written[key] = ctx.at("environment", i)
+    return {name: written.get(name) or ctx.at("env_file") for name in env}
 
 
 def _split_template(entry: Template) -> tuple[str, Template]:

@@ -84,7 +84,7 @@ class EnvBuilder:
                 self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
                                    "literal value in the compose file; it is not written to the "
                                    f"output: put it in the Secret {self.secret.base!r}",
-                                   self.svc.keys.get("environment"))
+                                   self.svc.env_positions.get(name, self.svc.keys.get("environment")))
                 ref = SecretRef(name)
                 self._use(ref)
                 entries.append({"name": name, **_secret_ref(self.secret, ref)})

@@ -75,4 +75,4 @@ def warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Rep
                                   f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
                                   "Compose opens every port between services, Kubernetes only declared "
                                   f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
-                                  svc.keys.get("environment", svc.position))
+                                  svc.env_positions.get(variable, svc.position))
