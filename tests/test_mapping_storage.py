@@ -182,6 +182,29 @@ def test_an_anonymous_volume_under_dropped_source_is_dropped_too(compile_compose
     assert "/usr/src/app/node_modules" in anonymous.message and "image's files" in anonymous.message
 
 
+def test_a_named_volume_under_dropped_source_is_dropped_with_its_claim(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            build: .
+            image: example/web:1
+            volumes:
+              - .:/usr/src/app
+              - node_modules:/usr/src/app/node_modules
+              - uploads:/srv/uploads
+        volumes:
+          node_modules: {}
+          uploads: {}
+    """, files={"Dockerfile": "FROM node:20-alpine\n", "package.json": "{}\n"})
+    claims = {m["metadata"]["name"] for m in c.manifests if m["kind"] == "PersistentVolumeClaim"}
+    assert claims == {"uploads"}
+    assert {m["mountPath"] for m in c.container("web")["volumeMounts"]} >= {"/srv/uploads"}
+    assert "/usr/src/app/node_modules" not in {m["mountPath"] for m in c.container("web")["volumeMounts"]}
+    dropped = [d for d in c.diagnostics if d.code == "W-VOLUME-SOURCE" and d.position.line == 9]
+    assert dropped and "volume 'node_modules'" in dropped[0].message
+
+
 def test_a_bound_env_file_is_refused_as_secret(compile_error):
     errors = compile_error("""
         name: shop

@@ -83,7 +83,7 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
     st = Storage()
     x_storage = svc.x_k8s.get("storage", {})
     key = camel_key(svc.name)
-    anonymous: list[Mount] = []
+    shadows: list[tuple[Mount, str]] = []  # volumes that may only shadow a dropped source mount
     sources: list[Mount] = []  # bind mounts of source, dropped
     for mount in svc.volumes:
         definition = project.volumes.get(mount.source or "") or {}
@@ -120,17 +120,18 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
                 st.claims.append({"name": name, "size": size, "storageClass": x_storage.get("storageClass")})
                 st.add(name, {"persistentVolumeClaim": {"claimName": Name(name)}}, mount.target, mount.read_only)
                 st.needs_single_replica = True
+                shadows.append((mount, name))
         elif mount.type == "volume":
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
-            anonymous.append(mount)
+            shadows.append((mount, _volume_name("anon", mount.target)))
         elif mount.type == "bind":
             if _bind(svc, project, mount, st, reporter):
                 sources.append(mount)
         else:
             reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
                           "Kubernetes equivalent; ignored", mount.position)
-    for mount in anonymous:
-        _drop_if_under_source(svc, mount, sources, st, reporter)
+    for mount, name in shadows:
+        _drop_if_under_source(svc, mount, name, sources, st, reporter)
     covered = {m["mountPath"] for m in st.mounts}
     for tmpfs in svc.tmpfs:
         source = {"emptyDir": {"medium": "Memory", **({"sizeLimit": memory(tmpfs.tmpfs_size)} if tmpfs.tmpfs_size else {"sizeLimit": SCRATCH_SIZE})}}
@@ -145,22 +146,25 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
     return st
 
 
-def _drop_if_under_source(svc: Service, mount: Mount, sources: list[Mount], st: Storage,
+def _drop_if_under_source(svc: Service, mount: Mount, name: str, sources: list[Mount], st: Storage,
                           reporter: Reporter) -> None:
-    """An anonymous volume inside a dropped source mount (``/app/node_modules`` under ``.:/app``)
-    only kept the image's files visible there: Docker fills a new volume from the image, an
-    emptyDir starts empty and would hide them. With the source gone it goes too."""
+    """A volume inside a dropped source mount (``/app/node_modules`` under ``.:/app``, anonymous
+    or named) only kept the image's files visible there: Docker fills a new volume from the
+    image, an emptyDir or a new claim starts empty and would hide them. With the source gone
+    it goes too (and its claim)."""
     target = mount.target.rstrip("/")
     outer = next((s for s in sources if target.startswith(s.target.rstrip("/") + "/")), None)
     if outer is None:
         return
-    name = _volume_name("anon", mount.target)
     st.volumes = [v for v in st.volumes if v["name"] != name]
     st.mounts = [m for m in st.mounts if m["name"] != name]
+    st.claims = [c for c in st.claims if c["name"] != name]
+    st.needs_single_replica = any("persistentVolumeClaim" in v for v in st.volumes)
+    what = f"volume {mount.source!r}" if mount.source else "anonymous volume"
     line = f" (line {outer.position.line})" if outer.position else ""
-    reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: anonymous volume {mount.target} only keeps "
+    reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: {what} at {mount.target} only keeps "
                   f"the image's files visible under the bind mount of {outer.source}{line}, which is "
-                  f"dropped; dropped too, so the pod sees the image's {mount.target} (an emptyDir would "
+                  f"dropped; dropped too, so the pod sees the image's {mount.target} (a new volume would "
                   "start empty and hide them)", mount.position)
 
 
