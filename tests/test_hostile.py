@@ -153,11 +153,17 @@ def environment_of_200000(project: Path) -> None:
     (project / "compose.yaml").write_text(big_service(200_000))
 
 
+def long_duration(project: Path) -> None:
+    """A 50,000-digit duration without a unit: a scan that retries at every digit is quadratic."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    healthcheck:\n"
+                                          "      test: [CMD, 'true']\n      interval: '" + "1" * 50_000 + "x'\n")
+
+
 GENERATORS = {f.__name__: f for f in (non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
                                       extends_fan_out, env_file_of_a_million_lines,
-                                      dotenv_of_a_million_lines, environment_of_200000)}
+                                      dotenv_of_a_million_lines, environment_of_200000, long_duration)}
 
 
 # --- running the CLI ---------------------------------------------------------------------
