@@ -159,11 +159,24 @@ def long_duration(project: Path) -> None:
                                           "      test: [CMD, 'true']\n      interval: '" + "1" * 50_000 + "x'\n")
 
 
+def nested_defaults(project: Path) -> None:
+    """``${A:-${A:-…`` 20,000 levels deep, never closed: past Python's recursion limit."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    environment:\n"
+                                          "      X: '" + "${A:-" * 20_000 + "'\n")
+
+
+def dotenv_unclosed_defaults(project: Path) -> None:
+    """A .env line of 100,000 ``${A:-`` never closed: a scan from each ``$`` to the end is quadratic."""
+    (project / ".env").write_text("X=" + "${A:-" * 100_000 + "\nY=\n1BAD\n")
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+
+
 GENERATORS = {f.__name__: f for f in (non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
                                       extends_fan_out, env_file_of_a_million_lines,
-                                      dotenv_of_a_million_lines, environment_of_200000, long_duration)}
+                                      dotenv_of_a_million_lines, environment_of_200000, long_duration,
+                                      nested_defaults, dotenv_unclosed_defaults)}
 
 
 # --- running the CLI ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=?)(.*)$", 
 _LITERAL_DOLLAR = "\x00"  # an escaped `\$` while expanding: never starts a reference
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": _LITERAL_DOLLAR}
 _REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_BARE_REF = re.compile(r"\$()()([A-Za-z_][A-Za-z0-9_]*)")  # _REF's groups, only the $NAME form
 
 
 def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -83,7 +84,10 @@ def _expand(value: str, env: dict[str, str], outer: dict[str, str]) -> str:
             return env[name]
         return m.group(2) or ""
 
-    return _REF.sub(sub, value)
+    # After the last '}' no `${…}` can close: only bare $NAME is looked for there, or each
+    # unclosed `${A:-` would be scanned to the end of the value (quadratic).
+    end = value.rfind("}") + 1
+    return _REF.sub(sub, value[:end]) + _BARE_REF.sub(sub, value[end:])
 
 
 def parse_raw_env(text: str) -> dict[str, str]:
