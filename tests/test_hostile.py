@@ -134,10 +134,49 @@ def extends_fan_out(project: Path) -> None:
     (project / "compose.yaml").write_text("".join(lines))
 
 
+def env_file_of_a_million_lines(project: Path) -> None:
+    """A raw env file of 1,000,000 variables (15 MB): all of it would go into the pod spec."""
+    with open(project / "big.env", "w") as f:
+        f.writelines(f"K{i}=v{i}\n" for i in range(1_000_000))
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    env_file:\n"
+                                          "      - path: big.env\n        format: raw\n")
+
+
+def dotenv_of_a_million_lines(project: Path) -> None:
+    with open(project / ".env", "w") as f:
+        f.writelines(f"K{i}=v{i}\n" for i in range(1_000_000))
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+
+
+def environment_of_200000(project: Path) -> None:
+    """A valid 4 MB file whose one service sets 200,000 variables."""
+    (project / "compose.yaml").write_text(big_service(200_000))
+
+
+def long_duration(project: Path) -> None:
+    """A 50,000-digit duration without a unit: a scan that retries at every digit is quadratic."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    healthcheck:\n"
+                                          "      test: [CMD, 'true']\n      interval: '" + "1" * 50_000 + "x'\n")
+
+
+def nested_defaults(project: Path) -> None:
+    """``${A:-${A:-…`` 20,000 levels deep, never closed: past Python's recursion limit."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    environment:\n"
+                                          "      X: '" + "${A:-" * 20_000 + "'\n")
+
+
+def dotenv_unclosed_defaults(project: Path) -> None:
+    """A .env line of 100,000 ``${A:-`` never closed: a scan from each ``$`` to the end is quadratic."""
+    (project / ".env").write_text("X=" + "${A:-" * 100_000 + "\nY=\n1BAD\n")
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+
+
 GENERATORS = {f.__name__: f for f in (non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
-                                      extends_fan_out)}
+                                      extends_fan_out, env_file_of_a_million_lines,
+                                      dotenv_of_a_million_lines, environment_of_200000, long_duration,
+                                      nested_defaults, dotenv_unclosed_defaults)}
 
 
 # --- running the CLI ---------------------------------------------------------------------

@@ -296,6 +296,45 @@ def test_a_changed_job_gets_a_new_name_that_its_waiters_follow(compile_compose, 
     assert job(compile_compose(COMPLETED), "migrate")["metadata"]["name"] == job(c, "migrate")["metadata"]["name"]
 
 
+CHAINED = """\
+name: shop
+services:
+  z_migrate:
+    image: ghcr.io/acme/api:1.0.0
+    user: "10001:10001"
+    command: ["migrate"]
+  a_seed:
+    image: ghcr.io/acme/api:1.0.0
+    user: "10001:10001"
+    command: ["seed"]
+    depends_on:
+      z_migrate: {condition: service_completed_successfully}
+  api:
+    image: ghcr.io/acme/api:1.0.0
+    user: "10001:10001"
+    expose: ["8000"]
+    depends_on:
+      a_seed: {condition: service_completed_successfully}
+"""
+
+
+def test_a_job_waiting_for_a_renamed_job_is_renamed_too_whatever_the_service_names(compile_compose):
+    # z_migrate and a_seed are not DNS names: the Jobs are z-migrate-<hash> and a-seed-<hash>.
+    # a_seed's pod names z_migrate's Job, and a Job's pod cannot change in place.
+    c = compile_compose(CHAINED)
+    seed = job(c, "a-seed")
+    assert seed["spec"]["template"]["spec"]["initContainers"][0]["env"][0]["value"] == \
+        job(c, "z-migrate")["metadata"]["name"]
+    changed = compile_compose(CHAINED.replace("api:1.0.0", "api:2.0.0", 1))
+    assert job(changed, "z-migrate")["metadata"]["name"] != job(c, "z-migrate")["metadata"]["name"]
+    assert job(changed, "a-seed")["metadata"]["name"] != seed["metadata"]["name"]
+    # A values change of z_migrate renames both too.
+    manifest = next(r.manifest for r in c.plan.resources
+                    if r.kind == "Job" and r.manifest["metadata"]["labels"]["app.kubernetes.io/name"] == "a-seed")
+    renamed = resolve_values(manifest, {"zMigrate": {"image": {"tag": "2.0.0"}}})
+    assert renamed["metadata"]["name"] != seed["metadata"]["name"]
+
+
 def test_a_dependency_forced_long_running_is_not_waited_for(compile_compose):
     c = compile_compose(COMPLETED.replace('    command: ["migrate", "up"]\n',
                                           '    command: ["migrate", "up"]\n    x-k8s: {kind: Deployment}\n'))

@@ -16,6 +16,7 @@ _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=?)(.*)$", 
 _LITERAL_DOLLAR = "\x00"  # an escaped `\$` while expanding: never starts a reference
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": _LITERAL_DOLLAR}
 _REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_BARE_REF = re.compile(r"\$()()([A-Za-z_][A-Za-z0-9_]*)")  # _REF's groups, only the $NAME form
 
 
 def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -83,7 +84,10 @@ def _expand(value: str, env: dict[str, str], outer: dict[str, str]) -> str:
             return env[name]
         return m.group(2) or ""
 
-    return _REF.sub(sub, value)
+    # After the last '}' no `${…}` can close: only bare $NAME is looked for there, or each
+    # unclosed `${A:-` would be scanned to the end of the value (quadratic).
+    end = value.rfind("}") + 1
+    return _REF.sub(sub, value[:end]) + _BARE_REF.sub(sub, value[end:])
 
 
 def parse_raw_env(text: str) -> dict[str, str]:
@@ -98,13 +102,25 @@ def parse_raw_env(text: str) -> dict[str, str]:
     return env
 
 
+# Bytes an env file may hold: what it defines ends up in pod specs and chart values, which
+# the API server refuses past about 1.5 MiB per object; it also bounds what a run reads.
+MAX_ENV_BYTES = 1024 * 1024
+
+
 def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None,
-                literal: bool = False) -> dict[str, str]:
-    """The variables of an env file; ``literal`` for ``format: raw``."""
+                literal: bool = False, at: Position | None = None) -> dict[str, str]:
+    """The variables of an env file; ``literal`` for ``format: raw``; ``at``: where the
+    compose file names it (the file itself when None)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(MAX_ENV_BYTES + 1)
     except OSError as exc:
         raise fail("E-FILE", f"cannot read the env file: {exc.strerror}", Position(display)) from None
+    if len(raw) > MAX_ENV_BYTES:
+        size = path.stat().st_size
+        raise fail("E-ENV-TOO-LARGE", f"env file {display!r} is {size / 2**20:.1f} MiB; the limit is "
+                   f"{MAX_ENV_BYTES // 2**20} MiB (its variables would not fit in a Kubernetes object)",
+                   at or Position(display, 1, 1))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

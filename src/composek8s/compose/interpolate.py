@@ -57,6 +57,9 @@ class Template:
         return "".join(p if isinstance(p, str) else ref(p) for p in self.parts)
 
 
+MAX_NESTING = 100  # ${A:-${B:-…}} levels, as deep as YAML may nest (each level is a call)
+
+
 class Interpolator:
     def __init__(self, environ: dict[str, str], reporter: Reporter):
         self.environ = environ
@@ -64,7 +67,7 @@ class Interpolator:
         self._warned: set[str] = set()
 
     def value(self, text: str, where: Position) -> str | Template:
-        parts = self._parse(text, 0, where, stop=None)[0]
+        parts = self._parse(text, 0, where, stop=None, depth=0)[0]
         merged: list[str | SecretRef] = []
         for part in parts:
             if isinstance(part, str) and merged and isinstance(merged[-1], str):
@@ -75,8 +78,12 @@ class Interpolator:
             return "".join(merged)  # type: ignore[arg-type]
         return Template(tuple(p for p in merged if p != ""))
 
-    def _parse(self, text: str, i: int, where: Position, stop: str | None):
-        """Parts of ``text`` from ``i`` up to an unmatched ``stop`` character (``}``)."""
+    def _parse(self, text: str, i: int, where: Position, stop: str | None, depth: int):
+        """Parts of ``text`` from ``i`` up to an unmatched ``stop`` character (``}``); ``depth``:
+        the ``${…}`` it is inside of."""
+        if depth > MAX_NESTING:
+            raise fail("E-INTERPOLATION", f"variables' defaults nest more than {MAX_NESTING} levels "
+                       f"(${{A:-${{B:-…}}}})", where)
         parts: list[str | SecretRef] = []
         literal: list[str] = []
         while i < len(text):
@@ -93,7 +100,7 @@ class Interpolator:
                 i += 2
                 continue
             if nxt == "{":
-                sub, i = self._braced(text, i + 2, where)
+                sub, i = self._braced(text, i + 2, where, depth + 1)
             else:
                 m = _NAME.match(text, i + 1)
                 if not m:
@@ -106,7 +113,7 @@ class Interpolator:
         parts.append("".join(literal))
         return parts, i
 
-    def _braced(self, text: str, i: int, where: Position):
+    def _braced(self, text: str, i: int, where: Position, depth: int):
         m = _NAME.match(text, i)
         if not m:
             raise fail("E-INTERPOLATION", f"invalid interpolation format in {text!r}", where)
@@ -118,7 +125,7 @@ class Interpolator:
                 break
         arg: list[str | SecretRef] | None = None
         if op:
-            arg, i = self._parse(text, i, where, stop="}")
+            arg, i = self._parse(text, i, where, stop="}", depth=depth)
         if i >= len(text) or text[i] != "}":
             raise fail("E-INTERPOLATION", f"missing '}}' in {text!r}", where)
         return self._lookup(name, op, arg, where), i + 1

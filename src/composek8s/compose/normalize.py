@@ -340,7 +340,7 @@ def _labels(value: object, reporter: Reporter, owner: str, at) -> dict[str, Labe
 
 
 def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[str, str]) -> dict:
-    from .dotenv import read_dotenv
+    from .dotenv import MAX_ENV_BYTES, read_dotenv
     from .paths import inside_project
 
     env: dict = {}
@@ -354,7 +354,8 @@ def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[
             if required:
                 ctx.error("E-FILE", f"env_file {path_text!r} does not exist", "env_file")
             continue
-        for key, value in read_dotenv(path, path_text, environ, literal=literal).items():
+        at = ctx.at("env_file") if isinstance(env_files, str) else ctx.at("env_file", i)
+        for key, value in read_dotenv(path, path_text, environ, literal=literal, at=at).items():
             # Values read from env files are data; secret-named ones stay in the cluster.
             secret = is_secret_name(key) and not is_file_pointer(key, value)
             env[key] = Template((SecretRef(key),)) if secret else value
@@ -376,6 +377,11 @@ def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[
         elif isinstance(value, float):
             value = go_float(value)
         env[key] = value if isinstance(value, Template) else str(value)
+    size = sum(len(k) + len(v if isinstance(v, str) else str(v)) for k, v in env.items())
+    if size > MAX_ENV_BYTES:
+        ctx.error("E-ENV-TOO-LARGE", f"its environment holds {size:,} bytes; a pod spec holds at most "
+                  f"{MAX_ENV_BYTES:,} (the API server refuses larger objects)",
+                  "environment" if body else "env_file")
     return env
 
 

@@ -18,9 +18,9 @@ def parse_duration(value: object) -> float:
         return float(value)
     text = value.strip() if isinstance(value, str) else ""
     total, end = 0.0, 0
-    for m in _DURATION.finditer(text):
-        if m.start() != end:
-            break
+    # Each part must start where the last ended: matched in place, never searched for (a search
+    # retries at every digit of '111…1x', quadratic in the length).
+    while m := _DURATION.match(text, end):
         total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
         end = m.end()
     if not text or end != len(text):

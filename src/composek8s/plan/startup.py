@@ -178,6 +178,8 @@ def finish_job_names(jobs: dict[str, RunOnceName], manifests: dict[str, dict], d
     """Fill each Job name's hash inputs once the plan is complete: its content (the Job with
     markers as their keys, and the names of the Jobs it waits for) and the values defaults."""
     done: set[str] = set()
+    # By marker, not by base: a base is the DNS name (z-migrate), the keys are service names (z_migrate).
+    service_of = {id(marker): name for name, marker in jobs.items()}
 
     def finish(name: str) -> None:
         if name in done:
@@ -186,8 +188,8 @@ def finish_job_names(jobs: dict[str, RunOnceName], manifests: dict[str, dict], d
         marker = jobs[name]
         waits = _jobs_in(manifests[name])
         for other in waits:
-            if other.base in jobs:
-                finish(other.base)
+            if id(other) in service_of:
+                finish(service_of[id(other)])
                 # A Job waiting for another changes with it: its hash reads that one's values too.
                 marker.keys = tuple(dict.fromkeys(marker.keys + other.keys))
         marker.defaults = [value_of(defaults, k, None) for k in marker.keys]
