@@ -8,6 +8,7 @@ text is escaped so Kubernetes' ``$(VAR)`` expansion cannot change it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..compose.interpolate import is_file_pointer
@@ -35,14 +36,25 @@ def _secret_ref(secret: Name, ref: SecretRef) -> dict:
     return {"valueFrom": {"secretKeyRef": selector}}
 
 
+# Where a URL or a bare value names a host: `@db:`, `//db/`, `db`. A token is a whole run of
+# the characters compose service names are made of (possessive: no backtracking), so finding
+# hosts is linear in the value whatever the number of services.
+_HOST_TOKEN = re.compile(r"(?:(?<=[@/])|^)([A-Za-z0-9._-]++)(?=$|[:/])")
+
+
 class Hosts:
     """Compose service names as host names, to find in values: built once per project."""
 
     def __init__(self, names: dict[str, str]):
         self.names = names  # compose name -> Kubernetes Service name
-        alternatives = "|".join(re.escape(h) for h in sorted(names, key=len, reverse=True))
-        # A compose service name where a URL or a bare value names a host: @db: //db/ db
-        self.pattern = re.compile(rf"(?:(?<=[@/])|^)({alternatives})(?=$|[:/])") if names else None
+
+    def find(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, compose name) of each service name used as a host in ``text``."""
+        if not self.names:
+            return
+        for m in _HOST_TOKEN.finditer(text):
+            if m.group(1) in self.names:
+                yield m.start(), m.end(), m.group(1)
 
 
 class EnvBuilder:
@@ -51,18 +63,17 @@ class EnvBuilder:
     def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: "Hosts"):
         self.svc, self.secret, self.reporter, self.key = svc, secret, reporter, key
         self.refs: dict[str, SecretRef] = {}  # secret variable -> how it is used
-        self.hosts = hosts.names
-        self._host = hosts.pattern
+        self.hosts = hosts
 
     def _hosted(self, text: str) -> str | Concat:
         """``text`` with compose host names as the Services' (release-aware) names."""
-        if self._host is None or not self._host.search(text):
-            return text
         parts: list = []
         last = 0
-        for m in self._host.finditer(text):
-            parts += [text[last:m.start()], Name(self.hosts[m.group(1)])]
-            last = m.end()
+        for start, end, name in self.hosts.find(text):
+            parts += [text[last:start], Name(self.hosts.names[name])]
+            last = end
+        if not parts:
+            return text
         parts.append(text[last:])
         return Concat(tuple(p for p in parts if p != ""))
 

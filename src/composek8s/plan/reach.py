@@ -40,10 +40,10 @@ def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter
             if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
                 callers.setdefault(dep, set()).add(svc.name)
         for value in svc.environment.values():
-            if isinstance(value, str) and hosts.pattern is not None:
-                for m in hosts.pattern.finditer(value):
-                    if m.group(1) != svc.name:
-                        callers.setdefault(m.group(1), set()).add(svc.name)
+            if isinstance(value, str):
+                for _, _, name in hosts.find(value):
+                    if name != svc.name:
+                        callers.setdefault(name, set()).add(svc.name)
     for ep in endpoints:
         name = ep.service.name
         if name in portless and callers.get(name):
@@ -53,21 +53,21 @@ def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter
                           "it listens on", ep.service.position)
 
 
+_PORT = re.compile(r":(\d{1,5})(?!\d)")  # the port after a host name
+
+
 def warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
     """A value naming ``service:port`` where the port is not one of that service's: Compose
     opens every port between services, Kubernetes only the declared ones (its Service and
     NetworkPolicy), so the connection works under Compose and fails in the cluster."""
-    if hosts.pattern is None:
-        return
     ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
     for ep in endpoints:
         svc = ep.service
         for variable, value in svc.environment.items():
             texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
             for text in texts:
-                for m in hosts.pattern.finditer(text):
-                    number = re.match(r":(\d{1,5})(?!\d)", text[m.end():])
-                    target = m.group(1)
+                for _, end, target in hosts.find(text):
+                    number = _PORT.match(text, end)
                     if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
                         continue  # no port named, or a service without ports (W-NO-PORT)
                     declared = ", ".join(str(p) for p in sorted(ports[target]))
