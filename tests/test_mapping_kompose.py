@@ -33,7 +33,7 @@ def errors(diagnostics):
 def test_controller_type_statefulset_makes_a_statefulset(compile_compose):
     c = compile_compose(web("      kompose.controller.type: statefulset"))
     assert c.kinds("web") >= {"StatefulSet"} and "Deployment" not in c.kinds("web")
-    assert c.plan.decisions[0].why == "x-k8s.kind says so"
+    assert c.plan.decisions[0].why == "x-k8s.kind or its kompose.controller.type label says so"
 
 
 def test_controller_type_in_the_list_form_is_read_too(compile_compose):

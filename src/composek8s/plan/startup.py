@@ -104,7 +104,7 @@ class StartupPlanner:
                     out.init_containers.append(container)
             elif kinds[dep][0] != "Job":
                 self.reporter.warn("W-DEPENDS-NO-WAIT", f"service {svc.name!r} waits for {dep!r} to complete, "
-                                   f"but x-k8s.kind makes {dep!r} a {kinds[dep][0]}, which never completes; "
+                                   f"but {dep!r} is a {kinds[dep][0]} ({kinds[dep][1]}), which never completes; "
                                    f"{svc.name!r} starts without waiting", where)
             else:
                 name = jobs[dep]

@@ -45,7 +45,9 @@ def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | 
     """Deployment, StatefulSet or Job, and why (``awaited_by``: the services that wait for it
     to complete, with ``depends_on: {condition: service_completed_successfully}``)."""
     if "kind" in svc.x_k8s:
-        return svc.x_k8s["kind"], "x-k8s.kind says so"
+        label = "kompose.controller.type" in svc.labels
+        return svc.x_k8s["kind"], ("x-k8s.kind or its kompose.controller.type label says so" if label
+                                   else "x-k8s.kind says so")
     if awaited_by:
         return "Job", (f"{', '.join(awaited_by)} wait{'s' if len(awaited_by) == 1 else ''} for it to "
                        "complete (depends_on: service_completed_successfully): it runs once")
