@@ -287,3 +287,23 @@ def test_an_external_secret_whose_name_kubernetes_refuses_is_an_error(compile_er
             external: true
     """)
     assert only(errors, "E-SECRET-EXTERNAL").position.line == 8
+
+
+def test_a_value_an_env_file_builds_from_a_secret_is_secret_too(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          api:
+            image: example/api:1
+            env_file: [app.env]
+            environment:
+              HOOK: ${CALLBACK_URL}
+    """, files={"app.env": "API_SECRET=s3cr3t-value\nWEBHOOK=https://hook.example/${API_SECRET}\n",
+                ".env": "SIGNING_KEY=k3y-value\nCALLBACK_URL=https://cb.example/?sig=${SIGNING_KEY}\n"})
+    env = {e["name"]: e for e in c.container("api")["env"]}
+    assert env["WEBHOOK"]["valueFrom"]["secretKeyRef"]["key"] == "WEBHOOK"
+    # as any value built from a secret variable: a dependent variable on the Secret key
+    assert env["HOOK"] == {"name": "HOOK", "value": "$(CALLBACK_URL)"}
+    assert env["CALLBACK_URL"]["valueFrom"]["secretKeyRef"]["key"] == "CALLBACK_URL"
+    assert_nowhere(c, "s3cr3t-value")
+    assert_nowhere(c, "k3y-value")

@@ -11,12 +11,14 @@ import re
 from pathlib import Path
 
 from ..diagnostics import Position, fail
+from .interpolate import SecretDerived, is_secret_value
 
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=?)(.*)$", re.S)
 _LITERAL_DOLLAR = "\x00"  # an escaped `\$` while expanding: never starts a reference
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": _LITERAL_DOLLAR}
-_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-_BARE_REF = re.compile(r"\$()()([A-Za-z_][A-Za-z0-9_]*)")  # _REF's groups, only the $NAME form
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_OPS = (":-", ":?", ":+", "-", "?", "+")
+MAX_NESTING = 100  # ${A:-${B:-…}} levels
 
 
 def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -46,10 +48,12 @@ def parse_dotenv(text: str, file: str, environ: dict[str, str] | None = None) ->
             env[key] = rest[1:end]
         elif rest.startswith('"'):
             value, i = _double_quoted(rest[1:], lines, i, file, number, key)
-            env[key] = _expand(value, env, outer).replace(_LITERAL_DOLLAR, "$")
+            expanded = _expand(value, env, outer, Position(file, number, 1))
+            unescaped = expanded.replace(_LITERAL_DOLLAR, "$")
+            env[key] = SecretDerived(unescaped) if isinstance(expanded, SecretDerived) else unescaped
         else:
             value = rest.split(" #", 1)[0].strip()  # only a space starts a comment, as in Compose
-            env[key] = _expand(value, env, outer)
+            env[key] = _expand(value, env, outer, Position(file, number, 1))
     return env
 
 
@@ -75,19 +79,83 @@ def _double_quoted(rest: str, lines: list[str], i: int, file: str, number: int, 
         i += 1
 
 
-def _expand(value: str, env: dict[str, str], outer: dict[str, str]) -> str:
-    def sub(m: re.Match) -> str:
-        name = m.group(1) or m.group(3)
-        if name in outer:
-            return outer[name]
-        if name in env:
-            return env[name]
-        return m.group(2) or ""
+def _expand(value: str, env: dict[str, str], outer: dict[str, str], where: Position) -> str:
+    """``value`` with its references replaced as Compose's template does (``$A``, ``${A}``,
+    ``${A:-default}`` with nested defaults, ``-``, ``:+``/``+``, ``:?``/``?``); the shell's
+    variables win over the file's earlier ones. A value built from a secret variable is
+    ``SecretDerived``, so it stays as secret as what it holds."""
+    derived = False
+    closing = _closing(value)
 
-    # After the last '}' no `${…}` can close: only bare $NAME is looked for there, or each
-    # unclosed `${A:-` would be scanned to the end of the value (quadratic).
-    end = value.rfind("}") + 1
-    return _REF.sub(sub, value[:end]) + _BARE_REF.sub(sub, value[end:])
+    def lookup(name: str) -> str | None:
+        nonlocal derived
+        found = outer[name] if name in outer else env.get(name)
+        if found is not None and is_secret_value(name, found):
+            derived = True
+        return found
+
+    def expand(start: int, end: int, depth: int) -> str:
+        if depth > MAX_NESTING:
+            raise fail("E-DOTENV", f"variables' defaults nest more than {MAX_NESTING} levels", where)
+        out: list[str] = []
+        i = start
+        while i < end:
+            if value[i] != "$" or i + 1 >= end:
+                out.append(value[i])
+                i += 1
+                continue
+            if value[i + 1] == "{" and closing.get(i, end) < end:
+                text, i = braced(i, closing[i], depth)
+                out.append(text)
+                continue
+            m = _NAME.match(value, i + 1, end)
+            if m:
+                out.append(lookup(m.group(0)) or "")
+                i = m.end()
+            else:
+                out.append("$")
+                i += 1
+        return "".join(out)
+
+    def braced(i: int, j: int, depth: int) -> tuple[str, int]:
+        """``${…}`` from ``i`` to its closing brace ``j``: its text and where to go on."""
+        m = _NAME.match(value, i + 2, j)
+        k = m.end() if m else i + 2
+        op = next((o for o in _OPS if value.startswith(o, k)), None) if m else None
+        if not m or (op is None and k != j):
+            return value[i:j + 1], j + 1  # not a reference: kept as written
+        name, k = m.group(0), k + len(op or "")
+        found = lookup(name)
+        if op in (":-", "-"):
+            missing = not found if op == ":-" else found is None
+            return (expand(k, j, depth + 1) if missing else found), j + 1
+        if op in (":+", "+"):
+            present = bool(found) if op == ":+" else found is not None
+            return (expand(k, j, depth + 1) if present else ""), j + 1
+        if op in (":?", "?") and (not found if op == ":?" else found is None):
+            detail = value[k:j].strip()
+            raise fail("E-DOTENV", f"required variable {name} is not set" + (f": {detail}" if detail else ""),
+                       where)
+        return found or "", j + 1
+
+    expanded = expand(0, len(value), 0)
+    return SecretDerived(expanded) if derived else expanded
+
+
+def _closing(value: str) -> dict[int, int]:
+    """Where each ``${`` closes: one pass with a stack, so unclosed ones cost nothing."""
+    stack: list[int] = []
+    match: dict[int, int] = {}
+    i = 0
+    while i < len(value):
+        if value.startswith("${", i):
+            stack.append(i)
+            i += 2
+            continue
+        if value[i] == "}" and stack:
+            match[stack.pop()] = i
+        i += 1
+    return match
 
 
 def parse_raw_env(text: str) -> dict[str, str]:

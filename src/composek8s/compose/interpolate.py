@@ -29,6 +29,16 @@ def is_secret_name(name: str) -> bool:
     return any(t in _SECRET_TOKENS for t in tokens)
 
 
+class SecretDerived(str):
+    """A value an env file built from a secret variable (``CALLBACK=https://hook/${API_SECRET}``):
+    secret itself, whatever its own name, so it is never read either."""
+
+
+def is_secret_value(name: str, value: object) -> bool:
+    """Whether a variable must stay in the cluster: by its name, or by what its value came from."""
+    return is_secret_name(name) or isinstance(value, SecretDerived)
+
+
 def is_file_pointer(name: str, value: str) -> bool:
     """``POSTGRES_PASSWORD_FILE=/run/secrets/db_password``: the official images' ``*_FILE``
     convention names the file holding the secret; the path itself is not secret."""
@@ -131,7 +141,7 @@ class Interpolator:
         return self._lookup(name, op, arg, where), i + 1
 
     def _lookup(self, name: str, op: str | None, arg, where: Position) -> list[str | SecretRef]:
-        if is_secret_name(name):
+        if is_secret_value(name, self.environ.get(name)):
             # The value is resolved in the cluster, never here (see module docstring).
             return [SecretRef(name, required=op in (":?", "?") or op is None)]
         value = self.environ.get(name)

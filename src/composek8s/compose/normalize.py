@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 
 from ..diagnostics import Position, Reporter
-from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name
+from .interpolate import SecretRef, Template, is_file_pointer, is_secret_name, is_secret_value
 from .model import Build, ConfigUse, Dependency, Healthcheck, Label, Mount, Port, Project, SecretUse, Service
 from .context import ServiceContext
 from .deploy import read_deploy
@@ -357,7 +357,7 @@ def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[
         at = ctx.at("env_file") if isinstance(env_files, str) else ctx.at("env_file", i)
         for key, value in read_dotenv(path, path_text, environ, literal=literal, at=at).items():
             # Values read from env files are data; secret-named ones stay in the cluster.
-            secret = is_secret_name(key) and not is_file_pointer(key, value)
+            secret = is_secret_value(key, value) and not is_file_pointer(key, value)
             env[key] = Template((SecretRef(key),)) if secret else value
     body = raw.get("environment") or {}
     items = body.items() if isinstance(body, dict) else (
