@@ -377,3 +377,12 @@ def test_an_exec_healthcheck_passes_metacharacters_as_separate_arguments(data_pr
     command = ["/bin/check", "a;b", "c|d", "`id`", "$HOME", "'quoted'", "x && y"]
     assert container["readinessProbe"]["exec"]["command"] == command
     assert container["livenessProbe"]["exec"]["command"] == command
+
+
+def test_a_message_quoting_a_huge_value_is_bounded():
+    from composek8s.diagnostics import MAX_MESSAGE, Reporter
+
+    reporter = Reporter()
+    reporter.error("E-TEST", "service 'web': " + "x" * 1_000_000 + " is not a duration; write 30s")
+    message = reporter.errors[0].message
+    assert len(message) < MAX_MESSAGE and message.startswith("service 'web': ") and message.endswith("write 30s")

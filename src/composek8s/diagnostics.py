@@ -42,6 +42,17 @@ class CompileError(Exception):
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
+MAX_MESSAGE = 2000  # characters: a message quoting a 1 MiB value stays readable
+
+
+def bounded(message: str) -> str:
+    """``message``, its middle elided when it quotes a huge value (the start names the thing,
+    the end usually says what to do)."""
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:1200]} … ({len(message) - 1600:,} characters left out) … {message[-400:]}"
+
+
 @dataclass
 class Reporter:
     """Collects diagnostics; errors are raised together at a stage boundary."""
@@ -49,10 +60,10 @@ class Reporter:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def warn(self, code: str, message: str, position: Position | None = None) -> None:
-        self.diagnostics.append(Diagnostic("warning", code, message, position))
+        self.diagnostics.append(Diagnostic("warning", code, bounded(message), position))
 
     def error(self, code: str, message: str, position: Position | None = None) -> None:
-        self.diagnostics.append(Diagnostic("error", code, message, position))
+        self.diagnostics.append(Diagnostic("error", code, bounded(message), position))
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -69,4 +80,4 @@ class Reporter:
 
 def fail(code: str, message: str, position: Position | None = None) -> CompileError:
     """An error to raise at once, when nothing useful can follow it."""
-    return CompileError([Diagnostic("error", code, message, position)])
+    return CompileError([Diagnostic("error", code, bounded(message), position)])
