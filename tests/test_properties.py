@@ -141,7 +141,30 @@ def services(draw, name: str, others: list[str]) -> tuple[dict, set[str]]:
                 ["service_started", "service_healthy", "service_completed_successfully"]))} for d in deps}
     if draw(st.booleans()):
         svc["profiles"] = [draw(st.sampled_from(["debug", "tools"]))]
+    if draw(st.booleans()):
+        svc["configs"] = [draw(st.sampled_from(["settings", {"source": "settings", "target": "/etc/app/app.conf"},
+                                                {"source": "settings", "mode": 0o440}]))]
+    if draw(st.booleans()):
+        rollout = draw(st.fixed_dictionaries({}, optional={
+            "update_config": st.fixed_dictionaries({}, optional={
+                "parallelism": st.integers(0, 3), "order": st.sampled_from(["start-first", "stop-first"]),
+                "delay": durations}),
+            "restart_policy": st.fixed_dictionaries({}, optional={
+                "condition": st.sampled_from(["none", "on-failure", "any"]), "max_attempts": st.integers(0, 5)}),
+            "placement": st.fixed_dictionaries({"constraints": st.lists(st.sampled_from(
+                ["node.labels.disk == ssd", "node.role == manager", "node.labels.zone==a"]), max_size=2)})}))
+        svc.setdefault("deploy", {}).update(rollout)
+    if draw(st.booleans()):
+        svc["labels"] = draw(st.dictionaries(st.sampled_from(list(KOMPOSE_LABELS)), st.just(""), max_size=2))
+        svc["labels"] = {k: KOMPOSE_LABELS[k] for k in svc["labels"]}
+    if draw(st.booleans()):
+        svc["platform"] = draw(st.sampled_from(["linux/amd64", "linux/arm64/v8", "linux"]))
     return svc, volumes
+
+
+KOMPOSE_LABELS = {"kompose.service.type": "nodeport", "kompose.hpa.cpu": "60", "kompose.hpa.replicas.max": "4",
+                  "kompose.controller.type": "statefulset", "kompose.service.expose": "true",
+                  "kompose.image-pull-policy": "IfNotPresent", "kompose.volume.size": "2Gi", "team": "core"}
 
 
 @st.composite
@@ -155,6 +178,8 @@ def projects(draw) -> tuple[dict, list[str]]:
         volumes |= used
     if volumes:
         compose["volumes"] = {v: None for v in sorted(volumes)}
+    if any("configs" in svc for svc in compose["services"].values()):
+        compose["configs"] = {"settings": {"content": draw(SAFE_TEXT)}}
     profiles = draw(st.sampled_from([[], ["debug"], ["debug", "tools"]]))
     return compose, profiles
 
@@ -218,7 +243,17 @@ PLACES = ([("services", "web", key) for key in sorted(service_keys())] +
           [(k,) for k in ("name", "services", "volumes", "networks", "secrets", "configs", "x-k8s")] +
           [("services", "web"), ("services", "web", "x-k8s", "ingress", "port"),
            ("services", "web", "x-k8s", "storage", "size")] +
-          [(k, "thing") for k in ("volumes", "networks", "secrets", "configs")])
+          [(k, "thing") for k in ("volumes", "networks", "secrets", "configs")] +
+          # what issue #5 added: rollout keys, kompose labels, config sources, extends, include
+          [("services", "web", "deploy", k) for k in ("update_config", "restart_policy", "placement", "mode")] +
+          [("services", "web", "deploy", "update_config", k) for k in ("parallelism", "order", "delay")] +
+          [("services", "web", "deploy", "restart_policy", k) for k in ("condition", "max_attempts")] +
+          [("services", "web", "labels", f"kompose.{k}") for k in (
+              "service.type", "service.nodeport.port", "service.expose", "controller.type", "hpa.cpu",
+              "hpa.replicas.max", "volume.size", "image-pull-policy", "service.healthcheck.readiness.test",
+              "service.healthcheck.liveness.interval")] +
+          [("configs", "thing", k) for k in ("content", "file", "environment", "external", "name")] +
+          [("services", "web", "extends"), ("include",)])
 
 
 @FAST
@@ -226,7 +261,8 @@ PLACES = ([("services", "web", key) for key in sorted(service_keys())] +
 def test_any_value_anywhere_is_compiled_or_refused_with_a_location(place, value):
     compose: dict = {"services": {"web": {"image": "nginxinc/nginx-unprivileged:1.27", "user": "101",
                                           "deploy": {}, "healthcheck": {"test": ["CMD", "/ok"]},
-                                          "x-k8s": {}}}}
+                                          "configs": ["thing"], "x-k8s": {}}},
+                     "configs": {"thing": {"content": "x"}}}
     parent = compose
     for key in place[:-1]:
         parent = parent.setdefault(key, {})
