@@ -400,3 +400,18 @@ def test_the_chart_names_the_job_as_dist_does_and_renames_it_with_its_values(tmp
     plan = compile_plan([project / "compose.yaml"], cwd=project, environ={}, reporter=Reporter())
     manifest = next(r.manifest for r in plan.resources if r.kind == "Job")
     assert resolve_values(manifest, {"migrate": {"image": {"tag": "1.0.1"}}})["metadata"]["name"] == renamed
+
+
+def test_waiting_for_a_data_store_to_complete_is_warned(compile_compose):
+    c = compile_compose("""
+        services:
+          db:
+            image: postgres:16
+          api:
+            image: example/api:1
+            depends_on:
+              db: {condition: service_completed_successfully}
+    """)
+    assert [m["metadata"]["name"].startswith("db-") for m in c.manifests if m["kind"] == "Job"] == [True]
+    warning = next(d for d in c.diagnostics if d.code == "W-DEPENDS-DATA-STORE")
+    assert "service_healthy" in warning.message and warning.position.line == 3

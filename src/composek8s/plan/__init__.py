@@ -67,6 +67,12 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         known = facts_for(svc)
         has_named = any(m.type == "volume" and m.source for m in svc.volumes)
         kinds[svc.name] = workload_kind(svc, has_named, awaited.get(svc.name))
+        if kinds[svc.name][0] == "Job" and awaited.get(svc.name) and known and known.stateful \
+                and runs_image_server(svc):
+            reporter.warn("W-DEPENDS-DATA-STORE", f"service {svc.name!r} runs {svc.image}, a data store, but "
+                          f"{', '.join(awaited[svc.name])} wait for it to complete (service_completed_"
+                          "successfully): it becomes a Job that must exit; if they only need it up, "
+                          "use condition: service_healthy", svc.position)
         ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role),
                       service_type=kompose[svc.name].service_type or "ClusterIP",
                       node_port=kompose[svc.name].node_port)
