@@ -303,3 +303,22 @@ def test_a_file_name_kubernetes_refuses_as_a_configmap_key_is_an_error(compile_e
     """, files={"my site.conf": "x", "conf/ok.conf": "y", "conf/été.conf": "z"})
     found = sorted((e.message.split(":")[0], e.position.line) for e in errors if e.code == "E-CONFIGMAP-KEY")
     assert found == [("config 'site'", 9), ("service 'web'", 6)]
+
+
+def test_one_config_mounted_twice_with_two_modes_gets_a_volume_per_mode(compile_compose):
+    c = compile_compose("""
+        services:
+          web:
+            image: example/web:1
+            configs:
+              - {source: site, target: /etc/a.conf, mode: 0444}
+              - {source: site, target: /etc/b.conf, mode: 0400}
+              - {source: site, target: /etc/c.conf}
+        configs:
+          site:
+            content: "x"
+    """)
+    volumes = {v["name"]: v["configMap"]["defaultMode"] for v in c.pod("web")["volumes"] if "configMap" in v}
+    assert volumes == {"cfg-site": 0o444, "cfg-site-400": 0o400}
+    mounts = {m["mountPath"]: m["name"] for m in c.container("web")["volumeMounts"] if m["name"].startswith("cfg")}
+    assert mounts == {"/etc/a.conf": "cfg-site", "/etc/b.conf": "cfg-site-400", "/etc/c.conf": "cfg-site"}

@@ -99,6 +99,7 @@ def _body(source: str, data: dict, binary: dict) -> dict:
 
 def mount_configs(svc: Service, made: dict[str, dict], st: Storage, reporter: Reporter) -> None:
     """Mount each config the service uses, as Compose places it."""
+    first_mode: dict[str, int] = {}  # config -> the mode of its first use here
     for use in svc.configs:
         body = made.get(use.source)
         if body is None:
@@ -114,9 +115,13 @@ def mount_configs(svc: Service, made: dict[str, dict], st: Storage, reporter: Re
         key = body.get("key") or next(iter({**body["data"], **body["binaryData"]}))
         target = _target(use)
         name = body["external"] if "external" in body else Name(body["name"])
-        source = {"configMap": {"name": name, "items": [{"key": key, "path": key}],
-                                "defaultMode": use.mode if use.mode is not None else DEFAULT_MODE}}
-        st.add(dns_name(f"cfg-{use.source}"), source, target, True, sub_path=key)
+        mode = use.mode if use.mode is not None else DEFAULT_MODE
+        source = {"configMap": {"name": name, "items": [{"key": key, "path": key}], "defaultMode": mode}}
+        # One pod volume per config and mode: the same config mounted twice with two modes
+        # needs two volumes (a volume has one defaultMode).
+        first = first_mode.setdefault(use.source, mode)
+        volume = dns_name(f"cfg-{use.source}" if mode == first else f"cfg-{use.source}-{mode:o}")
+        st.add(volume, source, target, True, sub_path=key)
 
 
 def _target(use: ConfigUse) -> str:
