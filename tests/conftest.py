@@ -92,3 +92,18 @@ def compile_error(tmp_path):
         return info.value.diagnostics
 
     return run
+
+
+# The real docker-compose binary: the test oracle for compose semantics (tests/tools/install_compose.py).
+ORACLE = Path(__file__).resolve().parent / "tools" / "bin" / "docker-compose"
+
+
+@pytest.fixture(scope="module")
+def oracle_home(tmp_path_factory) -> Path:
+    """A HOME for the oracle (its config dir); skips locally and fails in CI when it is missing."""
+    if not ORACLE.is_file():
+        message = "docker-compose oracle missing: run `python tests/tools/install_compose.py`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return tmp_path_factory.mktemp("compose-home")

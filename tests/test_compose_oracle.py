@@ -146,16 +146,6 @@ def run_ours(folder: Path, args: list[str], environ: dict[str, str]) -> dict:
     return json.loads(json.dumps(export_project(project)))
 
 
-@pytest.fixture(scope="module")
-def oracle_home(tmp_path_factory) -> Path:
-    if not ORACLE.is_file():
-        message = "docker-compose oracle missing: run `python tests/tools/install_compose.py`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return tmp_path_factory.mktemp("compose-home")
-
-
 def test_corpus_is_big_enough():
     assert len(CASES) >= 20
 

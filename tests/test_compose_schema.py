@@ -8,7 +8,6 @@ valid, and docker compose must accept it too. So the table shows *when* Compose 
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import textwrap
 from dataclasses import dataclass, field
@@ -265,16 +264,6 @@ def _ours(case: Case, root: Path) -> list[str]:
 def test_we_report_one_error_where_it_is_written(case: Case, tmp_path: Path):
     errors = _ours(case, _project(case, tmp_path))
     assert errors == ([case.error] if case.error else [])
-
-
-@pytest.fixture(scope="module")
-def oracle_home(tmp_path_factory) -> Path:
-    if not ORACLE.is_file():
-        message = "docker-compose oracle missing: run `python tests/tools/install_compose.py`"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return tmp_path_factory.mktemp("compose-home")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

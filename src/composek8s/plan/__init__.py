@@ -21,7 +21,7 @@ from .reach import warn_run_once, warn_undeclared_ports, warn_unreachable
 from .secrets import external_secrets, mount_compose_secrets
 from .security import LEVELS, level, refuse_unsafe
 from .startup import StartupPlanner, finish_job_names, run_once
-from .storage import plan_storage
+from .storage import config_map, plan_storage
 from .workloads import WorkloadPlanner, component, workload_kind
 from .xk8s import validate_project, validate_service
 
@@ -236,14 +236,8 @@ def _namespace(project: Project, ns: str) -> dict:
 
 
 def _config_map(body: dict, project: str, ns: str) -> dict:
-    cm: dict = {"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": Name(body["name"]), "namespace": Namespace(ns),
-                             "labels": labels(project, None, "config")}}
-    if body["data"]:
-        cm["data"] = body["data"]
-    if body["binaryData"]:
-        cm["binaryData"] = body["binaryData"]
-    return cm
+    return config_map({"name": Name(body["name"]), "namespace": Namespace(ns),
+                       "labels": labels(project, None, "config")}, body)
 
 
 def _check_unique(plan: Plan, reporter: Reporter) -> None:

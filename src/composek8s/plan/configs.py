@@ -13,8 +13,8 @@ from ..compose.interpolate import Template
 from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name
-from .names import dns_name
-from .storage import (CONFIGMAP_KEY, CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data, is_object_name,
+from .names import dns_name, is_object_name
+from .storage import (CONFIGMAP_KEY, CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data,
                       looks_secret)
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only

@@ -259,7 +259,7 @@ ports.target ports.published ports.protocol ports.name
 volumes.type volumes.source volumes.target volumes.read_only volumes.tmpfs volumes.tmpfs.size
 secrets.source secrets.target secrets.mode configs.source configs.target configs.mode configs.uid configs.gid
 env_file.path env_file.required env_file.format
-networks.aliases depends_on.condition depends_on.required depends_on.restart
+depends_on.condition depends_on.required depends_on.restart
 """.split())
 SUB_KEYS_EXPLAINED = {
     "build": "build options shape how the image is built, which happens before Kubernetes: build and push it",
@@ -278,16 +278,14 @@ SUB_KEYS_EXPLAINED = {
 
 def _account_for_sub_keys(svc: Service, reporter: Reporter) -> None:
     for key, where in svc.sub_keys:
-        if key in SUB_KEYS_READ or key.split(".")[0] == "deploy":
+        if key in SUB_KEYS_READ:
             continue
-        if key.startswith("networks.aliases"):
+        if key == "networks.aliases":
+            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: network aliases are ignored: other "
+                          f"services reach it by its Service name {svc.name!r} only (add a Service "
+                          "per alias with a kustomize patch if clients use them)", where)
             continue
         parts = key.split(".")
         why = next((SUB_KEYS_EXPLAINED[".".join(parts[:n])] for n in range(len(parts), 0, -1)
                     if ".".join(parts[:n]) in SUB_KEYS_EXPLAINED), "it has no Kubernetes equivalent")
         reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: '{key}' is ignored: {why}", where)
-    for key, where in svc.sub_keys:
-        if key == "networks.aliases":
-            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: network aliases are ignored: other "
-                          f"services reach it by its Service name {svc.name!r} only (add a Service "
-                          "per alias with a kustomize patch if clients use them)", where)

@@ -20,6 +20,14 @@ def dns_name(text: str, max_length: int = 63) -> str:
     return name
 
 
+_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def is_object_name(text: str) -> bool:
+    """A DNS-1123 subdomain: what the API server accepts as a ConfigMap or claim name."""
+    return len(text) <= 253 and bool(_OBJECT_NAME.match(text))
+
+
 def camel_key(text: str) -> str:
     """The values.yaml key of a service: ``stage-server`` → ``stageServer``."""
     words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]

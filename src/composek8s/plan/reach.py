@@ -11,19 +11,16 @@ from .network import Endpoint
 
 def warn_run_once(svc, reporter: Reporter) -> None:
     """What a service made a Job (it runs once) loses from its compose definition."""
-    lost = [(key, why) for key, why in (
-        ("ports", "a Job gets no Service, so its ports are not reachable by name"),
-        ("expose", "a Job gets no Service, so its ports are not reachable by name"),
-        ("scale", "a Job runs one pod to completion"),
-    ) if key in svc.keys]
-    lost += [(f"deploy.{key}", why) for key, why in (
-        ("replicas", "a Job runs one pod to completion"),
-        ("update_config", "a Job is not rolled out"),
-    ) if key in svc.deploy_keys]
-    for key, why in lost:
-        where = svc.deploy_keys.get(key[7:]) if key.startswith("deploy.") else svc.keys[key]
-        reporter.warn("W-JOB-IGNORED", f"service {svc.name!r} runs once as a Job; its {key!r} is "
-                      f"ignored: {why}", where)
+    no_service = "a Job gets no Service, so its ports are not reachable by name"
+    one_pod = "a Job runs one pod to completion"
+    lost = [(key, svc.keys.get(key), why) for key, why in
+            (("ports", no_service), ("expose", no_service), ("scale", one_pod))]
+    lost += [(f"deploy.{key}", svc.deploy_keys.get(key), why) for key, why in
+             (("replicas", one_pod), ("update_config", "a Job is not rolled out"))]
+    for key, where, why in lost:
+        if where is not None:
+            reporter.warn("W-JOB-IGNORED", f"service {svc.name!r} runs once as a Job; its {key!r} is "
+                          f"ignored: {why}", where)
 
 
 def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:

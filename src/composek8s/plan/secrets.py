@@ -5,8 +5,7 @@ from __future__ import annotations
 from ..compose import Project
 from ..diagnostics import Reporter
 from .model import Name, Namespace, Plan, SecretKey
-from .names import dns_name, labels
-from .storage import is_object_name
+from .names import dns_name, is_object_name, labels
 
 
 def external_secrets(plan: Plan, spec: dict, project_secret: str) -> list[dict]:

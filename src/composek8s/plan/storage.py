@@ -22,7 +22,7 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .images import facts_for
 from .model import Name, Value
-from .names import camel_key, dns_name
+from .names import camel_key, dns_name, is_object_name
 from .quantities import memory
 
 DEFAULT_CLAIM_SIZE = "1Gi"
@@ -61,12 +61,6 @@ class Storage:
         self.mounts.append(mount)
 
 
-_OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-def is_object_name(text: str) -> bool:
-    """A DNS-1123 subdomain: what the API server accepts as a ConfigMap or claim name."""
-    return len(text) <= 253 and bool(_OBJECT_NAME.match(text))
 
 
 def _volume_name(prefix: str, path: str) -> str:
@@ -239,6 +233,15 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
         reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
                       "(ConfigMaps cannot be written)", mount.position)
     return False
+
+
+def config_map(metadata: dict, body: dict) -> dict:
+    """A ConfigMap from ``{name, data, binaryData}`` (a bind mount's or a compose config's)."""
+    cm: dict = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
+    for key in ("data", "binaryData"):
+        if body[key]:
+            cm[key] = body[key]
+    return cm
 
 
 def file_data(files: list[Path]) -> tuple[dict, dict]:

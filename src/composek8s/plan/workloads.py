@@ -14,7 +14,7 @@ from .probes import override_probe, probes
 from .quantities import cpu, memory
 from .startup import Startup
 from .security import container_security_context, level, pod_security_context, user_ids_and_origin
-from .storage import Storage
+from .storage import Storage, config_map
 
 # Used when compose sets no deploy.resources (and said so in a warning).
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
@@ -220,13 +220,7 @@ class WorkloadPlanner:
             out.append(self.pdb(ep.name, comp))
         for claim in st.claims:
             out.append(self.claim(claim, key, ep.name, comp))
-        for cm in st.config_maps:
-            body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": self.meta(cm["name"], comp, ep.name)}
-            if cm["data"]:
-                body["data"] = cm["data"]
-            if cm["binaryData"]:
-                body["binaryData"] = cm["binaryData"]
-            out.append(body)
+        out += [config_map(self.meta(cm["name"], comp, ep.name), cm) for cm in st.config_maps]
         return out, envb
 
     def image(self, svc: Service, key: str) -> Image:
