@@ -188,9 +188,8 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     except CompileError as exc:
         reporter.diagnostics.extend(exc.diagnostics)
         return False
-    contexts = [inside_project_or_none(project.directory, s.build.context)
-                for s in project.services.values() if s.build]
-    if any(c and (path == c or c in path.parents or path in c.parents) for c in contexts) and path.is_dir():
+    contexts = build_contexts(project)
+    if any(path == c or c in path.parents or path in c.parents for c in contexts) and path.is_dir():
         reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: bind mount of {source} holds source "
                       "code for live reload; dropped (the image carries the code)", mount.position)
         return True
@@ -261,16 +260,22 @@ def looks_secret(name: str) -> bool:
     return bool(_SECRET_FILE.search(name))
 
 
-def declared_secret_files(project: Project) -> set[Path]:
+def declared_secret_files(project: Project) -> frozenset[Path]:
     """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
     their names (``db_password.txt`` does not look secret, but the project says it is)."""
-    found = set()
-    for spec in project.secrets.values():
-        if isinstance(spec, dict) and spec.get("file"):
-            path = inside_project_or_none(project.directory, str(spec["file"]))
-            if path is not None:
-                found.add(path)
-    return found
+    return _resolved(project.directory, tuple(sorted(
+        str(spec["file"]) for spec in project.secrets.values() if isinstance(spec, dict) and spec.get("file"))))
+
+
+def build_contexts(project: Project) -> frozenset[Path]:
+    """The project's build contexts: a bind mount inside one is source for live reload."""
+    return _resolved(project.directory, tuple(sorted({s.build.context for s in project.services.values()
+                                                      if s.build})))
+
+
+def _resolved(directory: Path, texts: tuple[str, ...]) -> frozenset[Path]:
+    """``texts`` resolved inside ``directory``; those outside are left out."""
+    return frozenset(p for p in (inside_project_or_none(directory, t) for t in texts) if p is not None)
 
 
 def inside_project_or_none(directory: Path, text: str) -> Path | None:
