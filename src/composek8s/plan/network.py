@@ -9,53 +9,36 @@ accept traffic from other namespaces (where ingress controllers run) on that por
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..compose import Port, Project, Service
+from ..compose import Service
+from .endpoints import Endpoint
 from .model import OMIT, Each, Instance, Item, Name, Namespace, Value, When
-from .names import dns_name, labels, selector_labels
+from .names import camel_key, dns_name, labels, selector_labels
 
-PUBLIC_WEB_PORTS = {"80", "443"}
+if TYPE_CHECKING:
+    from .draft import Draft
 
-
-@dataclass
-class Endpoint:
-    """One workload as the network sees it."""
-
-    service: Service
-    name: str  # Kubernetes name
-    ports: list[dict] = field(default_factory=list)  # {name, port, protocol}
-    data_store: bool = False
-    ingress_port: int | None = None
-    service_type: str = "ClusterIP"  # or NodePort, LoadBalancer, Headless (kompose.service.type)
-    node_port: int | None = None
-
-
-def container_ports(svc: Service, known_port: int | None) -> list[Port]:
-    """Declared container ports (ports and expose), else the Dockerfile's EXPOSE, else the
-    image's well-known one."""
-    seen: dict[tuple[int, str], Port] = {}
-    for port in svc.ports + svc.expose:
-        seen.setdefault((port.target, port.protocol), port)
-    if not seen and svc.image_config is not None:
-        for number, protocol in svc.image_config.expose:
-            seen.setdefault((number, protocol), Port(target=number, protocol=protocol))
-    if not seen and known_port:
-        seen[(known_port, "tcp")] = Port(target=known_port)
-    return sorted(seen.values(), key=lambda p: (p.target, p.protocol))
-
-
-def ingress_port(svc: Service) -> int | None:
-    x = svc.x_k8s.get("ingress")
-    if isinstance(x, dict) and "port" in x:
-        return int(x["port"])
-    published = [p for p in svc.ports if p.published in PUBLIC_WEB_PORTS]
-    if published:
-        return published[0].target
-    if x is not None:
-        ports = svc.ports or svc.expose
-        return ports[0].target if ports else None
-    return None
+def plan_network(draft: Draft) -> None:
+    """Pass: each workload's Service (and headless Service), Ingress and NetworkPolicy."""
+    plan = draft.plan
+    project, ns = plan.project, plan.namespace
+    endpoints = draft.endpoints
+    by_name = {ep.service.name: ep for ep in endpoints}
+    public = [ep for ep in endpoints if ep.ingress_port is not None and draft.services[ep.service.name].kind != "Job"]
+    net_ports, members = network_ports(endpoints), network_members(endpoints)
+    for svc, sd in draft.each():
+        ep, comp, key = sd.endpoint, sd.component, camel_key(svc.name)
+        if ep.ports and sd.kind != "Job":
+            sd.service = service_manifest(ep, project, ns, comp, key)
+        if sd.kind == "StatefulSet":  # its serviceName, needed even without ports
+            sd.headless = service_manifest(ep, project, ns, comp, key, headless=True)
+        if ep in public:
+            # One public service: its values are the top-level `ingress`; several: per service.
+            ingress_key = "ingress" if len(public) == 1 else f"{key}.ingress"
+            sd.ingress = (ingress_manifest(ep, project, ns, comp, ingress_key), ingress_key)
+        sd.policy = policy_manifest(ep, endpoints, by_name, net_ports, members, project, ns, comp,
+                                    sd.startup.egress)
 
 
 def networks_of(svc: Service) -> set[str]:
@@ -228,5 +211,5 @@ def namespace_policies(project: str, namespace: str) -> list[dict]:
     return [deny, dns]
 
 
-__all__ = ["Endpoint", "Project", "container_ports", "ingress_port", "service_manifest",
-           "ingress_manifest", "policy_manifest", "namespace_policies", "network_labels", "network_members", "network_ports"]
+__all__ = ["plan_network", "service_manifest", "ingress_manifest", "policy_manifest", "namespace_policies",
+           "network_labels", "network_members", "network_ports"]

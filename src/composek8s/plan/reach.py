@@ -2,11 +2,14 @@
 run once, names with no Service behind them, ports Compose opens implicitly. Warnings only."""
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Reporter
-from .env import Hosts
-from .network import Endpoint
+from .endpoints import Endpoint
+from .references import HostRef
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 
 def warn_run_once(svc, reporter: Reporter) -> None:
@@ -23,7 +26,17 @@ def warn_run_once(svc, reporter: Reporter) -> None:
                           f"ignored: {why}", where)
 
 
-def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+def warn_reach(draft: Draft) -> None:
+    """Pass: what the project expects to reach that Kubernetes will not give it."""
+    for svc, sd in draft.each():
+        if sd.kind == "Job":
+            warn_run_once(svc, draft.reporter)
+    warn_unreachable(draft.endpoints, draft.facts.env_refs, draft.reporter)
+    warn_undeclared_ports(draft.endpoints, draft.facts.env_refs, draft.reporter)
+
+
+def warn_unreachable(endpoints: list[Endpoint], env_refs: dict[str, dict[str, tuple[HostRef, ...]]],
+                     reporter: Reporter) -> None:
     """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
     with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
     Service, so the name resolves to nothing in Kubernetes."""
@@ -36,11 +49,10 @@ def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter
         for dep, entry in svc.depends_on.items():
             if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
                 callers.setdefault(dep, set()).add(svc.name)
-        for value in svc.environment.values():
-            if isinstance(value, str):
-                for _, _, name in hosts.find(value):
-                    if name != svc.name:
-                        callers.setdefault(name, set()).add(svc.name)
+        for refs in env_refs.get(svc.name, {}).values():
+            for ref in refs:
+                if ref.target != svc.name:
+                    callers.setdefault(ref.target, set()).add(svc.name)
     for ep in endpoints:
         name = ep.service.name
         if name in portless and callers.get(name):
@@ -50,26 +62,21 @@ def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter
                           "it listens on", ep.service.position)
 
 
-_PORT = re.compile(r":(\d{1,5})(?!\d)")  # the port after a host name
-
-
-def warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
+def warn_undeclared_ports(endpoints: list[Endpoint], env_refs: dict[str, dict[str, tuple[HostRef, ...]]],
+                          reporter: Reporter) -> None:
     """A value naming ``service:port`` where the port is not one of that service's: Compose
     opens every port between services, Kubernetes only the declared ones (its Service and
     NetworkPolicy), so the connection works under Compose and fails in the cluster."""
     ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
     for ep in endpoints:
         svc = ep.service
-        for variable, value in svc.environment.items():
-            texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
-            for text in texts:
-                for _, end, target in hosts.find(text):
-                    number = _PORT.match(text, end)
-                    if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
-                        continue  # no port named, or a service without ports (W-NO-PORT)
-                    declared = ", ".join(str(p) for p in sorted(ports[target]))
-                    reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
-                                  f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
-                                  "Compose opens every port between services, Kubernetes only declared "
-                                  f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
-                                  svc.env_positions.get(variable, svc.position))
+        for variable, refs in env_refs.get(svc.name, {}).items():
+            for ref in refs:
+                if ref.port is None or not ports.get(ref.target) or ref.port in ports[ref.target]:
+                    continue  # no port named, or a service without ports (W-NO-PORT)
+                declared = ", ".join(str(p) for p in sorted(ports[ref.target]))
+                reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
+                              f"{ref.target}:{ref.port}, but {ref.target!r} declares only {declared}; "
+                              "Compose opens every port between services, Kubernetes only declared "
+                              f"ones: add expose: [\"{ref.port}\"] to {ref.target!r}",
+                              svc.env_positions.get(variable, svc.position))

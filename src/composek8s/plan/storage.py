@@ -16,6 +16,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
@@ -24,6 +25,9 @@ from .images import facts_for
 from .model import Name, Value
 from .names import camel_key, dns_name, is_object_name
 from .quantities import memory
+
+if TYPE_CHECKING:
+    from .draft import Draft, ProjectFacts
 
 DEFAULT_CLAIM_SIZE = "1Gi"
 SCRATCH_SIZE = "64Mi"
@@ -73,7 +77,23 @@ def _is_logs(mount: Mount) -> bool:
     return any(w in ("log", "logs") for w in words)
 
 
-def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Reporter) -> Storage:
+def plan_volumes(draft: Draft) -> None:
+    """Pass: each service's volumes (claims, emptyDirs, ConfigMaps of bind mounts)."""
+    for svc, sd in draft.each():
+        sd.storage = plan_storage(svc, draft.project, sd.kind == "StatefulSet", draft.facts, draft.reporter)
+
+
+def report_clashes(draft: Draft) -> None:
+    """Pass, once every mount is known: two sources that would share one pod volume name."""
+    for svc, sd in draft.each():
+        for clash in dict.fromkeys(sd.storage.clashes):
+            draft.reporter.error("E-NAME-COLLISION", f"service {svc.name!r}: two of its mounts would be the "
+                                 f"pod volume {clash!r} (a named volume and a config, secret or bind mount "
+                                 "named alike): rename one", svc.position)
+
+
+def plan_storage(svc: Service, project: Project, stateful: bool, facts: ProjectFacts,
+                 reporter: Reporter) -> Storage:
     st = Storage()
     x_storage = svc.x_k8s.get("storage", {})
     key = camel_key(svc.name)
@@ -119,7 +139,7 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
             shadows.append((mount, _volume_name("anon", mount.target)))
         elif mount.type == "bind":
-            if _bind(svc, project, mount, st, reporter):
+            if _bind(svc, project, mount, st, facts, reporter):
                 sources.append(mount)
         else:
             reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
@@ -162,7 +182,8 @@ def _drop_if_under_source(svc: Service, mount: Mount, name: str, sources: list[M
                   "start empty and hide them)", mount.position)
 
 
-def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: Reporter) -> bool:
+def _bind(svc: Service, project: Project, mount: Mount, st: Storage, facts: ProjectFacts,
+          reporter: Reporter) -> bool:
     """Map one bind mount; True when it is source for live reload, dropped."""
     source = mount.source or ""
     host_path = source.startswith(("/", "~"))
@@ -188,7 +209,7 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     except CompileError as exc:
         reporter.diagnostics.extend(exc.diagnostics)
         return False
-    contexts = build_contexts(project)
+    contexts = facts.build_contexts
     if any(path == c or c in path.parents or path in c.parents for c in contexts) and path.is_dir():
         reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: bind mount of {source} holds source "
                       "code for live reload; dropped (the image carries the code)", mount.position)
@@ -201,23 +222,10 @@ def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: R
     if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
         reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
                       "only its top-level files become a ConfigMap", mount.position)
-    declared = declared_secret_files(project)
-    secret_like = [f.name for f in files if looks_secret(f.name) or f.resolve() in declared]
-    if secret_like:
-        reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
-                       "the output: use compose secrets instead", mount.position)
-        return False
-    total = sum(f.stat().st_size for f in files)
-    if total > CONFIGMAP_LIMIT:
-        reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
-        return False
-    bad = [f.name for f in files if not CONFIGMAP_KEY.match(f.name)]
-    if bad:
-        reporter.error("E-CONFIGMAP-KEY", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{', '.join(repr(b) for b in bad)}: a ConfigMap key (the file's name) may hold "
-                       "only letters, digits, '-', '_' and '.'; rename the file", mount.position)
+    refused = refuse_as_config_map(files, facts.secret_files)
+    if refused:
+        code, why = refused
+        reporter.error(code, f"service {svc.name!r}: bind mount {source} {why}", mount.position)
         return False
     data, binary = file_data(files)
     relative = path.relative_to(project.directory.resolve()).as_posix()
@@ -255,34 +263,28 @@ def file_data(files: list[Path]) -> tuple[dict, dict]:
     return data, binary
 
 
+def refuse_as_config_map(files: list[Path], secret_files: frozenset[Path]) -> tuple[str, str] | None:
+    """Why ``files`` cannot be one ConfigMap (code, reason), or None: the one admission rule
+    for bind mounts and compose configs. Secret files would put secrets in the output; the
+    API server refuses keys other than ``[-._a-zA-Z0-9]+`` and objects over about 1 MiB."""
+    secret = [f.name for f in files if looks_secret(f.name) or f.resolve() in secret_files]
+    if secret:
+        return "E-SECRET-FILE", (f"holds {', '.join(secret)}, which look secret or are a secret's file; "
+                                 "a ConfigMap would put them in the output: use compose secrets instead")
+    bad = [f.name for f in files if not CONFIGMAP_KEY.match(f.name)]
+    if bad:
+        return "E-CONFIGMAP-KEY", (f"holds {', '.join(repr(b) for b in bad)}: a ConfigMap key (the file's "
+                                   "name) may hold only letters, digits, '-', '_' and '.'; rename the file")
+    total = sum(f.stat().st_size for f in files)
+    if total > CONFIGMAP_LIMIT:
+        return "E-CONFIGMAP-TOO-LARGE", f"holds {total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}"
+    return None
+
+
 def looks_secret(name: str) -> bool:
     """A file name that suggests key material or credentials (``.env``, ``*.pem``…)."""
     return bool(_SECRET_FILE.search(name))
 
 
-def declared_secret_files(project: Project) -> frozenset[Path]:
-    """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
-    their names (``db_password.txt`` does not look secret, but the project says it is)."""
-    return _resolved(project.directory, tuple(sorted(
-        str(spec["file"]) for spec in project.secrets.values() if isinstance(spec, dict) and spec.get("file"))))
-
-
-def build_contexts(project: Project) -> frozenset[Path]:
-    """The project's build contexts: a bind mount inside one is source for live reload."""
-    return _resolved(project.directory, tuple(sorted({s.build.context for s in project.services.values()
-                                                      if s.build})))
-
-
-def _resolved(directory: Path, texts: tuple[str, ...]) -> frozenset[Path]:
-    """``texts`` resolved inside ``directory``; those outside are left out."""
-    return frozenset(p for p in (inside_project_or_none(directory, t) for t in texts) if p is not None)
-
-
-def inside_project_or_none(directory: Path, text: str) -> Path | None:
-    try:
-        return inside_project(directory, text, None, text)  # type: ignore[arg-type]
-    except CompileError:
-        return None
-
-
-__all__ = ["declared_secret_files", "plan_storage", "Storage"]
+__all__ = ["plan_volumes", "plan_storage", "refuse_as_config_map", "report_clashes",
+           "Storage"]

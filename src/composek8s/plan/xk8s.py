@@ -45,8 +45,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Position, Reporter
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T)?$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -55,6 +59,14 @@ _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
                  "reason"}
 _PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets"}
+
+
+def validate_x_k8s(draft: Draft) -> None:
+    """Pass: every ``x-k8s`` block has the shape documented above."""
+    project = draft.project
+    validate_project(project.x_k8s, project.keys.get("x-k8s"), draft.reporter)
+    for svc in project.services.values():
+        validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, draft.reporter)
 
 
 def _err(reporter: Reporter, where: Position | None, owner: str, message: str) -> None:
