@@ -29,6 +29,7 @@ _PORT = re.compile(r":(\d{1,5})(?![\d.])")
 # A URL's head before its host: `scheme://`, then optionally `user[:password]@`.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,39}$")
 _NOT_USERINFO = re.compile(r"[\s/@\"'<>]")
+_AUTHORITY_END = re.compile(r"[@/?#\s\"'<>;,]")  # where a URL's user[:password] or host[:port] ends
 _USERINFO_MAX = 512  # characters looked back for the `://` before `user:password@`
 # Around a bare value's host (`db`, `--host=db`, `db:5432/app`, `//db/`).
 _BARE_BEFORE = "@/="
@@ -44,6 +45,13 @@ class HostMention:
     end: int
     port: int | None
     scheme: str | None
+    userinfo: bool = False  # written after `user@` (a connection string)
+
+    @property
+    def bare(self) -> bool:
+        """A name on its own (``db``, ``--host=db``): a host only where the context says so
+        (``host_context``), since a database or user is often named like the app."""
+        return self.port is None and self.scheme is None and not self.userinfo
 
     @property
     def effective_port(self) -> int | None:
@@ -72,6 +80,8 @@ def find_hosts(text: str, names: Container[str], *, bare: bool = True, at_start:
         if text.startswith("://", end):  # a URL scheme (redis://), not a host
             continue
         scheme = _scheme(text, start)
+        if scheme and text[start - 1] == "/" and _is_userinfo(text, end):
+            continue  # postgres://app:pw@db/: `app` is the user, not a host
         port_match = _PORT.match(text, end)
         port = int(port_match.group(1)) if port_match and 0 < int(port_match.group(1)) < 65536 else None
         if bare:
@@ -83,7 +93,26 @@ def find_hosts(text: str, names: Container[str], *, bare: bool = True, at_start:
                 continue
         elif scheme is None and port is None:
             continue
-        yield HostMention(name, start, end, port, scheme)
+        yield HostMention(name, start, end, port, scheme, userinfo=bool(start) and text[start - 1] == "@")
+
+
+# Variable names and option names that hold a host: DB_HOST, REDIS_URL, --broker, -h.
+_HOST_WORDS = re.compile(r"HOST|SERVER|ADDR|URL|URI|DSN|ENDPOINT|BROKER|UPSTREAM|BACKEND|PROXY|REMOTE|PEER|"
+                         r"SEED|NODES|CONNECT|TARGET", re.I)
+_HOST_FLAGS = {"-h", "-H", "--host", "--hostname", "--server", "--broker", "--upstream", "--backend",
+               "--address", "--addr", "--url", "--endpoint", "--connect", "--target", "--peer"}
+
+
+def host_context(name: str) -> bool:
+    """Whether a variable or option called ``name`` holds a host name (``DB_HOST``, ``--broker``)."""
+    return name in _HOST_FLAGS or bool(_HOST_WORDS.search(name.lstrip("-").partition("=")[0]))
+
+
+def _is_userinfo(text: str, end: int) -> bool:
+    """Whether the URL authority that continues at ``end`` holds an ``@`` (so what came before
+    it is ``user[:password]``)."""
+    stop = _AUTHORITY_END.search(text, end, end + _USERINFO_MAX)
+    return bool(stop) and stop.group() == "@"
 
 
 def _scheme(text: str, start: int) -> str | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import fail
+from .contract import contract_issues
 from .pss import check_pod_security
 from .schema import supported_versions, validate_object
 from .wiring import wiring_issues
@@ -94,6 +95,8 @@ def check_sources(sources: list[Source], versions: list[str], level: str = "rest
     findings: list[Finding] = []
     objects = [s.obj for s in sources]
     wiring = wiring_issues(objects)
+    for issue in contract_issues(objects):
+        wiring.setdefault(issue.index, []).append(issue)
     for index, source in enumerate(sources):
         obj = source.obj
         meta = obj.get("metadata") or {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
 from .assemble import assemble, finish, finish_job_names_pass
+from .binds import classify_binds
 from .configs import mount_all_configs, plan_configs
 from .draft import Draft
 from .endpoints import plan_endpoints
@@ -20,6 +21,7 @@ from .model import Decision, Plan, Resource, SecretKey, Value, resolve_values
 from .names import check_names
 from .network import plan_network
 from .reach import warn_reach
+from .references import find_references
 from .secrets import mount_secrets, plan_secrets
 from .security import refuse_all_unsafe
 from .startup import plan_startup
@@ -43,11 +45,13 @@ PASSES = (
     refuse_all_unsafe,      # security: what the service's Pod Security level forbids
     stop_on_errors,
     derive_facts,           # facts: build contexts, secret files, host names in env values
-    decide_kinds,           # workloads: Deployment, StatefulSet or Job
-    plan_endpoints,         # endpoints: named container ports, the public port, the component
-    warn_reach,             # reach: names and ports others expect that Kubernetes will not give
     plan_configs,           # configs: a ConfigMap per compose config
-    plan_volumes,           # storage: claims, emptyDirs, bind mounts
+    classify_binds,         # binds: each bind mount is configuration, data, source or a host path
+    find_references,        # references: who names whom as a host (env, command, mounted files)
+    decide_kinds,           # workloads: Deployment, StatefulSet or Job
+    plan_endpoints,         # endpoints: named container ports (declared or inferred), the public port
+    warn_reach,             # reach: names others use that no Service answers
+    plan_volumes,           # storage: claims, emptyDirs, ConfigMaps, seeded paths
     mount_secrets,          # secrets: compose secrets from cluster Secrets
     mount_all_configs,      # configs: each use of a config mounted
     report_clashes,         # storage: two mounts sharing one pod volume name

@@ -17,7 +17,8 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name, Namespace
 from .names import dns_name, is_object_name, labels
-from .storage import Storage, config_map, file_data, refuse_as_config_map
+from .binds import file_data, refuse_as_config_map
+from .storage import Storage, config_map
 
 if TYPE_CHECKING:
     from .draft import Draft

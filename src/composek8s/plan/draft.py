@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 
 from ..compose import Project, Service
 from ..diagnostics import Reporter
+from .binds import Bind
 from .endpoints import Endpoint
 from .facts import ProjectFacts
 from .kompose import KomposeSettings
 from .model import Name, Plan, RunOnceName
+from .references import Reference
 from .startup import Startup
 from .storage import Storage
 
@@ -25,6 +27,7 @@ class ServiceDraft:
     svc: Service
     kind: str = ""  # Deployment | StatefulSet | Job
     why: str = ""  # why that kind, in words
+    binds: list[Bind] = field(default_factory=list)  # its bind mounts, classified
     endpoint: Endpoint | None = None
     component: str = ""  # app.kubernetes.io/component
     storage: Storage | None = None
@@ -51,6 +54,7 @@ class Draft:
     awaited: dict[str, list[str]] = field(default_factory=dict)  # run-once service -> who waits
     jobs: dict[str, RunOnceName] = field(default_factory=dict)  # Jobs others wait for, by service
     configs: dict[str, dict] = field(default_factory=dict)  # compose config -> its ConfigMap body
+    references: list[Reference] = field(default_factory=list)  # who names whom as a host
     # (Secret name, key) -> (required, services reading it).
     secret_users: dict[tuple[str, str], tuple[bool, set[str]]] = field(default_factory=dict)
 

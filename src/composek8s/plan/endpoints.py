@@ -1,5 +1,14 @@
 """What each workload listens on: its container ports and their names, and the port its
-Ingress routes to. The network pass turns these into Services, Ingresses and policies."""
+Ingress routes to. The network pass turns these into Services, Ingresses and policies.
+
+A port comes from compose (``ports``, ``expose``), else from the image's own process (its
+Dockerfile's ``EXPOSE``, a known image's port) when the service runs it, else from how other
+services reach it (``references.py``): a service that declares no port but is reached as
+``backend:8000`` or ``http://backend`` listens there under Compose, where every port is open
+between services (``W-PORT-INFERRED``, at the line the port was found). A port others use
+that a service with ports does not declare is added the same way when it is written out
+(``broker:29092``), not when it is only a URL scheme's default.
+"""
 from __future__ import annotations
 
 import shlex
@@ -39,7 +48,10 @@ def plan_endpoints(draft: Draft) -> None:
         ep = Endpoint(svc, dns_name(svc.name), data_store=bool(known and known.stateful and known.role),
                       service_type=kompose.service_type or "ClusterIP", node_port=kompose.node_port)
         http_ports = _http_probe_ports(svc)
-        for port in container_ports(svc, known.port if known and runs_image_server(svc) else None):
+        ports = declared_ports(svc)
+        if sd.kind != "Job":
+            ports = sorted(ports + _inferred(svc, ports, draft.references, reporter), key=lambda p: (p.target, p.protocol))
+        for port in ports:
             pname = port.name or ("http" if port.target in http_ports else None) or (
                 known.port_name if known and known.port == port.target else None) or f"{port.protocol}-{port.target}"
             ep.ports.append({"name": dns_name(pname, 15), "port": port.target, "protocol": port.protocol.upper()})
@@ -58,18 +70,41 @@ def plan_endpoints(draft: Draft) -> None:
         sd.component = component(svc, sd.kind, ep.ingress_port is not None)  # public: a web component
 
 
-def container_ports(svc: Service, known_port: int | None) -> list[Port]:
+def declared_ports(svc: Service) -> list[Port]:
     """Declared container ports (ports and expose), else the Dockerfile's EXPOSE, else the
-    image's well-known one."""
+    image's well-known one; the image's only when the service runs the image's own process."""
     seen: dict[tuple[int, str], Port] = {}
     for port in svc.ports + svc.expose:
         seen.setdefault((port.target, port.protocol), port)
-    if not seen and svc.image_config is not None:
+    own = runs_image_server(svc)
+    if not seen and own and svc.image_config is not None:
         for number, protocol in svc.image_config.expose:
             seen.setdefault((number, protocol), Port(target=number, protocol=protocol))
-    if not seen and known_port:
-        seen[(known_port, "tcp")] = Port(target=known_port)
+    known = facts_for(svc)
+    if not seen and own and known and known.port:
+        seen[(known.port, "tcp")] = Port(target=known.port)
     return sorted(seen.values(), key=lambda p: (p.target, p.protocol))
+
+
+def _inferred(svc: Service, declared: list[Port], references: list, reporter) -> list[Port]:
+    """Ports others reach ``svc`` on that it does not declare (see the module's docstring)."""
+    have = {p.target for p in declared if p.protocol == "tcp"}
+    found: dict[int, object] = {}  # port -> the first reference that uses it
+    for ref in references:
+        if ref.target != svc.name or ref.port is None or ref.port in have or ref.port in found:
+            continue
+        if declared and not (ref.explicit and not ref.in_file):
+            continue  # with ports declared, only a port written in a value adds one
+        found[ref.port] = ref
+    added = []
+    for number, ref in sorted(found.items()):
+        who = "it names itself with that port" if ref.source == svc.name else f"{ref.source} reaches it there"
+        reporter.warn("W-PORT-INFERRED", f"service {svc.name!r} declares no port {number}, but {who} "
+                      f"({ref.via}): Compose opens every port between services, Kubernetes "
+                      f"only declared ones, so its Service gets port {number} (add expose: [\"{number}\"] "
+                      f"to {svc.name!r} to say so)", ref.position)
+        added.append(Port(target=number))
+    return added
 
 
 def ingress_port(svc: Service) -> int | None:

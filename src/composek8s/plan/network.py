@@ -3,9 +3,13 @@
 Traffic is denied by default (ingress and egress) and allowed back along the compose
 topology: services on a shared compose network may reach each other's declared ports
 (peers are selected by a per-network pod label, so policies stay small on big networks),
-except data stores (databases, caches, queues), which accept only the services that
-``depends_on`` them and open connections only to what they depend on. Published web ports (80/443, or ``x-k8s.ingress``) get an Ingress and
-accept traffic from other namespaces (where ingress controllers run) on that port only.
+except data stores (databases, caches, queues), which accept only their clients: the
+services that ``depends_on`` them (on every port) or name them as a host in a value, a
+command or a mounted file (on the port they name; ``references.py``). Data stores open
+connections only to what they depend on or name. Network members that do neither are shut
+out, and the plan says so once per data store (``W-DATA-STORE-ACCESS``). Published web
+ports (80/443, or ``x-k8s.ingress``) get an Ingress and accept traffic from other namespaces
+(where ingress controllers run) on that port only.
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ def plan_network(draft: Draft) -> None:
     by_name = {ep.service.name: ep for ep in endpoints}
     public = [ep for ep in endpoints if ep.ingress_port is not None and draft.services[ep.service.name].kind != "Job"]
     net_ports, members = network_ports(endpoints), network_members(endpoints)
+    flows = data_store_links(endpoints, draft.references)
+    warn_data_store_access(endpoints, flows, draft.references, draft.reporter)
     for svc, sd in draft.each():
         ep, comp, key = sd.endpoint, sd.component, camel_key(svc.name)
         if ep.ports and sd.kind != "Job":
@@ -37,8 +43,7 @@ def plan_network(draft: Draft) -> None:
             # One public service: its values are the top-level `ingress`; several: per service.
             ingress_key = "ingress" if len(public) == 1 else f"{key}.ingress"
             sd.ingress = (ingress_manifest(ep, project, ns, comp, ingress_key), ingress_key)
-        sd.policy = policy_manifest(ep, endpoints, by_name, net_ports, members, project, ns, comp,
-                                    sd.startup.egress)
+        sd.policy = policy_manifest(ep, by_name, net_ports, members, flows, project, ns, comp, sd.startup.egress)
 
 
 def networks_of(svc: Service) -> set[str]:
@@ -64,10 +69,60 @@ def _shares_network(a: Endpoint, b: Endpoint) -> bool:
     return bool(networks_of(a.service) & networks_of(b.service))
 
 
-def data_store_clients(store: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """The workloads that depend on a data store and share a compose network with it."""
-    return sorted((e for e in endpoints if store.service.name in e.service.depends_on
-                   and _shares_network(e, store)), key=lambda e: e.name)
+def data_store_links(endpoints: list[Endpoint], references: list) -> dict[tuple[str, str], frozenset | None]:
+    """(client, server) → the server's ports the client may use (None: all of them), for the
+    pairs a data store is part of, on a shared compose network: the client depends on the
+    server (every port), or names it as a host (the port it names; every port when it names
+    none). App-to-app traffic is the network rule's."""
+    by_name = {ep.service.name: ep for ep in endpoints}
+    links: dict[tuple[str, str], frozenset | None] = {}
+
+    def link(client: Endpoint, server: Endpoint | None, port: int | None) -> None:
+        if server is None or server is client or not server.ports or not _shares_network(client, server):
+            return
+        if not (server.data_store or client.data_store):
+            return
+        own = {p["port"] for p in server.ports}
+        ports = frozenset({port}) if port in own else None
+        key = (client.service.name, server.service.name)
+        known = links.get(key, frozenset())
+        links[key] = None if known is None or ports is None else known | ports
+
+    for ep in endpoints:
+        for dep in ep.service.depends_on:
+            link(ep, by_name.get(dep), None)
+    for ref in references:
+        if ref.source in by_name:
+            link(by_name[ref.source], by_name.get(ref.target), ref.port)
+    return links
+
+
+def warn_data_store_access(endpoints: list[Endpoint], links: dict, references: list, reporter) -> None:
+    """One warning per data store whose compose networks hold services that neither depend on
+    it nor name it: Compose lets them connect, its NetworkPolicy does not."""
+    for store in endpoints:
+        if not store.data_store or not store.ports:
+            continue
+        clients = sorted(c for c, s in links if s == store.service.name)
+        # Other data stores open no connections of their own: not worth naming.
+        shut = sorted(e.service.name for e in endpoints if e is not store and not e.data_store
+                      and _shares_network(e, store) and e.service.name not in clients)
+        if not shut:
+            continue
+        how = []
+        for client in clients:
+            ways = (["depends_on"] if store.service.name in by_service(endpoints, client).service.depends_on else []) + \
+                sorted({r.via for r in references if r.source == client and r.target == store.service.name})
+            how.append(f"{client} ({', '.join(ways)})")
+        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} accepts connections only from "
+                      f"{', '.join(how) if how else 'no service'}; {', '.join(shut)} share{'s' if len(shut) == 1 else ''} "
+                      "its network but neither depend on it nor name it, so its NetworkPolicy shuts them out "
+                      "(Compose would let them connect): if one uses it, add it to that service's depends_on",
+                      store.service.position)
+
+
+def by_service(endpoints: list[Endpoint], name: str) -> Endpoint:
+    return next(e for e in endpoints if e.service.name == name)
 
 
 def _port_rules(ports: list[dict]) -> list[dict]:
@@ -138,24 +193,30 @@ def network_ports(endpoints: list[Endpoint]) -> dict[str, list[dict]]:
     return {net: [found[k] for k in sorted(found)] for net, found in ports.items()}
 
 
-def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, Endpoint],
-                    net_ports: dict[str, list[dict]], members: dict[str, int], project: str,
+def policy_manifest(ep: Endpoint, by_name: dict[str, Endpoint], net_ports: dict[str, list[dict]],
+                    members: dict[str, int], links: dict[tuple[str, str], frozenset | None], project: str,
                     namespace: str, component: str, extra_egress: list[dict] | None = None) -> dict:
     """Ingress on the service's declared ports from its peers, and egress to its servers.
 
     The egress rules also carry a wait for a healthy dependency (``startup.py``): a shared
     network or the data store rule reaches its port.
 
-    App services accept their compose networks; data stores only the services that depend
-    on them. Data stores open connections only to what they depend on.
+    App services accept their compose networks; data stores only their clients (``links``).
+    Data stores open connections only to what they depend on or name.
     """
     nets = sorted(networks_of(ep.service))
     ingress: list[dict] = []
     if ep.ports and ep.data_store:
-        clients = data_store_clients(ep, endpoints)
-        if clients:
+        groups: dict[frozenset | None, list[Endpoint]] = {}
+        for (client, server), ports in links.items():
+            if server == ep.service.name:
+                groups.setdefault(ports, []).append(by_name[client])
+        # Clients of every port first, then each narrower set, ports in the Service's order.
+        for ports in sorted(groups, key=lambda p: (p is not None, sorted(p or ()))):
+            clients = sorted(groups[ports], key=lambda e: e.name)
             ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(project, c.name)}}
-                                     for c in clients], "ports": _port_rules(ep.ports)})
+                                     for c in clients],
+                            "ports": _port_rules([p for p in ep.ports if ports is None or p["port"] in ports])})
     elif ep.ports:
         shared = [net for net in nets if members.get(net, 0) > 1]  # networks with someone else on them
         if shared:
@@ -177,13 +238,12 @@ def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, 
                 if len(ports) <= MAX_EGRESS_PORTS:
                     rule["ports"] = ports
                 egress.append(rule)
-    for dep in sorted(ep.service.depends_on):
-        server = by_name.get(dep)
-        if server is None or not server.ports or not _shares_network(ep, server):
-            continue
-        if server.data_store or ep.data_store:  # app-to-app traffic is covered by the network rule
-            egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
-                           "ports": _port_rules(server.ports)})
+    for (client, name), ports in sorted(links.items()):
+        if client != ep.service.name:
+            continue  # app-to-app traffic is covered by the network rule; links hold the rest
+        server = by_name[name]
+        egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
+                       "ports": _port_rules([p for p in server.ports if ports is None or p["port"] in ports])})
     egress += extra_egress or []  # e.g. to the API server, for an init container's kubectl wait
     for rule in ep.service.x_k8s.get("egress", []):
         entry: dict = {"to": [{"ipBlock": {"cidr": str(rule["cidr"])}}]}

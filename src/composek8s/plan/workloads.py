@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from ..compose import Service
 from ..diagnostics import Reporter
 from .autoscaling import hpa_manifest
-from .endpoints import Endpoint
+from .endpoints import Endpoint, declared_ports
 from .env import EnvBuilder
 from .exceptions import annotations, workload_exceptions
 from .images import facts_for, runs_image_server, split_image
@@ -15,10 +15,10 @@ from .names import camel_key, labels, selector_labels
 from .network import network_labels
 from .probes import override_probe, probes
 from .quantities import cpu, memory
-from .references import HostRef, Hosts
+from .references import HostRef, Hosts, Reference
 from .security import container_security_context, level, pod_security_context, user_ids_and_origin
 from .startup import Startup, run_once
-from .storage import Storage, config_map
+from .storage import Storage, config_map, keeps_data, seed_containers
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -51,11 +51,16 @@ def restart_of(svc: Service) -> str:
 def decide_kinds(draft: Draft) -> None:
     """Pass: Deployment, StatefulSet or Job for each service, and why."""
     draft.awaited = run_once(draft.project.services)
+    reached: dict[str, list[Reference]] = {}
+    for ref in draft.references:
+        if ref.source != ref.target:
+            reached.setdefault(ref.target, []).append(ref)
     for svc, sd in draft.each():
         known = facts_for(svc)
-        has_named = any(m.type == "volume" and m.source for m in svc.volumes)
         awaited = draft.awaited.get(svc.name)
-        sd.kind, sd.why = workload_kind(svc, has_named, awaited)
+        listens = [p.target for p in declared_ports(svc)]
+        sd.kind, sd.why = workload_kind(svc, keeps_data(svc, sd.binds), awaited, listens, reached.get(svc.name, []))
+        _warn_restart(svc, sd.kind, listens, reached.get(svc.name, []), awaited, draft.reporter)
         if sd.kind == "Job" and awaited and known and known.stateful and runs_image_server(svc):
             draft.reporter.warn("W-DEPENDS-DATA-STORE", f"service {svc.name!r} runs {svc.image}, a data store, "
                                 f"but {', '.join(awaited)} wait for it to complete (service_completed_"
@@ -95,9 +100,27 @@ def plan_workloads(draft: Draft) -> None:
                                          plan.namespace, sd.component, camel_key(svc.name))
 
 
-def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | None = None) -> tuple[str, str]:
+def _warn_restart(svc: Service, kind: str, listens: list[int], reached: list[Reference],
+                  awaited: list[str] | None, reporter: Reporter) -> None:
+    """``restart: "no"``/``on-failure`` on a server: it stays long-running, and says so."""
+    restart = restart_of(svc)
+    if kind == "Job" or "kind" in svc.x_k8s or awaited or not (restart == "no" or restart.startswith("on-failure")):
+        return
+    why = (f"listens on {', '.join(str(p) for p in listens)}" if listens else
+           f"{', '.join(sorted({r.source for r in reached}))} reach{'es' if len({r.source for r in reached}) == 1 else ''} it")
+    reporter.warn("W-RESTART-IGNORED", f"service {svc.name!r} has restart: {restart} but {why}: it is a server, "
+                  f"not a one-shot task, so it runs as a {kind}, and Kubernetes restarts its pod whenever it "
+                  "stops (set x-k8s.kind: Job if it really runs once)",
+                  svc.keys.get("restart") or svc.deploy_keys.get("restart_policy") or svc.position)
+
+
+def workload_kind(svc: Service, keeps_data: bool, awaited_by: list[str] | None = None,
+                  listens: list[int] | None = None, reached: list[Reference] | None = None) -> tuple[str, str]:
     """Deployment, StatefulSet or Job, and why (``awaited_by``: the services that wait for it
-    to complete, with ``depends_on: {condition: service_completed_successfully}``)."""
+    to complete, with ``depends_on: {condition: service_completed_successfully}``). A
+    ``restart: "no"`` or ``on-failure`` service is a Job only when it is a one-shot: it
+    listens on no port and no other service reaches it (``restart`` says what happens after a
+    crash, not that a server runs once)."""
     if "kind" in svc.x_k8s:
         label = "kompose.controller.type" in svc.labels
         return svc.x_k8s["kind"], ("x-k8s.kind or its kompose.controller.type label says so" if label
@@ -106,11 +129,11 @@ def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | 
         return "Job", (f"{', '.join(awaited_by)} wait{'s' if len(awaited_by) == 1 else ''} for it to "
                        "complete (depends_on: service_completed_successfully): it runs once")
     restart = restart_of(svc)
-    if restart == "no" or restart.startswith("on-failure"):
-        return "Job", f"restart: {restart} runs it once"
+    if (restart == "no" or restart.startswith("on-failure")) and not listens and not reached:
+        return "Job", f"restart: {restart} runs it once (no port, and no service reaches it)"
     known = facts_for(svc)
-    if known and known.stateful and has_named_volume:
-        return "StatefulSet", f"{svc.image} keeps data in a named volume"
+    if known and known.stateful and keeps_data:
+        return "StatefulSet", f"{svc.image} keeps data on a claim"
     return "Deployment", "a long-running service"
 
 
@@ -233,7 +256,7 @@ class WorkloadPlanner:
             "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
             "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
-            "initContainers": startup.init_containers or OMIT,
+            "initContainers": seed_containers(st, container) + startup.init_containers or OMIT,
             "containers": [container],
         }
         if level(svc) == "privileged":
@@ -302,6 +325,10 @@ class WorkloadPlanner:
                                "share a ReadWriteOnce claim; running 1", svc.keys.get("deploy"))
             replicas = 1
         if kind == "StatefulSet":
+            # With persistence off its data lives in emptyDirs, by choice: `check` is told so.
+            off = {**(skips or {}), "check.composek8s.io/skip-persistence": f"{key}.persistence.enabled is "
+                   "false: the data lives in emptyDirs and goes with the pod"}
+            skips = When(f"{key}.persistence.enabled", True, skips or OMIT, off)
             policy = When(f"{key}.persistence.retain", True, "Retain", "Delete")
             spec = {"replicas": Value(f"{key}.replicas", replicas), "serviceName": Name(f"{ep.name}-headless"),
                     "selector": selector, "template": template,
