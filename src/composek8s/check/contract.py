@@ -263,11 +263,16 @@ def _persistence(w: _Workload) -> list[ContractIssue]:
 
 
 def _covering(mounts: list[dict], path: str) -> dict | None:
-    """The mount whose path is ``path`` or the deepest folder above it."""
+    """The mount that holds the data at ``path``: at it, the deepest folder above it, else one
+    below it (postgres 18 declares /var/lib/postgresql, older tags keep /var/lib/postgresql/data)."""
     best = None
     for m in mounts:
         mount_path = str(m.get("mountPath") or "").rstrip("/") or "/"
         if path == mount_path or path.startswith(mount_path.rstrip("/") + "/"):
             if best is None or len(mount_path) > len(str(best.get("mountPath"))):
                 best = m
+    if best is None:
+        below = [m for m in mounts if str(m.get("mountPath") or "").startswith(path.rstrip("/") + "/")
+                 and not m.get("subPath")]
+        best = min(below, key=lambda m: len(str(m.get("mountPath"))), default=None)
     return best

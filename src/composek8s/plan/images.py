@@ -103,9 +103,11 @@ _KNOWN: dict[str, ImageFacts] = {
     # docker-library/mongo 8.0/Dockerfile: `groupadd --gid 999 --system mongodb; useradd --uid
     # 999 …`, `VOLUME /data/db /data/configdb`, `EXPOSE 27017`, `CMD ["mongod"]`; the entrypoint
     # `exec gosu mongodb` and uses the shipped mongosh.
-    "mongo": ImageFacts(999, 999, "database", True, 27017, "mongodb", (),
+    # /data/configdb (also a VOLUME) holds a config server's data only: a standalone mongod
+    # (what compose files run) keeps nothing there, so it is scratch space, not a claim.
+    "mongo": ImageFacts(999, 999, "database", True, 27017, "mongodb", ("/data/configdb",),
                         ("mongosh", "--quiet", "--eval", "db.adminCommand('ping')"),
-                        data=("/data/db", "/data/configdb"), server=("mongod",)),
+                        data=("/data/db",), server=("mongod",)),
     # docker-library/rabbitmq 4.3/ubuntu/Dockerfile: `groupadd --gid 999 --system rabbitmq;
     # useradd --uid 999 …`, `mkdir -p … /var/log/rabbitmq` with `chmod 1777` (its log file:
     # 10-defaults.conf adds the console, the file stays on), `VOLUME $RABBITMQ_DATA_DIR`

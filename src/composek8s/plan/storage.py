@@ -95,8 +95,13 @@ def _unmounted_data(svc: Service) -> list[str]:
     if not (known and known.stateful and known.role in DATA_STORE_ROLES and runs_image_server(svc)):
         return []
     targets = [PurePosixPath(m.target) for m in svc.volumes + svc.tmpfs]
-    return [path for path in known.data
-            if not any(t == PurePosixPath(path) or t in PurePosixPath(path).parents for t in targets)]
+    paths = [PurePosixPath(p) for p in known.data]
+    # A mount at, above or below a data path holds it (postgres 18 declares VOLUME /var/lib/
+    # postgresql, older tags /var/lib/postgresql/data: a mount at either holds the data);
+    # of nested data paths only the outermost gets a claim.
+    return [str(p) for p in paths
+            if not any(t == p or t in p.parents or p in t.parents for t in targets)
+            and not any(q in p.parents for q in paths)]
 
 
 def report_clashes(draft: Draft) -> None:
@@ -191,7 +196,7 @@ def plan_storage(svc: Service, project: Project, stateful: bool, binds: list[Bin
     paths = ["/tmp", *(known.writable if known else ()), *data,
              *(known.seeded if known and own else ()), *(p for p, _ in writable)]
     for path in dict.fromkeys(paths):
-        if path in covered:
+        if path in covered or (path in data and _held(path, covered)):
             continue
         volume = _volume_name("scratch", path)
         # A data path holds what the service stores (WordPress copies itself there): more room.
@@ -202,6 +207,12 @@ def plan_storage(svc: Service, project: Project, stateful: bool, binds: list[Bin
         if path in seeded:
             st.seeds.append((path, volume))
     return st
+
+
+def _held(path: str, mounted: set[str]) -> bool:
+    """A mount at, above or below a data path already holds that data."""
+    p = PurePosixPath(path)
+    return any(t == p or t in p.parents or p in t.parents for t in map(PurePosixPath, mounted))
 
 
 def _writable(svc: Service) -> list[tuple[str, bool]]:
