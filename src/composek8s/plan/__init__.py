@@ -22,7 +22,7 @@ from .names import check_names
 from .network import plan_network
 from .reach import warn_reach
 from .references import find_references
-from .secrets import mount_secrets, plan_secrets
+from .secrets import check_environment_values, mount_secrets, plan_secrets
 from .security import refuse_all_unsafe
 from .startup import plan_startup
 from .storage import plan_volumes, report_clashes
@@ -63,6 +63,7 @@ PASSES = (
     stop_on_errors,
     finish_job_names_pass,  # assemble: hashed names of awaited Jobs (they read all values)
     plan_secrets,           # secrets: the Secret keys to create, ExternalSecrets
+    check_environment_values,  # secrets: environments set no secret and no env the chart ignores
     finish,                 # assemble: unique object names; diagnostics kept
 )
 

@@ -218,7 +218,7 @@ class WorkloadPlanner:
         container: dict = {"name": ep.name, "image": image,
                            "imagePullPolicy": Value(f"{key}.image.pullPolicy", policy)}
         env = envb.env()
-        command, args = envb.args(svc.entrypoint), envb.args(svc.command)
+        command, args = envb.args(svc.entrypoint, "entrypoint"), envb.args(svc.command, "command")
         env = envb.finish(env)
         if command is not None:
             container["command"] = command
