@@ -50,9 +50,10 @@ def synth(
 
     import yaml
 
+    from .apirules import chart_version as version_problems
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
-    from .helm.versioning import SEMVER, recorded, unbumped, versioned_chart
+    from .helm.versioning import recorded, unbumped, versioned_chart
     from .pipeline import compile_plan
     from .synth import synthesize
     from .synth.drift import tree_diff
@@ -60,8 +61,10 @@ def synth(
 
     reporter = Reporter()
     try:
-        if chart_version is not None and not SEMVER.match(chart_version):
-            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a SemVer version (e.g. 1.2.3)")
+        problems = version_problems(chart_version) if chart_version is not None else []
+        if problems:
+            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
+                       f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
         plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
                             reporter=reporter)
         if strict and reporter.warnings:

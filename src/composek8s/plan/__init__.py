@@ -5,14 +5,15 @@ import shlex
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
+from .apicheck import check_target, refuse_api_violations
 from .autoscaling import hpa_manifest
 from .configs import config_maps, mount_configs
 from .images import facts_for, runs_image_server
 from .env import Hosts
 from .keys import account_for_keys, account_for_project
 from .kompose import apply_kompose_labels, check_kompose_fit
-from .model import (Decision, Name, Namespace, Plan, Resource, RunOnceName, SecretKey, Value, default_values,
-                    resolve_values)
+from .model import (RUN_ONCE_BASE, Decision, Name, Namespace, Plan, Resource, RunOnceName, SecretKey, Value,
+                    default_values, resolve_values)
 from .names import camel_key, dns_name, labels
 from .network import (Endpoint, container_ports, ingress_port, ingress_manifest, namespace_policies,
                       network_members, network_ports, policy_manifest, service_manifest)
@@ -34,12 +35,14 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     for svc in project.services.values():
         validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, reporter)
     reporter.raise_if_errors()
+    check_target(project, namespace, reporter)
     project, kompose = apply_kompose_labels(project, reporter)
     ns = namespace or project.x_k8s.get("namespace") or dns_name(project.name)
     secret_name = project.x_k8s.get("secretName") or f"{dns_name(project.name)}-secrets"
     secret = Name(secret_name, override="secrets.existingSecret")
     plan = Plan(project=project.name, namespace=ns, services=list(project.services),
                 app_version=_app_version(project), environments_position=project.keys.get("x-k8s"),
+                x_k8s_positions=project.x_k8s_positions, levels={s.name: level(s) for s in project.services.values()},
                 environments={name: {"namespace": env.get("namespace", ns), "values": env.get("values") or {}}
                               for name, env in sorted(project.x_k8s.get("environments", {}).items())})
 
@@ -101,9 +104,9 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
     warn_undeclared_ports(endpoints, hosts, reporter)
     planner = WorkloadPlanner(project.name, ns, secret, reporter, hosts)
     starter = StartupPlanner(project.name, ns, reporter)
-    # Jobs others wait for: named with a hash of their content (RunOnceName).
-    jobs = {name: RunOnceName(dns_name(name), ("global.imageRegistry", "global.imagePullSecrets",
-                                               "secrets.existingSecret", camel_key(name)))
+    # Jobs others wait for: named with a hash of their content (RunOnceName), in 63 characters.
+    jobs = {name: RunOnceName(dns_name(name, RUN_ONCE_BASE), ("global.imageRegistry", "global.imagePullSecrets",
+                                                              "secrets.existingSecret", camel_key(name)))
             for name in awaited if kinds[name][0] == "Job"}
     job_manifests: dict[str, dict] = {}
     public = [ep for ep in endpoints if ep.ingress_port is not None and kinds[ep.service.name][0] != "Job"]
@@ -183,6 +186,8 @@ def build_plan(project: Project, reporter: Reporter, namespace: str | None = Non
         plan.resources += [Resource(m, condition="secrets.externalSecrets.enabled")
                            for m in external_secrets(plan, project.x_k8s["externalSecrets"], secret_name)]
         _check_unique(plan, reporter)
+    reporter.raise_if_errors()
+    refuse_api_violations(plan, project, reporter)
     plan.diagnostics = list(reporter.diagnostics)
     reporter.raise_if_errors()
     return plan

@@ -28,7 +28,7 @@ from ..compose import Service
 from ..diagnostics import Reporter
 from .model import (OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When,
                     value_of)
-from .names import dns_name, labels
+from .names import dns_name, fit_name, labels
 from .network import Endpoint, networks_of
 
 # busybox: `sh` and `nc` for the TCP waits; also the chart's `helm test` pod.
@@ -78,7 +78,9 @@ def _hardened(user: int | None) -> dict:
 
 
 def _container_name(dep: str) -> str:
-    return f"wait-for-{dns_name(dep, 54)}"
+    """``wait-for-<dep>``, shortened with a hash past 63 characters (a container name is a
+    DNS-1123 label): two long dependencies sharing a prefix keep distinct containers."""
+    return fit_name(f"wait-for-{dns_name(dep)}")
 
 
 class StartupPlanner:
