@@ -186,6 +186,48 @@ def test_package_is_byte_identical_and_accepted_by_helm(helm, tmp_path):
     shutil.rmtree(tmp_path / "b")
 
 
+WEAKENINGS = ["frontend.securityContext.privileged=true", "frontend.securityContext.allowPrivilegeEscalation=true",
+              "frontend.securityContext.allowPrivilegeEscalation=null", "frontend.securityContext.runAsNonRoot=false",
+              "frontend.securityContext.runAsUser=0", "frontend.securityContext.readOnlyRootFilesystem=false",
+              "frontend.securityContext.capabilities.add={SYS_ADMIN}", "frontend.podSecurityContext.runAsNonRoot=false",
+              "frontend.podSecurityContext.runAsUser=0", "postgres.podSecurityContext.seccompProfile.type=Unconfined",
+              "redis.podSecurityContext.sysctls[0].name=kernel.msgmax"]
+
+
+@pytest.mark.parametrize("setting", WEAKENINGS)
+def test_the_values_schema_refuses_weakening_a_service(helm, setting):
+    """`helm install --set` cannot take a service below the restricted profile (host
+    namespaces and host paths are not values at all)."""
+    assert "values don't meet the specifications of the schema" in fails(helm, CHART, "--set", setting)
+
+
+OPTED_OUT = """
+    name: mixed
+    services:
+      agent:
+        image: example/agent:1.0.0
+        cap_add: [CHOWN]
+        x-k8s: {podSecurity: baseline, reason: "chowns its spool directory at start"}
+      web:
+        image: example/web:1.0.0
+"""
+
+
+def test_a_service_that_opted_out_keeps_free_security_contexts(tmp_path):
+    import json
+
+    import jsonschema
+
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(OPTED_OUT))
+    plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+    validator = jsonschema.Draft7Validator(json.loads(render_chart(plan)["values.schema.json"]))
+    values = yaml.safe_load(render_chart(plan)["values.yaml"])
+    values["agent"]["securityContext"]["allowPrivilegeEscalation"] = True
+    assert list(validator.iter_errors(values)) == []
+    values["web"]["securityContext"]["allowPrivilegeEscalation"] = True
+    assert [list(e.path) for e in validator.iter_errors(values)] == [["web", "securityContext", "allowPrivilegeEscalation"]]
+
+
 MANGLED = """
     name: keys
     services:

@@ -263,7 +263,7 @@ def test_the_corpus_covers_every_category():
         assert case.get("generate") in (None, *GENERATORS), case["id"]
     assert len(CASES) >= 45 and len({c["id"] for c in CASES}) == len(CASES)
     assert set(counts) == {"yaml", "limits", "types", "keys", "interpolation", "references", "paths",
-                           "security", "x-k8s", "project", "api-server"}, counts
+                           "security", "x-k8s", "project", "api-server", "environments"}, counts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])

@@ -101,7 +101,7 @@ def check_environments(plan: Plan, files: dict[str, str]) -> None:
         for error in sorted(validator.iter_errors(merge_values(tree, spec["values"])), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in error.path) or "values"
             errors.append(Diagnostic("error", "E-ENVIRONMENT", f"environment {env!r}: {where}: "
-                                     f"{error.message}", plan.environments_position))
+                                     f"{error.message}", plan.x_k8s_at("environments", env, "values", *error.path)))
     if errors:
         raise CompileError(errors)
 
