@@ -44,7 +44,7 @@ def test_a_dotted_environment_name_is_one_values_key(compile_compose):
     assert yaml.safe_load(files["values.yaml"])["es"]["env"] == env
     schema = json.loads(files["values.schema.json"])
     assert schema["properties"]["es"]["properties"]["env"]["additionalProperties"] == {"type": "string"}
-    template = next(t for k, t in files.items() if k.startswith("templates/deployment-es"))
+    template = next(t for k, t in files.items() if k.startswith("templates/statefulset-es"))
     assert '(index $.Values "es" "env" "discovery.type")' in template
 
 
@@ -59,6 +59,6 @@ def test_a_dotted_environment_name_renders_and_is_settable_through_helm(compile_
     result = subprocess.run([str(HELM), "template", "x", str(chart), "--set", r"es.env.discovery\.type=multi-node"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    pod = next(d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Deployment")
+    pod = next(d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "StatefulSet")
     env = _env(pod["spec"]["template"]["spec"]["containers"][0])
     assert env["discovery.type"] == "multi-node" and env["xpack.security.enabled"] == "false"

@@ -91,15 +91,36 @@ def test_redis_with_a_named_volume_becomes_a_statefulset(compile_compose):
     assert [t["metadata"]["name"] for t in spec["volumeClaimTemplates"]] == ["redis-data"]
 
 
-def test_postgres_without_a_named_volume_stays_a_deployment(compile_compose):
+def test_postgres_without_a_volume_keeps_its_data_on_a_claim_as_docker_does(compile_compose):
+    # The image declares VOLUME /var/lib/postgresql/data: Docker keeps it in an anonymous
+    # volume that outlives the container; an emptyDir would lose it at every rollout.
     c = compile_compose("""
         name: shop
         services:
           db:
             image: postgres:16
     """)
-    assert "Deployment" in c.kinds("db")
-    assert "StatefulSet" not in c.kinds("db")
+    sts = c.get("StatefulSet", "db")
+    assert [t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]] == ["db-data"]
+    mounts = {m["mountPath"]: m["name"] for m in c.container("db")["volumeMounts"]}
+    assert mounts["/var/lib/postgresql"] == "db-data"  # 18+ keeps PGDATA below it, older tags in data/
+    warning = only(c.diagnostics, "W-VOLUME-ANONYMOUS")
+    assert "anonymous volume" in warning.message and warning.position.line == 5  # its image
+
+
+def test_a_cache_without_a_volume_writes_its_data_path_to_an_emptydir(compile_compose):
+    # redis saves dump.rdb into /data (its WORKDIR): on a read-only root it would refuse writes.
+    c = compile_compose("""
+        name: shop
+        services:
+          cache:
+            image: redis:7
+    """)
+    assert "Deployment" in c.kinds("cache")
+    volumes = {v["name"]: v for v in c.pod("cache")["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in c.container("cache")["volumeMounts"]}
+    assert "emptyDir" in volumes[mounts["/data"]]
+    assert "W-VOLUME-ANONYMOUS" not in c.codes()
 
 
 def test_x_k8s_kind_statefulset_is_explicit(compile_compose):
@@ -128,7 +149,6 @@ def test_restart_no_becomes_a_job_that_runs_once(compile_compose):
           migrate:
             image: example/migrate:1
             restart: "no"
-            ports: ["8080"]
             healthcheck:
               test: ["CMD", "true"]
     """)

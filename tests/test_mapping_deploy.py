@@ -130,6 +130,7 @@ def test_what_a_service_made_a_job_loses_is_reported(compile_compose):
             deploy:
               replicas: 3
               restart_policy: {condition: on-failure}
+            x-k8s: {kind: Job}
           api:
             image: example/api:1
             deploy:
@@ -140,4 +141,4 @@ def test_what_a_service_made_a_job_loses_is_reported(compile_compose):
     assert "W-PORT-PUBLISHED" not in c.codes()
     assert ("Service", "web") not in c.by_key
     warning = only(c.diagnostics, "W-KEY-IGNORED")
-    assert "max_attempts" in warning.message and warning.position.line == 12
+    assert "max_attempts" in warning.message and warning.position.line == 13

@@ -356,7 +356,7 @@ def test_hpa_is_refused_for_a_data_store(compile_error):
 
 
 def test_hpa_is_refused_for_a_job(compile_error):
-    error = only(compile_error(web("      kompose.hpa.replicas.max: 4", extra='\n    restart: "no"')),
+    error = only(compile_error(web("      kompose.hpa.replicas.max: 4", extra='\n    x-k8s: {kind: Job}')),
                  "E-KOMPOSE")
     assert "a Job runs to completion" in error.message
 

@@ -274,12 +274,13 @@ def test_x_k8s_egress_allows_traffic_out_of_the_cluster(compile_compose):
 
 
 def test_a_service_reached_by_name_without_any_port_is_reported(compile_compose):
+    # A bare host name says nothing about the port: nothing to infer from.
     c = compile_compose("""
         services:
           web:
             image: example/web:1
             environment:
-              API_URL: http://api:8080/v1
+              API_HOST: api
           api:
             image: example/api:1
           worker:
@@ -290,9 +291,10 @@ def test_a_service_reached_by_name_without_any_port_is_reported(compile_compose)
     assert ("Service", "api") not in c.by_key
 
 
-def test_a_port_named_in_a_value_but_not_declared_is_reported(compile_compose):
+def test_a_port_named_in_a_value_but_not_declared_is_added_with_a_warning(compile_compose):
     # Compose opens every port between services; Kubernetes only declared ones. Kafka's
-    # published files advertise an in-network listener (broker:29092) they never declare.
+    # published files advertise an in-network listener (broker:29092) they never declare:
+    # the Service gets the port, and the warning says where it was found.
     c = compile_compose("""
         services:
           broker:
@@ -313,11 +315,14 @@ def test_a_port_named_in_a_value_but_not_declared_is_reported(compile_compose):
           db:
             image: postgres:16
     """, environ={"DB_PASSWORD": "pw"})
-    found = sorted((d.position.line, d.message) for d in c.diagnostics if d.code == "W-PORT-UNDECLARED")
+    found = sorted((d.position.line, d.message) for d in c.diagnostics if d.code == "W-PORT-INFERRED")
     assert [line for line, _ in found] == [7, 16]  # the variables that name them
-    assert "broker:29092" in found[0][1] and "ADVERTISED" in found[0][1] and 'expose: ["29092"]' in found[0][1]
-    assert "db:5433" in found[1][1] and "5432" in found[1][1]  # db's port comes from its image
+    assert "29092" in found[0][1] and "ADVERTISED" in found[0][1] and 'expose: ["29092"]' in found[0][1]
+    assert "5433" in found[1][1] and "DATABASE_URL" in found[1][1]
     assert "pw" not in found[1][1]
+    assert {p["port"] for p in c.get("Service", "broker")["spec"]["ports"]} == {9092, 29092}
+    assert {p["port"] for p in c.get("Service", "db")["spec"]["ports"]} == {5432, 5433}
+    assert "W-PORT-UNDECLARED" not in c.codes()
 
 
 def test_a_port_from_the_dockerfile_expose_needs_no_warning(compile_compose):

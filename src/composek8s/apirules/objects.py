@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
-from . import quantity
+from .quantity import parse as parse_quantity
+from .quantity import problems as quantity_problems
 from .rules import (INT32_MAX, MAX_ANNOTATIONS_SIZE, config_key, data_size, dns1035_label, dns1123_label,
                     dns1123_subdomain, env_var_name, int32, int64, int_or_percent, label_value, path_segment_name,
                     port_name, port_number, port_or_name, protocol, qualified_name, user_id, whole)
@@ -285,9 +286,9 @@ def _resources(resources: object, path: Path, add: Add) -> None:
     for part in ("limits", "requests"):
         given = resources.get(part)
         for key, value in given.items() if isinstance(given, dict) else ():
-            found = quantity.problems(value)
+            found = quantity_problems(value)
             add(QUANTITY, path + (part, key), [f"{part}.{key}: {m}" for m in found])
-            q = quantity.parse(value)
+            q = parse_quantity(value)
             if q is not None:
                 parsed.setdefault(part, {})[key] = q.value
     for key, request in parsed.get("requests", {}).items():
@@ -319,7 +320,7 @@ def _volumes(volumes: object, path: Path, add: Add) -> set[str]:
                 add(RANGE, here + (source, "defaultMode"), _mode(mode))
         empty = volume.get("emptyDir")
         if isinstance(empty, dict) and empty.get("sizeLimit") is not None:
-            add(QUANTITY, here + ("emptyDir", "sizeLimit"), quantity.problems(empty["sizeLimit"]))
+            add(QUANTITY, here + ("emptyDir", "sizeLimit"), quantity_problems(empty["sizeLimit"]))
         projected = volume.get("projected")
         for j, src in _items(projected.get("sources") if isinstance(projected, dict) else None):
             token = src.get("serviceAccountToken")
@@ -498,8 +499,8 @@ def _claim_spec(spec: object, path: Path, add: Add) -> None:
         return
     requests = (spec.get("resources") or {}).get("requests") if isinstance(spec.get("resources"), dict) else None
     if isinstance(requests, dict) and "storage" in requests:
-        found = quantity.problems(requests["storage"])
-        parsed = quantity.parse(requests["storage"])
+        found = quantity_problems(requests["storage"])
+        parsed = parse_quantity(requests["storage"])
         if not found and parsed is not None and parsed.value <= 0:
             found = ["must be more than 0"]
         add(QUANTITY, path + ("resources", "requests", "storage"), found)

@@ -25,6 +25,7 @@ import yaml
 
 from ..apirules import object_problems
 from ..diagnostics import fail
+from .contract import contract_issues
 from .hardening import hardening_issues
 from .pss import check_pod_security
 from .schema import format_path, supported_versions, validate_object
@@ -252,7 +253,10 @@ def check_sources(sources: list[Source], versions: list[str], level: str = "rest
     whose schemas to validate against; none skips schema validation)."""
     findings: list[Finding] = []
     objects = [s.obj for s in sources]
-    across = [wiring_issues(objects), hardening_issues(objects)]
+    wiring = wiring_issues(objects)
+    for issue in contract_issues(objects):
+        wiring.setdefault(issue.index, []).append(issue)
+    across = [wiring, hardening_issues(objects)]
     memo = {} if memo is None else memo
     for index, source in enumerate(sources):
         obj = source.obj

@@ -1,4 +1,4 @@
-"""The load stage: compose files in, a typed ``Project`` out (see DESIGN.md)."""
+"""The load stage: compose files in, a typed ``Project`` out (see docs/architecture.md)."""
 from .interpolate import SecretRef, Template, is_secret_name
 from .load import discover, load_project
 from .model import Build, ConfigUse, Dependency, Healthcheck, Mount, Port, Project, Resources, SecretUse, Service

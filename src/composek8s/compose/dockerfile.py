@@ -51,6 +51,9 @@ class ImageConfig:
     health_position: Position | None = None
     expose: list[tuple[int, str]] = field(default_factory=list)  # (port, protocol)
     volumes: list[str] = field(default_factory=list)
+    # The command the image runs: ENTRYPOINT and CMD as argv (shell form as ["/bin/sh", "-c", …]).
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
 
 
 class DockerfileError(ValueError):
@@ -135,6 +138,18 @@ def _words(args: str) -> list[str]:
     return shlex.split(args)
 
 
+def _argv(args: str) -> tuple[str, ...]:
+    """CMD or ENTRYPOINT as Docker runs it: the exec form's words, else the shell form."""
+    if args.startswith("["):
+        try:
+            value = json.loads(args)
+        except json.JSONDecodeError:
+            value = None
+        if isinstance(value, list):
+            return tuple(str(v) for v in value)
+    return ("/bin/sh", "-c", args)
+
+
 def _duration(text: str) -> float:
     m = _DURATION.match(text)
     if not m:
@@ -180,6 +195,12 @@ def _apply(config: ImageConfig, stage: Stage) -> None:
                     config.expose.append((int(port), (proto or "tcp").lower()))
         elif ins.keyword == "VOLUME":
             config.volumes.extend(_words(ins.args))
+        elif ins.keyword in ("CMD", "ENTRYPOINT"):
+            argv = _argv(ins.args)
+            if ins.keyword == "CMD":
+                config.cmd = argv
+            else:  # a new ENTRYPOINT resets the CMD set before it (Docker's rule)
+                config.entrypoint, config.cmd = argv, None
         elif ins.keyword == "RUN":
             _record_accounts(config, ins.args)
 

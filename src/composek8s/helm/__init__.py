@@ -1,4 +1,4 @@
-"""The helm stage: the same Plan rendered as a Helm chart (see DESIGN.md)."""
+"""The helm stage: the same Plan rendered as a Helm chart (see docs/architecture.md)."""
 from __future__ import annotations
 
 import gzip

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from ..plan import Plan
-from ..plan.model import default_values
+from ..plan.defaults import default_values
 from ..plan.names import camel_key
 from ..plan.security import ALLOWED_CAPS, SAFE_SYSCTLS
 from ..synth.output import to_yaml

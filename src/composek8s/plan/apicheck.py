@@ -10,18 +10,24 @@ Two passes, both over ``composek8s.apirules`` (the rules ``check`` applies too):
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..apirules import SYSTEM_NAMESPACES, Problem, dns1123_label, label_value, object_problems
 from ..compose import Project, Service
 from ..diagnostics import Position, Reporter
-from .model import Plan, Resource, resolve_values
+from .model import Resource, resolve_values
 from .names import CHART_KEYS, camel_key, dns_name
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
 
 
-def check_target(project: Project, namespace: str | None, reporter: Reporter) -> None:
-    """The names every object carries: the project's (the ``part-of`` and ``instance`` label
-    values), its namespaces, and the services' chart values keys."""
+def check_target(draft: Draft) -> None:
+    """Pass: the names every object carries: the project's (the ``part-of`` and ``instance``
+    label values), its namespaces, and the services' chart values keys."""
+    project, namespace, reporter = draft.project, draft.namespace_option, draft.reporter
     name_at = project.keys.get("name") or Position(project.files[0] if project.files else "compose.yaml", 1, 1)
     for message in label_value(project.name):
         reporter.error("E-API-LABEL", f"project name {project.name!r} is every object's "
@@ -81,9 +87,10 @@ def check_values_keys(services: dict[str, Service], reporter: Reporter) -> None:
         owners.setdefault(key, svc.name)
 
 
-def refuse_api_violations(plan: Plan, project: Project, reporter: Reporter) -> None:
-    """Every planned object, as ``dist/`` holds it, through the API server's rules: each
+def refuse_api_violations(draft: Draft) -> None:
+    """Pass: every planned object, as ``dist/`` holds it, through the API server's rules: each
     problem is an error (``E-API-…``) at the compose key that produced the field, once."""
+    plan, project, reporter = draft.plan, draft.project, draft.reporter
     seen: set[tuple] = set()
     for resource in plan.resources:
         obj = resolve_values(resource.manifest)

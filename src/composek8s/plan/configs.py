@@ -8,20 +8,43 @@ exist in the namespace, named by ``name:`` or the config's own name.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ..compose import ConfigUse, Project, Service
 from ..compose.interpolate import Template
 from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
-from .model import Name
-from .names import dns_name, is_object_name
-from .storage import (CONFIGMAP_KEY, CONFIGMAP_LIMIT, Storage, declared_secret_files, file_data,
-                      looks_secret)
+from .model import Name, Namespace
+from .names import dns_name, is_object_name, labels
+from .binds import file_data, refuse_as_config_map
+from .storage import Storage, config_map
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 DEFAULT_MODE = 0o444  # Compose mounts configs world-readable, read-only
 MAX_MODE = 0o777  # a volume's defaultMode holds permission bits only
 
 
-def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
+def plan_configs(draft: Draft) -> None:
+    """Pass: a ConfigMap body for each compose config some service uses."""
+    draft.configs = config_maps(draft.project, draft.facts.secret_files, draft.reporter)
+
+
+def mount_all_configs(draft: Draft) -> None:
+    """Pass: each service's configs mounted where Compose places them."""
+    for svc, sd in draft.each():
+        mount_configs(svc, draft.configs, sd.storage, draft.reporter)
+
+
+def project_config_map(body: dict, project: str, namespace: str) -> dict:
+    """The ConfigMap object of a compose config (one per config, shared by its users)."""
+    return config_map({"name": Name(body["name"]), "namespace": Namespace(namespace),
+                       "labels": labels(project, None, "config")}, body)
+
+
+def config_maps(project: Project, secret_files: frozenset[Path], reporter: Reporter) -> dict[str, dict]:
     """Compose config name → the ConfigMap's ``{name, data, binaryData}`` (or ``external``),
     for the configs some active service uses."""
     used = {use.source: use for svc in project.services.values() for use in svc.configs}
@@ -30,13 +53,14 @@ def config_maps(project: Project, reporter: Reporter) -> dict[str, dict]:
         spec = project.configs.get(source)
         if spec is None:  # reported by the loader as an undefined reference
             continue
-        body = _config_map(source, spec, project, reporter)
+        body = _config_map(source, spec, project, secret_files, reporter)
         if body is not None:
             made[source] = body
     return made
 
 
-def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -> dict | None:
+def _config_map(source: str, spec: dict, project: Project, secret_files: frozenset[Path],
+                reporter: Reporter) -> dict | None:
     def at(key: str):  # the definition's own line, in whichever file (included, -f) wrote it
         return project.definition_keys.get(("configs", source, key)) or project.keys.get("configs")
 
@@ -70,22 +94,10 @@ def _config_map(source: str, spec: dict, project: Project, reporter: Reporter) -
             reporter.error("E-CONFIG-FILE", f"config {source!r}: file {spec['file']} does not exist "
                            "or is not a file", at("file"))
             return None
-        if path in declared_secret_files(project):
-            reporter.error("E-SECRET-FILE", f"config {source!r}: {spec['file']} is also a secret's file; "
-                           "a ConfigMap would put it in the output: use the secret", at("file"))
-            return None
-        if looks_secret(path.name):
-            reporter.error("E-SECRET-FILE", f"config {source!r}: {path.name} looks secret; a ConfigMap "
-                           "would put it in the output: declare it under 'secrets'", at("file"))
-            return None
-        if not CONFIGMAP_KEY.match(path.name):
-            reporter.error("E-CONFIGMAP-KEY", f"config {source!r}: {path.name!r} cannot be a ConfigMap key "
-                           "(letters, digits, '-', '_' and '.' only); rename the file", at("file"))
-            return None
-        size = path.stat().st_size
-        if size > CONFIGMAP_LIMIT:
-            reporter.error("E-CONFIG-TOO-LARGE", f"config {source!r}: {spec['file']} holds {size:,} "
-                           f"bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", at("file"))
+        refused = refuse_as_config_map([path], secret_files)
+        if refused:
+            code, why = refused
+            reporter.error(code, f"config {source!r}: file {spec['file']} {why}", at("file"))
             return None
         return _body(source, *file_data([path]))
     reporter.error("E-CONFIG-SOURCE", f"config {source!r} needs 'file', 'content', 'environment' or "
@@ -130,4 +142,4 @@ def _target(use: ConfigUse) -> str:
     return target if target.startswith("/") else f"/{target}"
 
 
-__all__ = ["config_maps", "mount_configs"]
+__all__ = ["plan_configs", "mount_all_configs", "config_maps", "mount_configs", "project_config_map"]

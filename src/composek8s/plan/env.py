@@ -8,13 +8,13 @@ text is escaped so Kubernetes' ``$(VAR)`` expansion cannot change it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from ..apirules import env_var_name
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
 from .model import Concat, Name, Value, key_part
+from .references import HostRef, Hosts, text_parts
 
 _DOLLAR = re.compile(r"\$(?=[$(])")
 
@@ -37,46 +37,38 @@ def _secret_ref(secret: Name, ref: SecretRef) -> dict:
     return {"valueFrom": {"secretKeyRef": selector}}
 
 
-# Where a URL or a bare value names a host: `@db:`, `//db/`, `db`. A token is a whole run of
-# the characters compose service names are made of (possessive: no backtracking), so finding
-# hosts is linear in the value whatever the number of services.
-_HOST_TOKEN = re.compile(r"(?:(?<=[@/])|^)([A-Za-z0-9._-]++)(?=$|[:/])")
-
-
-class Hosts:
-    """Compose service names as host names, to find in values: built once per project."""
-
-    def __init__(self, names: dict[str, str]):
-        self.names = names  # compose name -> Kubernetes Service name
-
-    def find(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """(start, end, compose name) of each service name used as a host in ``text``."""
-        if not self.names:
-            return
-        for m in _HOST_TOKEN.finditer(text):
-            if m.group(1) in self.names:
-                yield m.start(), m.end(), m.group(1)
-
-
 class EnvBuilder:
     """Builds one container's ``env`` and records the secret keys it reads."""
 
-    def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: "Hosts"):
+    def __init__(self, svc: Service, secret: Name, reporter: Reporter, key: str, hosts: Hosts,
+                 refs: dict[str, tuple[HostRef, ...]]):
         self.svc, self.secret, self.reporter, self.key = svc, secret, reporter, key
         self.refs: dict[str, SecretRef] = {}  # secret variable -> how it is used
         self.hosts = hosts
+        self.host_refs = refs  # env variable -> the service names its value uses as hosts
 
-    def _hosted(self, text: str) -> str | Concat:
-        """``text`` with compose host names as the Services' (release-aware) names."""
-        parts: list = []
-        last = 0
-        for start, end, name in self.hosts.find(text):
-            parts += [text[last:start], Name(self.hosts.names[name])]
-            last = end
-        if not parts:
-            return text
-        parts.append(text[last:])
-        return Concat(tuple(p for p in parts if p != ""))
+    def _hosted(self, variable: str, value: str | Template) -> str | Concat:
+        """The rendered value, with compose host names as the Services' (release-aware) names."""
+        found = self.host_refs.get(variable, ())
+        if not found:
+            return _render(value)
+        pieces: list = []
+        for index, text in enumerate(text_parts(value)):
+            if text is None:
+                pieces.append(f"$({value.parts[index].variable})")
+                continue
+            last = 0
+            for ref in (r for r in found if r.part == index):
+                pieces += [escape(text[last:ref.start]), Name(self.hosts.names[ref.target])]
+                last = ref.end
+            pieces.append(escape(text[last:]))
+        merged: list = []  # adjacent text as one piece, as the chart and Job hashes expect
+        for piece in pieces:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+            elif piece != "":
+                merged.append(piece)
+        return Concat(tuple(merged))
 
     def _use(self, ref: SecretRef) -> None:
         known = self.refs.get(ref.variable)
@@ -97,7 +89,7 @@ class EnvBuilder:
             elif isinstance(value, Template):
                 for ref in value.secrets:
                     self._use(ref)
-                entries.append({"name": name, "value": self._hosted(_render(value))})
+                entries.append({"name": name, "value": self._hosted(name, value)})
             elif is_secret_name(name) and not is_file_pointer(name, value):
                 self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
                                    "literal value in the compose file; it is not written to the "
@@ -107,7 +99,7 @@ class EnvBuilder:
                 self._use(ref)
                 entries.append({"name": name, **_secret_ref(self.secret, ref)})
             else:
-                rendered = self._hosted(_render(value))
+                rendered = self._hosted(name, value)
                 # Plain variables are chart values; ones naming other services follow the release.
                 entries.append({"name": name, "value": rendered if isinstance(rendered, Concat)
                                 else Value(f"{self.key}.env.{key_part(name)}", rendered)})

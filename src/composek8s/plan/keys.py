@@ -1,8 +1,13 @@
 """Every compose key is accounted for: mapped by the plan, or reported where it was written."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..compose import Project, Service
 from ..diagnostics import Reporter
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 # Keys the plan turns into Kubernetes fields (or refuses with an error of its own), and into
 # what: this table is also the source of docs/conversion.md (python -m composek8s.docs).
@@ -111,6 +116,13 @@ DEPLOY_EXPLAINED = {
     "placement.preferences": "use `<service>.affinity` or topologySpreadConstraints",
     "placement.max_replicas_per_node": "pods spread over nodes by topologySpreadConstraints",
 }
+
+
+def account_for_all_keys(draft: Draft) -> None:
+    """Pass: every key of the project and its services is mapped or reported where written."""
+    account_for_project(draft.project, draft.reporter)
+    for svc in draft.project.services.values():
+        account_for_keys(svc, draft.reporter)
 
 
 def account_for_keys(svc: Service, reporter: Reporter) -> None:

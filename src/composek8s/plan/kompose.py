@@ -29,12 +29,16 @@ import dataclasses
 import re
 import shlex
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..compose import Project, Service
 from ..compose.model import Label
 from ..compose.units import parse_duration
 from ..diagnostics import Position, Reporter
 from .probes import ProbeOverride
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 PREFIX = "kompose."
 PROBE_FIELDS = ("test", "interval", "timeout", "retries", "start_period", "http_get_path",
@@ -89,6 +93,12 @@ class KomposeSettings:
 
     def at(self, label: str) -> Position | None:
         return self.positions.get(label)
+
+
+def read_kompose_labels(draft: Draft) -> None:
+    """Pass: the services' kompose labels as x-k8s settings (the project is replaced by one
+    where they are merged) and as typed settings."""
+    draft.project, draft.kompose = apply_kompose_labels(draft.project, draft.reporter)
 
 
 def apply_kompose_labels(project: Project, reporter: Reporter) -> tuple[Project, dict[str, KomposeSettings]]:
@@ -413,6 +423,13 @@ def _merge(svc: Service, found: KomposeSettings, reporter: Reporter) -> dict:
 
 
 __all__ = ["apply_kompose_labels", "KomposeSettings", "Autoscaling", "SUPPORTED", "kompose_labels"]
+
+
+def check_labels_fit(draft: Draft) -> None:
+    """Pass, once kinds, ports and volumes are known: what the labels ask of each workload."""
+    for svc, sd in draft.each():
+        check_kompose_fit(svc, draft.kompose[svc.name], sd.kind, sd.endpoint, sd.storage.needs_single_replica,
+                          draft.reporter)
 
 
 def check_kompose_fit(svc: Service, found: KomposeSettings, kind: str, ep, single_claim: bool,

@@ -249,58 +249,6 @@ def merge_values(base: object, over: object) -> object:
     return over
 
 
-def set_value(tree: dict, key: str, value: object) -> None:
-    """Set dotted ``key`` in a values tree unless it is set already."""
-    node = tree
-    parts = key_parts(key)
-    for part in parts[:-1]:
-        node = node.setdefault(part, {})
-    node.setdefault(parts[-1], value)
-
-
-def collect_values(data: object, tree: dict) -> None:
-    """Every value the markers in ``data`` read, with its default, into ``tree``."""
-    if isinstance(data, Value):
-        set_value(tree, data.key, data.default)
-    elif isinstance(data, Image):
-        set_value(tree, f"{data.key}.repository", data.repository)
-        set_value(tree, f"{data.key}.tag", data.tag)
-    elif isinstance(data, When):
-        collect_values(data.then, tree)  # first: a branch may define the key as a list (ingress.hosts)
-        collect_values(data.otherwise, tree)
-        set_value(tree, data.key, data.default)
-    elif isinstance(data, Each):
-        set_value(tree, data.key, list(data.default))
-        collect_values(data.item, tree)
-    elif isinstance(data, Name) and data.override:
-        set_value(tree, data.override, "")
-    elif isinstance(data, dict):
-        for v in data.values():
-            collect_values(v, tree)
-    elif isinstance(data, (list, tuple)):
-        for v in data:
-            collect_values(v, tree)
-    elif hasattr(data, "parts"):
-        collect_values(list(data.parts), tree)
-
-
-def default_values(resources: list[Resource]) -> dict:
-    """The chart's default values: what the resources' markers read, the conditions that
-    turn resources on, and the settings every chart has."""
-    from .startup import WAIT_IMAGE  # the helm test pod uses it even when no pod waits
-
-    tree: dict = {"global": {"imageRegistry": "", "imagePullSecrets": [],
-                             "waitImage": {"repository": WAIT_IMAGE.repository, "tag": WAIT_IMAGE.tag}}}
-    for resource in resources:
-        if not resource.chart:
-            continue
-        collect_values(resource.manifest, tree)
-        if resource.condition:
-            set_value(tree, resource.condition, True)
-    tree.setdefault("secrets", {"existingSecret": ""})
-    return tree
-
-
 def resolve_values(data: object, values: dict | None = None) -> object:
     """``data`` with every marker replaced by its value: the default (the plain rendering,
     dist/), or the one ``values`` sets, as a chart would render with that values file."""

@@ -2,10 +2,30 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from .images import facts_for
 from .model import Instance
 
+if TYPE_CHECKING:
+    from .draft import Draft
+
 MANAGED_BY = "composek8s"
+
+
+def check_names(draft: Draft) -> None:
+    """Pass: every service has a Kubernetes name, and no two share one."""
+    names: dict[str, str] = {}
+    for svc in draft.project.services.values():
+        try:
+            name = dns_name(svc.name)
+        except ValueError as exc:
+            draft.reporter.error("E-NAME", str(exc), svc.position)
+            continue
+        if name in names:
+            draft.reporter.error("E-NAME-COLLISION", f"services {names[name]!r} and {svc.name!r} both become "
+                                 f"the Kubernetes name {name!r}", svc.position)
+        names[name] = svc.name
 
 
 def dns_name(text: str, max_length: int = 63) -> str:
@@ -65,3 +85,14 @@ def labels(project: str, name: str | None, component: str | None = None) -> dict
     if component:
         result["app.kubernetes.io/component"] = component
     return result
+
+
+def component(svc, kind: str, public: bool) -> str:
+    """``app.kubernetes.io/component``: the kind of software a known image is (database…),
+    else ``job``, ``web`` (public) or ``backend``."""
+    known = facts_for(svc)
+    if known and known.role:
+        return known.role
+    if kind == "Job":
+        return "job"
+    return "web" if public else "backend"

@@ -3,59 +3,47 @@
 Traffic is denied by default (ingress and egress) and allowed back along the compose
 topology: services on a shared compose network may reach each other's declared ports
 (peers are selected by a per-network pod label, so policies stay small on big networks),
-except data stores (databases, caches, queues), which accept only the services that
-``depends_on`` them and open connections only to what they depend on. Published web ports (80/443, or ``x-k8s.ingress``) get an Ingress and
-accept traffic from other namespaces (where ingress controllers run) on that port only.
+except data stores (databases, caches, queues), which accept only their clients: the
+services that ``depends_on`` them (on every port) or name them as a host in a value, a
+command or a mounted file (on the port they name; ``references.py``). Data stores open
+connections only to what they depend on or name. Network members that do neither are shut
+out, and the plan says so once per data store (``W-DATA-STORE-ACCESS``). Published web
+ports (80/443, or ``x-k8s.ingress``) get an Ingress and accept traffic from other namespaces
+(where ingress controllers run) on that port only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..compose import Port, Project, Service
+from ..compose import Service
+from .endpoints import Endpoint
 from .model import OMIT, Each, Instance, Item, Name, Namespace, Value, When
-from .names import dns_name, labels, selector_labels
+from .names import camel_key, dns_name, labels, selector_labels
 
-PUBLIC_WEB_PORTS = {"80", "443"}
+if TYPE_CHECKING:
+    from .draft import Draft
 
-
-@dataclass
-class Endpoint:
-    """One workload as the network sees it."""
-
-    service: Service
-    name: str  # Kubernetes name
-    ports: list[dict] = field(default_factory=list)  # {name, port, protocol}
-    data_store: bool = False
-    ingress_port: int | None = None
-    service_type: str = "ClusterIP"  # or NodePort, LoadBalancer, Headless (kompose.service.type)
-    node_port: int | None = None
-
-
-def container_ports(svc: Service, known_port: int | None) -> list[Port]:
-    """Declared container ports (ports and expose), else the Dockerfile's EXPOSE, else the
-    image's well-known one."""
-    seen: dict[tuple[int, str], Port] = {}
-    for port in svc.ports + svc.expose:
-        seen.setdefault((port.target, port.protocol), port)
-    if not seen and svc.image_config is not None:
-        for number, protocol in svc.image_config.expose:
-            seen.setdefault((number, protocol), Port(target=number, protocol=protocol))
-    if not seen and known_port:
-        seen[(known_port, "tcp")] = Port(target=known_port)
-    return sorted(seen.values(), key=lambda p: (p.target, p.protocol))
-
-
-def ingress_port(svc: Service) -> int | None:
-    x = svc.x_k8s.get("ingress")
-    if isinstance(x, dict) and "port" in x:
-        return int(x["port"])
-    published = [p for p in svc.ports if p.published in PUBLIC_WEB_PORTS]
-    if published:
-        return published[0].target
-    if x is not None:
-        ports = svc.ports or svc.expose
-        return ports[0].target if ports else None
-    return None
+def plan_network(draft: Draft) -> None:
+    """Pass: each workload's Service (and headless Service), Ingress and NetworkPolicy."""
+    plan = draft.plan
+    project, ns = plan.project, plan.namespace
+    endpoints = draft.endpoints
+    by_name = {ep.service.name: ep for ep in endpoints}
+    public = [ep for ep in endpoints if ep.ingress_port is not None and draft.services[ep.service.name].kind != "Job"]
+    net_ports, members = network_ports(endpoints), network_members(endpoints)
+    flows = data_store_links(endpoints, draft.references)
+    warn_data_store_access(endpoints, flows, draft.references, draft.reporter)
+    for svc, sd in draft.each():
+        ep, comp, key = sd.endpoint, sd.component, camel_key(svc.name)
+        if ep.ports and sd.kind != "Job":
+            sd.service = service_manifest(ep, project, ns, comp, key)
+        if sd.kind == "StatefulSet":  # its serviceName, needed even without ports
+            sd.headless = service_manifest(ep, project, ns, comp, key, headless=True)
+        if ep in public:
+            # One public service: its values are the top-level `ingress`; several: per service.
+            ingress_key = "ingress" if len(public) == 1 else f"{key}.ingress"
+            sd.ingress = (ingress_manifest(ep, project, ns, comp, ingress_key), ingress_key)
+        sd.policy = policy_manifest(ep, by_name, net_ports, members, flows, project, ns, comp, sd.startup.egress)
 
 
 def networks_of(svc: Service) -> set[str]:
@@ -81,10 +69,60 @@ def _shares_network(a: Endpoint, b: Endpoint) -> bool:
     return bool(networks_of(a.service) & networks_of(b.service))
 
 
-def data_store_clients(store: Endpoint, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """The workloads that depend on a data store and share a compose network with it."""
-    return sorted((e for e in endpoints if store.service.name in e.service.depends_on
-                   and _shares_network(e, store)), key=lambda e: e.name)
+def data_store_links(endpoints: list[Endpoint], references: list) -> dict[tuple[str, str], frozenset | None]:
+    """(client, server) → the server's ports the client may use (None: all of them), for the
+    pairs a data store is part of, on a shared compose network: the client depends on the
+    server (every port), or names it as a host (the port it names; every port when it names
+    none). App-to-app traffic is the network rule's."""
+    by_name = {ep.service.name: ep for ep in endpoints}
+    links: dict[tuple[str, str], frozenset | None] = {}
+
+    def link(client: Endpoint, server: Endpoint | None, port: int | None) -> None:
+        if server is None or server is client or not server.ports or not _shares_network(client, server):
+            return
+        if not (server.data_store or client.data_store):
+            return
+        own = {p["port"] for p in server.ports}
+        ports = frozenset({port}) if port in own else None
+        key = (client.service.name, server.service.name)
+        known = links.get(key, frozenset())
+        links[key] = None if known is None or ports is None else known | ports
+
+    for ep in endpoints:
+        for dep in ep.service.depends_on:
+            link(ep, by_name.get(dep), None)
+    for ref in references:
+        if ref.source in by_name:
+            link(by_name[ref.source], by_name.get(ref.target), ref.port)
+    return links
+
+
+def warn_data_store_access(endpoints: list[Endpoint], links: dict, references: list, reporter) -> None:
+    """One warning per data store whose compose networks hold services that neither depend on
+    it nor name it: Compose lets them connect, its NetworkPolicy does not."""
+    for store in endpoints:
+        if not store.data_store or not store.ports:
+            continue
+        clients = sorted(c for c, s in links if s == store.service.name)
+        # Other data stores open no connections of their own: not worth naming.
+        shut = sorted(e.service.name for e in endpoints if e is not store and not e.data_store
+                      and _shares_network(e, store) and e.service.name not in clients)
+        if not shut:
+            continue
+        how = []
+        for client in clients:
+            ways = (["depends_on"] if store.service.name in by_service(endpoints, client).service.depends_on else []) + \
+                sorted({r.via for r in references if r.source == client and r.target == store.service.name})
+            how.append(f"{client} ({', '.join(ways)})")
+        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} accepts connections only from "
+                      f"{', '.join(how) if how else 'no service'}; {', '.join(shut)} share{'s' if len(shut) == 1 else ''} "
+                      "its network but neither depend on it nor name it, so its NetworkPolicy shuts them out "
+                      "(Compose would let them connect): if one uses it, add it to that service's depends_on",
+                      store.service.position)
+
+
+def by_service(endpoints: list[Endpoint], name: str) -> Endpoint:
+    return next(e for e in endpoints if e.service.name == name)
 
 
 def _port_rules(ports: list[dict]) -> list[dict]:
@@ -155,24 +193,30 @@ def network_ports(endpoints: list[Endpoint]) -> dict[str, list[dict]]:
     return {net: [found[k] for k in sorted(found)] for net, found in ports.items()}
 
 
-def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, Endpoint],
-                    net_ports: dict[str, list[dict]], members: dict[str, int], project: str,
+def policy_manifest(ep: Endpoint, by_name: dict[str, Endpoint], net_ports: dict[str, list[dict]],
+                    members: dict[str, int], links: dict[tuple[str, str], frozenset | None], project: str,
                     namespace: str, component: str, extra_egress: list[dict] | None = None) -> dict:
     """Ingress on the service's declared ports from its peers, and egress to its servers.
 
     The egress rules also carry a wait for a healthy dependency (``startup.py``): a shared
     network or the data store rule reaches its port.
 
-    App services accept their compose networks; data stores only the services that depend
-    on them. Data stores open connections only to what they depend on.
+    App services accept their compose networks; data stores only their clients (``links``).
+    Data stores open connections only to what they depend on or name.
     """
     nets = sorted(networks_of(ep.service))
     ingress: list[dict] = []
     if ep.ports and ep.data_store:
-        clients = data_store_clients(ep, endpoints)
-        if clients:
+        groups: dict[frozenset | None, list[Endpoint]] = {}
+        for (client, server), ports in links.items():
+            if server == ep.service.name:
+                groups.setdefault(ports, []).append(by_name[client])
+        # Clients of every port first, then each narrower set, ports in the Service's order.
+        for ports in sorted(groups, key=lambda p: (p is not None, sorted(p or ()))):
+            clients = sorted(groups[ports], key=lambda e: e.name)
             ingress.append({"from": [{"podSelector": {"matchLabels": selector_labels(project, c.name)}}
-                                     for c in clients], "ports": _port_rules(ep.ports)})
+                                     for c in clients],
+                            "ports": _port_rules([p for p in ep.ports if ports is None or p["port"] in ports])})
     elif ep.ports:
         shared = [net for net in nets if members.get(net, 0) > 1]  # networks with someone else on them
         if shared:
@@ -194,13 +238,12 @@ def policy_manifest(ep: Endpoint, endpoints: list[Endpoint], by_name: dict[str, 
                 if len(ports) <= MAX_EGRESS_PORTS:
                     rule["ports"] = ports
                 egress.append(rule)
-    for dep in sorted(ep.service.depends_on):
-        server = by_name.get(dep)
-        if server is None or not server.ports or not _shares_network(ep, server):
-            continue
-        if server.data_store or ep.data_store:  # app-to-app traffic is covered by the network rule
-            egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
-                           "ports": _port_rules(server.ports)})
+    for (client, name), ports in sorted(links.items()):
+        if client != ep.service.name:
+            continue  # app-to-app traffic is covered by the network rule; links hold the rest
+        server = by_name[name]
+        egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
+                       "ports": _port_rules([p for p in server.ports if ports is None or p["port"] in ports])})
     egress += extra_egress or []  # e.g. to the API server, for an init container's kubectl wait
     for rule in ep.service.x_k8s.get("egress", []):
         entry: dict = {"to": [{"ipBlock": {"cidr": str(rule["cidr"])}}]}
@@ -228,5 +271,5 @@ def namespace_policies(project: str, namespace: str) -> list[dict]:
     return [deny, dns]
 
 
-__all__ = ["Endpoint", "Project", "container_ports", "ingress_port", "service_manifest",
-           "ingress_manifest", "policy_manifest", "namespace_policies", "network_labels", "network_members", "network_ports"]
+__all__ = ["plan_network", "service_manifest", "ingress_manifest", "policy_manifest", "namespace_policies",
+           "network_labels", "network_members", "network_ports"]

@@ -49,9 +49,11 @@ def http_get_from(args: list[str]) -> dict | None:
 
 
 def image_healthcheck(svc: Service) -> Healthcheck | None:
-    """The Dockerfile's HEALTHCHECK, used when the compose file has none (as Docker does)."""
+    """The Dockerfile's HEALTHCHECK, used when the compose file has none (as Docker does), for
+    a service that runs the image's own process (a worker with its own command would be
+    checked on the web server's port, and restarted forever)."""
     config = svc.image_config
-    if config is None or config.healthcheck is None:
+    if config is None or config.healthcheck is None or not runs_image_server(svc):
         return None
     timing = config.health_timing
     return Healthcheck(test=config.healthcheck, disable=not config.healthcheck,

@@ -2,11 +2,14 @@
 run once, names with no Service behind them, ports Compose opens implicitly. Warnings only."""
 from __future__ import annotations
 
-import re
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Reporter
-from .env import Hosts
-from .network import Endpoint
+from .endpoints import Endpoint
+from .references import Reference
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 
 def warn_run_once(svc, reporter: Reporter) -> None:
@@ -23,10 +26,20 @@ def warn_run_once(svc, reporter: Reporter) -> None:
                           f"ignored: {why}", where)
 
 
-def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
-    """A service others name (in ``depends_on`` or a value such as ``http://api:8080``) but
-    with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known image) gets no
-    Service, so the name resolves to nothing in Kubernetes."""
+def warn_reach(draft: Draft) -> None:
+    """Pass: what the project expects to reach that Kubernetes will not give it."""
+    for svc, sd in draft.each():
+        if sd.kind == "Job":
+            warn_run_once(svc, draft.reporter)
+    warn_unreachable(draft.endpoints, draft.references, draft.reporter)
+    warn_undeclared_ports(draft.endpoints, draft.references, draft.reporter)
+
+
+def warn_unreachable(endpoints: list[Endpoint], references: list[Reference], reporter: Reporter) -> None:
+    """A service others name (in ``depends_on``, a value such as ``DB_HOST=db``, a command or
+    a mounted file) but with no port anywhere (ports, expose, the Dockerfile's EXPOSE, a known
+    image, or one inferred from how others reach it) gets no Service, so the name resolves to
+    nothing in Kubernetes."""
     portless = {ep.service.name for ep in endpoints if not ep.ports}
     if not portless:
         return
@@ -36,40 +49,32 @@ def warn_unreachable(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter
         for dep, entry in svc.depends_on.items():
             if entry.condition == "service_started":  # a health wait warns on its own (W-DEPENDS-NO-PORT)
                 callers.setdefault(dep, set()).add(svc.name)
-        for value in svc.environment.values():
-            if isinstance(value, str):
-                for _, _, name in hosts.find(value):
-                    if name != svc.name:
-                        callers.setdefault(name, set()).add(svc.name)
+    for ref in references:
+        if ref.source != ref.target:
+            callers.setdefault(ref.target, set()).add(ref.source)
     for ep in endpoints:
         name = ep.service.name
         if name in portless and callers.get(name):
             reporter.warn("W-NO-PORT", f"service {name!r} is reached by name from "
                           f"{', '.join(sorted(callers[name]))} but declares no port (ports, expose, or "
-                          "EXPOSE in its Dockerfile): it gets no Service; add 'expose:' with the port "
-                          "it listens on", ep.service.position)
+                          "EXPOSE in its Dockerfile) and none can be told from how they reach it: it gets "
+                          "no Service; add 'expose:' with the port it listens on", ep.service.position)
 
 
-_PORT = re.compile(r":(\d{1,5})(?!\d)")  # the port after a host name
-
-
-def warn_undeclared_ports(endpoints: list[Endpoint], hosts: Hosts, reporter: Reporter) -> None:
-    """A value naming ``service:port`` where the port is not one of that service's: Compose
-    opens every port between services, Kubernetes only the declared ones (its Service and
-    NetworkPolicy), so the connection works under Compose and fails in the cluster."""
+def warn_undeclared_ports(endpoints: list[Endpoint], references: list[Reference], reporter: Reporter) -> None:
+    """A value naming a service on a port it does not listen on, which was not added to it
+    (a URL scheme's default port, ``http://api`` for an api on 3000): Compose opens every port
+    between services, Kubernetes only the Service's, so the connection fails in the cluster."""
     ports = {ep.service.name: {p["port"] for p in ep.ports} for ep in endpoints}
-    for ep in endpoints:
-        svc = ep.service
-        for variable, value in svc.environment.items():
-            texts = [value] if isinstance(value, str) else [p for p in value.parts if isinstance(p, str)]
-            for text in texts:
-                for _, end, target in hosts.find(text):
-                    number = _PORT.match(text, end)
-                    if not number or not ports.get(target) or int(number.group(1)) in ports[target]:
-                        continue  # no port named, or a service without ports (W-NO-PORT)
-                    declared = ", ".join(str(p) for p in sorted(ports[target]))
-                    reporter.warn("W-PORT-UNDECLARED", f"service {svc.name!r}: {variable} names "
-                                  f"{target}:{number.group(1)}, but {target!r} declares only {declared}; "
-                                  "Compose opens every port between services, Kubernetes only declared "
-                                  f"ones: add expose: [\"{number.group(1)}\"] to {target!r}",
-                                  svc.env_positions.get(variable, svc.position))
+    warned: set[tuple[str, str, int]] = set()
+    for ref in references:
+        if ref.in_file or ref.port is None or not ports.get(ref.target) or ref.port in ports[ref.target]:
+            continue  # no port known, a service without ports (W-NO-PORT), or a port it has
+        if (ref.source, ref.target, ref.port) in warned:
+            continue
+        warned.add((ref.source, ref.target, ref.port))
+        declared = ", ".join(str(p) for p in sorted(ports[ref.target]))
+        reporter.warn("W-PORT-UNDECLARED", f"service {ref.source!r}: {ref.via} reaches {ref.target} on port "
+                      f"{ref.port} (its URL's default), but {ref.target!r} listens on {declared}: write the port "
+                      f"in the URL, or add expose: [\"{ref.port}\"] to {ref.target!r} if it listens there too",
+                      ref.position)

@@ -2,10 +2,32 @@
 opt-in ExternalSecrets that fill them from a store."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..compose import Project
 from ..diagnostics import Reporter
-from .model import Name, Namespace, Plan, SecretKey
+from .model import Name, Namespace, Plan, Resource, SecretKey
 from .names import dns_name, is_object_name, labels
+
+if TYPE_CHECKING:
+    from .draft import Draft
+
+
+def mount_secrets(draft: Draft) -> None:
+    """Pass: each service's compose ``secrets`` mounted from cluster Secrets."""
+    for svc, sd in draft.each():
+        mount_compose_secrets(svc, draft.project, sd.storage, draft.secret_users, draft.reporter)
+
+
+def plan_secrets(draft: Draft) -> None:
+    """Pass: the Secret keys every workload reads, and the ExternalSecrets that fill them."""
+    plan = draft.plan
+    plan.secret_keys = [SecretKey(s, k, req, tuple(sorted(users)))
+                        for (s, k), (req, users) in sorted(draft.secret_users.items())]
+    spec = draft.project.x_k8s.get("externalSecrets")
+    if spec:
+        plan.resources += [Resource(m, condition="secrets.externalSecrets.enabled")
+                           for m in external_secrets(plan, spec, plan.secret_name)]
 
 
 def external_secrets(plan: Plan, spec: dict, project_secret: str) -> list[dict]:

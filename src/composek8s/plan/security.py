@@ -6,10 +6,15 @@ level any service asked for.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..compose import Service
 from ..compose.dockerfile import resolve_user
 from ..diagnostics import Reporter
 from .images import facts_for
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 DEFAULT_UID = 10001
 ALLOWED_CAPS = {"NET_BIND_SERVICE"}
@@ -29,6 +34,12 @@ LEVELS = ("restricted", "baseline", "privileged")
 def level(svc: Service) -> str:
     """The Pod Security level this service asked for (``restricted`` unless opted out)."""
     return svc.x_k8s.get("podSecurity", "restricted")
+
+
+def refuse_all_unsafe(draft: Draft) -> None:
+    """Pass: errors for every setting a service's Pod Security level forbids."""
+    for svc in draft.project.services.values():
+        refuse_unsafe(svc, draft.reporter)
 
 
 def refuse_unsafe(svc: Service, reporter: Reporter) -> None:

@@ -23,13 +23,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..compose import Service
 from ..diagnostics import Reporter
-from .model import (OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When,
-                    value_of)
-from .names import dns_name, fit_name, labels
-from .network import Endpoint, networks_of
+from .endpoints import Endpoint
+from .model import (OMIT, RUN_ONCE_BASE, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value,
+                    When, value_of)
+from .names import camel_key, dns_name, fit_name, labels
+from .network import networks_of
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 # busybox: `sh` and `nc` for the TCP waits; also the chart's `helm test` pod.
 WAIT_IMAGE = Image("global.waitImage", "busybox", "1.36.1")
@@ -56,6 +61,20 @@ class Startup:
     egress: list[dict] = field(default_factory=list)  # NetworkPolicy egress rules to add
     objects: list[dict] = field(default_factory=list)  # Role and RoleBinding
     images: list[Image] = field(default_factory=list)  # the init containers' images
+
+
+def plan_startup(draft: Draft) -> None:
+    """Pass: the names of the Jobs others wait for, and each pod's waits for its dependencies."""
+    kinds = {name: (sd.kind, sd.why) for name, sd in draft.services.items()}
+    # Named with a hash of their content (RunOnceName), filled in once the plan is complete.
+    # Their pods' job-name label holds the name: the base leaves room for "-<hash>" in 63 characters.
+    draft.jobs = {name: RunOnceName(dns_name(name, RUN_ONCE_BASE), ("global.imageRegistry", "global.imagePullSecrets",
+                                                                    "secrets.existingSecret", camel_key(name)))
+                  for name in draft.awaited if kinds[name][0] == "Job"}
+    by_name = {ep.service.name: ep for ep in draft.endpoints}
+    starter = StartupPlanner(draft.plan.project, draft.plan.namespace, draft.reporter)
+    for svc, sd in draft.each():
+        sd.startup = starter.plan(svc, sd.endpoint, sd.component, by_name, kinds, draft.jobs)
 
 
 def run_once(services: dict[str, Service]) -> dict[str, list[str]]:

@@ -1,37 +1,39 @@
 """Volumes: claims for data, emptyDirs for scratch space, ConfigMaps for project files.
 
-- Named volumes of a StatefulSet become ``volumeClaimTemplates`` (retained on delete).
-- A named volume on a Deployment becomes a PersistentVolumeClaim, unless it only holds
-  logs: those become an emptyDir, with a warning that logs belong on stdout.
+- Named volumes (and bind mounts that hold data, ``binds.py``) of a StatefulSet become
+  ``volumeClaimTemplates`` (retained on delete); on a Deployment a PersistentVolumeClaim,
+  unless a named volume only holds logs: an emptyDir, with a warning that logs belong on stdout.
+- A data store's data path that compose mounts nothing at gets a claim too: Docker keeps an
+  image's ``VOLUME`` in an anonymous volume that outlives the container (``W-VOLUME-ANONYMOUS``).
+- Bind mounts of configuration become ConfigMaps; of source code, nothing; host paths are
+  refused under the restricted profile (``binds.py``).
 - Compose ``tmpfs`` becomes a memory-backed emptyDir with the same size limit; every other
-  path the image writes (``/tmp``, known image paths) gets a small disk emptyDir, so the
-  root filesystem can stay read-only.
-- Bind mounts of files inside the project become ConfigMaps (at most ``CONFIGMAP_LIMIT``
-  bytes); bind mounts of build contexts (source for live reload) are dropped with a warning;
-  host paths are refused under the restricted profile.
+  path the image writes (``/tmp``, known image paths, ``x-k8s.writable``) gets a small disk
+  emptyDir, so the root filesystem can stay read-only. A path that must start with the
+  image's own files there (``seed``) is filled by an init container first.
 """
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from ..compose import Mount, Project, Service
-from ..compose.paths import inside_project
-from ..diagnostics import CompileError, Reporter
-from .images import facts_for
+from ..diagnostics import Reporter
+from .binds import Bind, claim_name, data_paths
+from .images import facts_for, runs_image_server
 from .model import Name, Value
 from .names import camel_key, dns_name, is_object_name
 from .quantities import memory
 
+if TYPE_CHECKING:
+    from .draft import Draft
+
 DEFAULT_CLAIM_SIZE = "1Gi"
 SCRATCH_SIZE = "64Mi"
-CONFIGMAP_LIMIT = 1024 * 1024  # bytes: the API server's object size limit is about 1 MiB
-CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")  # what the API server accepts as a data key
-# What images read the host's time zone from; a pod reads TZ (or keeps UTC) instead.
-_HOST_TIME_ZONE = ("/etc/localtime", "/etc/timezone", "/usr/share/zoneinfo")
-_SECRET_FILE = re.compile(r"(^\.env(\..*)?$|\.(key|pem|p12|pfx)$|^id_(rsa|ed25519|ecdsa)$|secret)", re.I)
+SEED_PATH = "/composek8s-seed"  # where a seeding init container sees the emptyDir it fills
+DATA_STORE_ROLES = ("database", "queue", "search")  # whose data must outlive a pod
 
 
 @dataclass
@@ -42,6 +44,7 @@ class Storage:
     claims: list[dict] = field(default_factory=list)  # PVC specs: {name, size, storageClass}
     config_maps: list[dict] = field(default_factory=list)  # {name, data, binaryData}
     needs_single_replica: bool = False
+    seeds: list[tuple[str, str]] = field(default_factory=list)  # (path, volume) to fill from the image
     # Pod volume names two different sources would share (a named volume `cfg-app` and the
     # config `app`): reported by the caller, never merged into one volume silently.
     clashes: list[str] = field(default_factory=list)
@@ -73,12 +76,69 @@ def _is_logs(mount: Mount) -> bool:
     return any(w in ("log", "logs") for w in words)
 
 
-def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Reporter) -> Storage:
+def plan_volumes(draft: Draft) -> None:
+    """Pass: each service's volumes (claims, emptyDirs, ConfigMaps of bind mounts)."""
+    for svc, sd in draft.each():
+        sd.storage = plan_storage(svc, draft.project, sd.kind == "StatefulSet", sd.binds, draft.reporter)
+
+
+def keeps_data(svc: Service, binds: list[Bind]) -> bool:
+    """Whether the service keeps data on claims (a named volume, a bind mount of data, or a
+    data store's data path compose mounts nothing at): a data store doing so is a StatefulSet."""
+    named = any(m.type == "volume" and m.source for m in svc.volumes)
+    return named or any(b.kind == "data" for b in binds) or bool(_unmounted_data(svc))
+
+
+def _unmounted_data(svc: Service) -> list[str]:
+    """A data store's data paths no compose mount holds (Docker keeps them in anonymous volumes)."""
+    known = facts_for(svc)
+    if not (known and known.stateful and known.role in DATA_STORE_ROLES and runs_image_server(svc)):
+        return []
+    targets = [PurePosixPath(m.target) for m in svc.volumes + svc.tmpfs]
+    paths = [PurePosixPath(p) for p in known.data]
+    # A mount at, above or below a data path holds it (postgres 18 declares VOLUME /var/lib/
+    # postgresql, older tags /var/lib/postgresql/data: a mount at either holds the data);
+    # of nested data paths only the outermost gets a claim.
+    return [str(p) for p in paths
+            if not any(t == p or t in p.parents or p in t.parents for t in targets)
+            and not any(q in p.parents for q in paths)]
+
+
+def report_clashes(draft: Draft) -> None:
+    """Pass, once every mount is known: two sources that would share one pod volume name."""
+    for svc, sd in draft.each():
+        for clash in dict.fromkeys(sd.storage.clashes):
+            draft.reporter.error("E-NAME-COLLISION", f"service {svc.name!r}: two of its mounts would be the "
+                                 f"pod volume {clash!r} (a named volume and a config, secret or bind mount "
+                                 "named alike): rename one", svc.position)
+
+
+def plan_storage(svc: Service, project: Project, stateful: bool, binds: list[Bind],
+                 reporter: Reporter) -> Storage:
     st = Storage()
     x_storage = svc.x_k8s.get("storage", {})
     key = camel_key(svc.name)
     shadows: list[tuple[Mount, str]] = []  # volumes that may only shadow a dropped source mount
-    sources: list[Mount] = []  # bind mounts of source, dropped
+    sources = [b.mount for b in binds if b.kind == "source"]  # dropped
+
+    def claim(name: str, mount: Mount) -> None:
+        """A claim (or claim template) for ``name``, mounted at ``mount.target``."""
+        size = Value(f"{key}.persistence.size", str(x_storage.get("size", DEFAULT_CLAIM_SIZE)))
+        if stateful:
+            spec = {"accessModes": Value(f"{key}.persistence.accessModes", ["ReadWriteOnce"]),
+                    "resources": {"requests": {"storage": size}},
+                    "storageClassName": Value(f"{key}.persistence.storageClass",
+                                              x_storage.get("storageClass", ""), omit_empty=True)}
+            if not any(t["metadata"]["name"] == name for t in st.claim_templates):
+                st.claim_templates.append({"metadata": {"name": name}, "spec": spec})
+            st.mounts.append({"name": name, "mountPath": mount.target, **({"readOnly": True} if mount.read_only else {})})
+        else:
+            if not any(c["name"] == name for c in st.claims):
+                st.claims.append({"name": name, "size": size, "storageClass": x_storage.get("storageClass")})
+            st.add(name, {"persistentVolumeClaim": {"claimName": Name(name)}}, mount.target, mount.read_only)
+            st.needs_single_replica = True
+
+    by_mount = {id(b.mount): b for b in binds}
     for mount in svc.volumes:
         definition = project.volumes.get(mount.source or "") or {}
         if mount.type == "volume" and mount.source and definition.get("external"):
@@ -97,30 +157,20 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
             continue
         if mount.type == "volume" and mount.source:
             name = dns_name(mount.source)
-            size = Value(f"{key}.persistence.size", str(x_storage.get("size", DEFAULT_CLAIM_SIZE)))
-            if stateful:
-                spec = {"accessModes": Value(f"{key}.persistence.accessModes", ["ReadWriteOnce"]),
-                        "resources": {"requests": {"storage": size}},
-                        "storageClassName": Value(f"{key}.persistence.storageClass",
-                                                  x_storage.get("storageClass", ""), omit_empty=True)}
-                st.claim_templates.append({"metadata": {"name": name}, "spec": spec})
-                st.mounts.append({"name": name, "mountPath": mount.target, **({"readOnly": True} if mount.read_only else {})})
-            elif _is_logs(mount):
+            if not stateful and _is_logs(mount):
                 reporter.warn("W-VOLUME-LOGS", f"service {svc.name!r}: volume {mount.source!r} at "
                               f"{mount.target} holds logs; it becomes an emptyDir (in Kubernetes, "
                               "log to stdout and let the cluster collect it)", mount.position)
                 st.add(name, {"emptyDir": {"sizeLimit": "256Mi"}}, mount.target, mount.read_only)
-            else:
-                st.claims.append({"name": name, "size": size, "storageClass": x_storage.get("storageClass")})
-                st.add(name, {"persistentVolumeClaim": {"claimName": Name(name)}}, mount.target, mount.read_only)
-                st.needs_single_replica = True
+                continue
+            claim(name, mount)
+            if not stateful:
                 shadows.append((mount, name))
         elif mount.type == "volume":
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
             shadows.append((mount, _volume_name("anon", mount.target)))
-        elif mount.type == "bind":
-            if _bind(svc, project, mount, st, reporter):
-                sources.append(mount)
+        elif mount.type == "bind" and id(mount) in by_mount:
+            _bind(svc, by_mount[id(mount)], project, st, claim)
         else:
             reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
                           "Kubernetes equivalent; ignored", mount.position)
@@ -131,13 +181,63 @@ def plan_storage(svc: Service, project: Project, stateful: bool, reporter: Repor
         source = {"emptyDir": {"medium": "Memory", **({"sizeLimit": memory(tmpfs.tmpfs_size)} if tmpfs.tmpfs_size else {"sizeLimit": SCRATCH_SIZE})}}
         st.add(_volume_name("tmpfs", tmpfs.target), source, tmpfs.target)
         covered.add(tmpfs.target)
+    for path in _unmounted_data(svc):
+        name = dns_name(f"{svc.name}-data" if len(_unmounted_data(svc)) == 1 else f"{svc.name}-{path}")
+        reporter.warn("W-VOLUME-ANONYMOUS", f"service {svc.name!r}: {svc.image} keeps its data in {path}, where "
+                      "compose mounts no volume: Docker keeps it in an anonymous volume that outlives the "
+                      f"container, so here it is the claim {name!r}", svc.keys.get("image", svc.position))
+        claim(name, Mount(type="volume", target=path, source=name))
+        covered.add(path)
     known = facts_for(svc)
-    declared = tuple(svc.image_config.volumes) if svc.image_config else ()
-    for path in ("/tmp",) + (known.writable if known else ()) + declared:
-        if path not in covered:
-            st.add(_volume_name("scratch", path), {"emptyDir": {"sizeLimit": SCRATCH_SIZE}}, path)
-            covered.add(path)
+    own = runs_image_server(svc)
+    writable = _writable(svc)
+    seeded = {path for path, seed in writable if seed} | (set(known.seeded) if known and own else set())
+    data = {p for p, _ in data_paths(svc)}
+    paths = ["/tmp", *(known.writable if known else ()), *data,
+             *(known.seeded if known and own else ()), *(p for p, _ in writable)]
+    for path in dict.fromkeys(paths):
+        if path in covered or (path in data and _held(path, covered)):
+            continue
+        volume = _volume_name("scratch", path)
+        # A data path holds what the service stores (WordPress copies itself there): more room.
+        size = DEFAULT_CLAIM_SIZE if path in data and path not in (known.writable if known else ()) \
+            else SCRATCH_SIZE
+        st.add(volume, {"emptyDir": {"sizeLimit": size}}, path)
+        covered.add(path)
+        if path in seeded:
+            st.seeds.append((path, volume))
     return st
+
+
+def _held(path: str, mounted: set[str]) -> bool:
+    """A mount at, above or below a data path already holds that data."""
+    p = PurePosixPath(path)
+    return any(t == p or t in p.parents or p in t.parents for t in map(PurePosixPath, mounted))
+
+
+def _writable(svc: Service) -> list[tuple[str, bool]]:
+    """``x-k8s.writable``: (path, seeded from the image) for each entry."""
+    out = []
+    for entry in svc.x_k8s.get("writable", []):
+        if isinstance(entry, dict):
+            out.append((str(entry["path"]), bool(entry.get("seed"))))
+        else:
+            out.append((str(entry), False))
+    return out
+
+
+def seed_containers(st: Storage, container: dict) -> list[dict]:
+    """Init containers that copy the image's own files at each seeded path into its emptyDir
+    before the service starts: the image writes there at start (a keystore, configuration
+    generated from the environment), which a read-only root filesystem forbids. Same image,
+    pull policy, security context and resources as the service's ``container``; `cp` is the
+    only tool they need."""
+    return [{"name": dns_name(f"seed-{path}"), "image": container["image"],
+             "imagePullPolicy": container["imagePullPolicy"],
+             "command": ["cp", "-R", f"{path.rstrip('/')}/.", f"{SEED_PATH}/"],
+             "resources": container["resources"], "securityContext": container["securityContext"],
+             "volumeMounts": [{"name": volume, "mountPath": SEED_PATH}]}
+            for path, volume in st.seeds]
 
 
 def _drop_if_under_source(svc: Service, mount: Mount, name: str, sources: list[Mount], st: Storage,
@@ -162,76 +262,21 @@ def _drop_if_under_source(svc: Service, mount: Mount, name: str, sources: list[M
                   "start empty and hide them)", mount.position)
 
 
-def _bind(svc: Service, project: Project, mount: Mount, st: Storage, reporter: Reporter) -> bool:
-    """Map one bind mount; True when it is source for live reload, dropped."""
-    source = mount.source or ""
-    host_path = source.startswith(("/", "~"))
-    if host_path and svc.x_k8s.get("podSecurity") == "privileged":
-        st.add(_volume_name("host", mount.target), {"hostPath": {"path": source}}, mount.target, mount.read_only)
-        return False
-    if host_path:
-        current = svc.x_k8s.get("podSecurity", "restricted")
-        opt_out = "x-k8s: {podSecurity: privileged, reason: ...}"
-        if source.endswith("docker.sock"):
-            what, fix = "the Docker socket gives root on the host", f"opt the service out with {opt_out}"
-        elif source.rstrip("/") in _HOST_TIME_ZONE:
-            what = f"host path {source} (the host's time zone) is a hostPath volume"
-            fix = "delete this line and set TZ in the environment (TZ: Europe/Berlin) for a zone other than UTC"
-        else:
-            what = f"host path {source} is a hostPath volume"
-            fix = f"use a named volume (data) or a file inside the project (config), or opt out with {opt_out}"
-        reporter.error("E-SECURITY-HOSTPATH", f"service {svc.name!r}: bind mount of {source}: {what}; "
-                       f"refused by the {current} Pod Security profile: {fix}", mount.position)
-        return False
-    try:
-        path = inside_project(project.directory, source, mount.position, f"bind mount {source!r}")
-    except CompileError as exc:
-        reporter.diagnostics.extend(exc.diagnostics)
-        return False
-    contexts = build_contexts(project)
-    if any(path == c or c in path.parents or path in c.parents for c in contexts) and path.is_dir():
-        reporter.warn("W-VOLUME-SOURCE", f"service {svc.name!r}: bind mount of {source} holds source "
-                      "code for live reload; dropped (the image carries the code)", mount.position)
-        return True
-    if not path.exists():
-        reporter.error("E-VOLUME-MISSING", f"service {svc.name!r}: bind mount source {source} does "
-                       "not exist", mount.position)
-        return False
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
-    if path.is_dir() and any(p.is_dir() for p in path.iterdir()):
-        reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
-                      "only its top-level files become a ConfigMap", mount.position)
-    declared = declared_secret_files(project)
-    secret_like = [f.name for f in files if looks_secret(f.name) or f.resolve() in declared]
-    if secret_like:
-        reporter.error("E-SECRET-FILE", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{', '.join(secret_like)}, which look secret; a ConfigMap would put them in "
-                       "the output: use compose secrets instead", mount.position)
-        return False
-    total = sum(f.stat().st_size for f in files)
-    if total > CONFIGMAP_LIMIT:
-        reporter.error("E-VOLUME-TOO-LARGE", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}", mount.position)
-        return False
-    bad = [f.name for f in files if not CONFIGMAP_KEY.match(f.name)]
-    if bad:
-        reporter.error("E-CONFIGMAP-KEY", f"service {svc.name!r}: bind mount {source} holds "
-                       f"{', '.join(repr(b) for b in bad)}: a ConfigMap key (the file's name) may hold "
-                       "only letters, digits, '-', '_' and '.'; rename the file", mount.position)
-        return False
-    data, binary = file_data(files)
-    relative = path.relative_to(project.directory.resolve()).as_posix()
-    name = dns_name(f"{svc.name}-{relative}")
-    st.config_maps.append({"name": name, "data": data, "binaryData": binary})
-    volume = _volume_name("config", relative)
-    if path.is_file():
-        st.add(volume, {"configMap": {"name": Name(name)}}, mount.target, True, sub_path=path.name)
-    else:
-        st.add(volume, {"configMap": {"name": Name(name)}}, mount.target, True)
-    if not mount.read_only:
-        reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
-                      "(ConfigMaps cannot be written)", mount.position)
-    return False
+def _bind(svc: Service, bind: Bind, project: Project, st: Storage, claim) -> None:
+    """Mount one classified bind mount: a hostPath (opted out), a claim (data) or a ConfigMap."""
+    mount = bind.mount
+    if bind.kind == "host":
+        st.add(_volume_name("host", mount.target), {"hostPath": {"path": mount.source}}, mount.target,
+               mount.read_only)
+    elif bind.kind == "data":
+        claim(claim_name(bind, project), mount)
+    elif bind.kind == "config":
+        name = dns_name(f"{svc.name}-{bind.relative}")
+        if not any(cm["name"] == name for cm in st.config_maps):
+            st.config_maps.append({"name": name, "data": bind.data, "binaryData": bind.binary})
+        volume = _volume_name("config", bind.relative)
+        sub_path = bind.path.name if bind.path.is_file() else None
+        st.add(volume, {"configMap": {"name": Name(name)}}, mount.target, True, sub_path=sub_path)
 
 
 def config_map(metadata: dict, body: dict) -> dict:
@@ -243,46 +288,4 @@ def config_map(metadata: dict, body: dict) -> dict:
     return cm
 
 
-def file_data(files: list[Path]) -> tuple[dict, dict]:
-    """ConfigMap ``data`` (UTF-8 text) and ``binaryData`` (base64) keyed by file name."""
-    data, binary = {}, {}
-    for f in files:
-        raw = f.read_bytes()
-        try:
-            data[f.name] = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            binary[f.name] = base64.b64encode(raw).decode("ascii")
-    return data, binary
-
-
-def looks_secret(name: str) -> bool:
-    """A file name that suggests key material or credentials (``.env``, ``*.pem``…)."""
-    return bool(_SECRET_FILE.search(name))
-
-
-def declared_secret_files(project: Project) -> frozenset[Path]:
-    """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
-    their names (``db_password.txt`` does not look secret, but the project says it is)."""
-    return _resolved(project.directory, tuple(sorted(
-        str(spec["file"]) for spec in project.secrets.values() if isinstance(spec, dict) and spec.get("file"))))
-
-
-def build_contexts(project: Project) -> frozenset[Path]:
-    """The project's build contexts: a bind mount inside one is source for live reload."""
-    return _resolved(project.directory, tuple(sorted({s.build.context for s in project.services.values()
-                                                      if s.build})))
-
-
-def _resolved(directory: Path, texts: tuple[str, ...]) -> frozenset[Path]:
-    """``texts`` resolved inside ``directory``; those outside are left out."""
-    return frozenset(p for p in (inside_project_or_none(directory, t) for t in texts) if p is not None)
-
-
-def inside_project_or_none(directory: Path, text: str) -> Path | None:
-    try:
-        return inside_project(directory, text, None, text)  # type: ignore[arg-type]
-    except CompileError:
-        return None
-
-
-__all__ = ["declared_secret_files", "plan_storage", "Storage"]
+__all__ = ["plan_volumes", "plan_storage", "report_clashes", "keeps_data", "seed_containers", "Storage"]

@@ -1,20 +1,27 @@
 """One compose service → its workload, ServiceAccount, PDB, claims and ConfigMaps."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..compose import Service
 from ..diagnostics import Reporter
-from .env import EnvBuilder, Hosts
+from .autoscaling import hpa_manifest
+from .endpoints import Endpoint, declared_ports
+from .env import EnvBuilder
 from .exceptions import annotations, workload_exceptions
-from .images import facts_for
-from .images import split_image
-from .model import OMIT, Image, Name, Namespace, Value, When
+from .images import facts_for, runs_image_server, split_image
+from .model import OMIT, Image, Name, Namespace, Value, When, resolve_values
 from .names import camel_key, labels, selector_labels
-from .network import Endpoint, network_labels
+from .network import network_labels
 from .probes import override_probe, probes
 from .quantities import cpu, memory
-from .startup import Startup
+from .references import HostRef, Hosts, Reference
 from .security import container_security_context, level, pod_security_context, user_ids_and_origin
-from .storage import Storage, config_map
+from .startup import Startup, run_once
+from .storage import Storage, config_map, keeps_data, seed_containers
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 # Used when compose sets no deploy.resources (and said so in a warning).
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
@@ -41,9 +48,79 @@ def restart_of(svc: Service) -> str:
     return "always"
 
 
-def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | None = None) -> tuple[str, str]:
+def decide_kinds(draft: Draft) -> None:
+    """Pass: Deployment, StatefulSet or Job for each service, and why."""
+    draft.awaited = run_once(draft.project.services)
+    reached: dict[str, list[Reference]] = {}
+    for ref in draft.references:
+        if ref.source != ref.target:
+            reached.setdefault(ref.target, []).append(ref)
+    for svc, sd in draft.each():
+        known = facts_for(svc)
+        awaited = draft.awaited.get(svc.name)
+        listens = [p.target for p in declared_ports(svc)]
+        sd.kind, sd.why = workload_kind(svc, keeps_data(svc, sd.binds), awaited, listens, reached.get(svc.name, []))
+        _warn_restart(svc, sd.kind, listens, reached.get(svc.name, []), awaited, draft.reporter)
+        if sd.kind == "Job" and awaited and known and known.stateful and runs_image_server(svc):
+            draft.reporter.warn("W-DEPENDS-DATA-STORE", f"service {svc.name!r} runs {svc.image}, a data store, "
+                                f"but {', '.join(awaited)} wait for it to complete (service_completed_"
+                                "successfully): it becomes a Job that must exit; if they only need it up, "
+                                "use condition: service_healthy", svc.position)
+
+
+def plan_workloads(draft: Draft) -> None:
+    """Pass: each service's workload with its ServiceAccount, PodDisruptionBudget, claims,
+    ConfigMaps, start-up RBAC and autoscaler; the Secret keys its containers read."""
+    plan, reporter = draft.plan, draft.reporter
+    planner = WorkloadPlanner(plan.project, plan.namespace, draft.secret, reporter, draft.facts.hosts)
+    claims: dict[str, str] = {}  # claim name -> the service that made it
+    for svc, sd in draft.each():
+        kompose = draft.kompose[svc.name]
+        objs, envb = planner.manifests(svc, sd.endpoint, sd.kind, sd.storage, sd.component, kompose,
+                                       sd.startup, draft.facts.env_refs.get(svc.name, {}))
+        if svc.name in draft.jobs:
+            next(m for m in objs if m["kind"] == "Job")["metadata"]["name"] = draft.jobs[svc.name]
+        for ref in envb.refs.values():
+            required, users = draft.secret_users.get((plan.secret_name, ref.variable), (False, set()))
+            draft.secret_users[(plan.secret_name, ref.variable)] = (required or ref.required, users | {svc.name})
+        for m in objs + sd.startup.objects:
+            name = resolve_values(m["metadata"]["name"])
+            if m["kind"] == "PersistentVolumeClaim" and name in claims:
+                # Compose shares a named volume between services; a claim is made once.
+                reporter.warn("W-VOLUME-SHARED", f"service {svc.name!r} shares volume claim "
+                              f"{name!r} with {claims[name]!r}; a ReadWriteOnce claim mounts on one "
+                              "node only, so both pods must run there (or give the claim a "
+                              "ReadWriteMany storageClass)", svc.position)
+                continue
+            if m["kind"] == "PersistentVolumeClaim":
+                claims[name] = svc.name
+            sd.objects.append(m)
+        if kompose.autoscaling is not None and sd.kind != "Job":
+            sd.autoscaler = hpa_manifest(sd.endpoint.name, sd.kind, kompose.autoscaling, plan.project,
+                                         plan.namespace, sd.component, camel_key(svc.name))
+
+
+def _warn_restart(svc: Service, kind: str, listens: list[int], reached: list[Reference],
+                  awaited: list[str] | None, reporter: Reporter) -> None:
+    """``restart: "no"``/``on-failure`` on a server: it stays long-running, and says so."""
+    restart = restart_of(svc)
+    if kind == "Job" or "kind" in svc.x_k8s or awaited or not (restart == "no" or restart.startswith("on-failure")):
+        return
+    why = (f"listens on {', '.join(str(p) for p in listens)}" if listens else
+           f"{', '.join(sorted({r.source for r in reached}))} reach{'es' if len({r.source for r in reached}) == 1 else ''} it")
+    reporter.warn("W-RESTART-IGNORED", f"service {svc.name!r} has restart: {restart} but {why}: it is a server, "
+                  f"not a one-shot task, so it runs as a {kind}, and Kubernetes restarts its pod whenever it "
+                  "stops (set x-k8s.kind: Job if it really runs once)",
+                  svc.keys.get("restart") or svc.deploy_keys.get("restart_policy") or svc.position)
+
+
+def workload_kind(svc: Service, keeps_data: bool, awaited_by: list[str] | None = None,
+                  listens: list[int] | None = None, reached: list[Reference] | None = None) -> tuple[str, str]:
     """Deployment, StatefulSet or Job, and why (``awaited_by``: the services that wait for it
-    to complete, with ``depends_on: {condition: service_completed_successfully}``)."""
+    to complete, with ``depends_on: {condition: service_completed_successfully}``). A
+    ``restart: "no"`` or ``on-failure`` service is a Job only when it is a one-shot: it
+    listens on no port and no other service reaches it (``restart`` says what happens after a
+    crash, not that a server runs once)."""
     if "kind" in svc.x_k8s:
         label = "kompose.controller.type" in svc.labels
         return svc.x_k8s["kind"], ("x-k8s.kind or its kompose.controller.type label says so" if label
@@ -52,21 +129,12 @@ def workload_kind(svc: Service, has_named_volume: bool, awaited_by: list[str] | 
         return "Job", (f"{', '.join(awaited_by)} wait{'s' if len(awaited_by) == 1 else ''} for it to "
                        "complete (depends_on: service_completed_successfully): it runs once")
     restart = restart_of(svc)
-    if restart == "no" or restart.startswith("on-failure"):
-        return "Job", f"restart: {restart} runs it once"
+    if (restart == "no" or restart.startswith("on-failure")) and not listens and not reached:
+        return "Job", f"restart: {restart} runs it once (no port, and no service reaches it)"
     known = facts_for(svc)
-    if known and known.stateful and has_named_volume:
-        return "StatefulSet", f"{svc.image} keeps data in a named volume"
+    if known and known.stateful and keeps_data:
+        return "StatefulSet", f"{svc.image} keeps data on a claim"
     return "Deployment", "a long-running service"
-
-
-def component(svc: Service, kind: str, public: bool) -> str:
-    known = facts_for(svc)
-    if known and known.role:
-        return known.role
-    if kind == "Job":
-        return "job"
-    return "web" if public else "backend"
 
 
 def resources(svc: Service, reporter: Reporter) -> dict:
@@ -141,13 +209,15 @@ class WorkloadPlanner:
         return meta
 
     def manifests(self, svc: Service, ep: Endpoint, kind: str, st: Storage, comp: str,
-                  kompose=None, startup: Startup | None = None) -> tuple[list[dict], EnvBuilder]:
+                  kompose=None, startup: Startup | None = None,
+                  host_refs: dict[str, tuple[HostRef, ...]] | None = None) -> tuple[list[dict], EnvBuilder]:
         """``kompose``: the service's ``KomposeSettings`` (pull policy and secret, probes, autoscaling);
-        ``startup``: the init containers and objects that order its start (plan.startup)."""
+        ``startup``: the init containers and objects that order its start (plan.startup);
+        ``host_refs``: where its env values name other services (plan.references)."""
         startup = startup or Startup()
         key = camel_key(svc.name)
         uid, gid, uid_origin = user_ids_and_origin(svc, self.reporter)
-        envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts)
+        envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts, host_refs or {})
         image = self.image(svc, key)
         policy = (kompose and kompose.pull_policy) or pull_policy(image.tag)
         container: dict = {"name": ep.name, "image": image,
@@ -193,7 +263,7 @@ class WorkloadPlanner:
             "nodeSelector": Value(f"{key}.nodeSelector", node_selector(svc), omit_empty=True),
             "tolerations": Value(f"{key}.tolerations", [], omit_empty=True),
             "affinity": Value(f"{key}.affinity", {}, omit_empty=True),
-            "initContainers": startup.init_containers or OMIT,
+            "initContainers": seed_containers(st, container) + startup.init_containers or OMIT,
             "containers": [container],
         }
         if level(svc) == "privileged":
@@ -262,6 +332,10 @@ class WorkloadPlanner:
                                "share a ReadWriteOnce claim; running 1", svc.keys.get("deploy"))
             replicas = 1
         if kind == "StatefulSet":
+            # With persistence off its data lives in emptyDirs, by choice: `check` is told so.
+            off = {**(skips or {}), "check.composek8s.io/skip-persistence": f"{key}.persistence.enabled is "
+                   "false: the data lives in emptyDirs and goes with the pod"}
+            skips = When(f"{key}.persistence.enabled", True, skips or OMIT, off)
             policy = When(f"{key}.persistence.retain", True, "Retain", "Delete")
             spec = {"replicas": Value(f"{key}.replicas", replicas), "serviceName": Name(f"{ep.name}-headless"),
                     "selector": selector, "template": template,

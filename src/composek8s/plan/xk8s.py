@@ -22,6 +22,9 @@ Per service::
       egress:                    # traffic allowed out of the cluster
         - cidr: 0.0.0.0/0
           ports: [443]
+      writable:                  # paths the image writes (emptyDirs under a read-only root)
+        - /var/cache/app
+        - {path: /etc/kafka, seed: true}   # filled with the image's own files first
       podSecurity: privileged    # opt out of `restricted` (baseline | privileged)
       reason: "needs the host network for mDNS"   # required with podSecurity
 
@@ -47,16 +50,29 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 
 from ..diagnostics import Position, Reporter
+
+if TYPE_CHECKING:
+    from .draft import Draft
 
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T)?$")
 _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
-                 "reason"}
+                 "reason", "writable"}
+_PATH = re.compile(r"^/[^\x00]*$")
 _PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets", "allowSystemNamespace"}
+
+
+def validate_x_k8s(draft: Draft) -> None:
+    """Pass: every ``x-k8s`` block has the shape documented above."""
+    project = draft.project
+    validate_project(project.x_k8s, project.keys.get("x-k8s"), draft.reporter)
+    for svc in project.services.values():
+        validate_service(svc.name, svc.x_k8s, svc.x_k8s_position, draft.reporter)
 
 
 def _err(reporter: Reporter, where: Position | None, owner: str, message: str) -> None:
@@ -110,6 +126,16 @@ def validate_service(name: str, x: dict, where: Position | None, reporter: Repor
         ports = rule.get("ports", [])
         if not isinstance(ports, list) or not all(isinstance(p, int) and 0 < p < 65536 for p in ports):
             _err(reporter, where, owner, "egress ports must be a list of port numbers")
+    writable = x.get("writable", [])
+    if not isinstance(writable, list):
+        _err(reporter, where, owner, "writable must be a list of paths or {path, seed}")
+        writable = []
+    for entry in writable:
+        path = entry.get("path") if isinstance(entry, dict) else entry
+        if isinstance(entry, dict) and (set(entry) - {"path", "seed"} or not isinstance(entry.get("seed", False), bool)):
+            _err(reporter, where, owner, "writable entries take path and seed (true or false)")
+        elif not isinstance(path, str) or not _PATH.match(path) or path.rstrip("/") == "":
+            _err(reporter, where, owner, f"writable path {path!r} must be an absolute path other than /")
     if "podSecurity" in x:
         if x["podSecurity"] not in ("baseline", "privileged"):
             _err(reporter, where, owner, "podSecurity must be 'baseline' or 'privileged'")

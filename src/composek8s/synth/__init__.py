@@ -1,4 +1,4 @@
-"""The synth stage: a Plan through cdk8s to ``dist/`` (see DESIGN.md)."""
+"""The synth stage: a Plan through cdk8s to ``dist/`` (see docs/architecture.md)."""
 from __future__ import annotations
 
 import os

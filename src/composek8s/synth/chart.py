@@ -1,7 +1,7 @@
 """``ComposeChart``: a cdk8s Chart holding the objects of a Plan.
 
 Objects are plain ``ApiObject``s with one JSON patch per top-level field: the cheapest way
-through jsii, and free of cdk8s-plus defaults (see DESIGN.md). Users can extend the chart in
+through jsii, and free of cdk8s-plus defaults (see docs/architecture.md). Users can extend the chart in
 their own cdk8s app like any other, e.g. ``chart.api_object("Deployment", "web")``.
 """
 from __future__ import annotations

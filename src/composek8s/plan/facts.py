@@ -1,0 +1,58 @@
+"""Facts about the whole project that several passes read: derived once, then passed on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..compose import Project
+from ..compose.paths import inside_project
+from ..diagnostics import CompileError
+from .names import dns_name
+from .references import HostRef, Hosts, env_references
+
+if TYPE_CHECKING:
+    from .draft import Draft
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """Facts derived once per project, for every pass that needs them."""
+
+    build_contexts: frozenset[Path]  # a bind mount inside one is source code for live reload
+    secret_files: frozenset[Path]  # files the project's `secrets` read: never a ConfigMap
+    hosts: Hosts  # compose service names as host names
+    # Service → env variable → the other services its value names (one scan of every value).
+    env_refs: dict[str, dict[str, tuple[HostRef, ...]]]
+
+
+def derive_facts(draft: Draft) -> None:
+    """Pass: build contexts, the secrets' files, and every host name used in env values."""
+    project = draft.project
+    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
+    draft.facts = ProjectFacts(
+        build_contexts=build_contexts(project), secret_files=declared_secret_files(project), hosts=hosts,
+        env_refs={svc.name: env_references(svc, hosts) for svc in project.services.values()})
+
+
+def declared_secret_files(project: Project) -> frozenset[Path]:
+    """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
+    their names (``db_password.txt`` does not look secret, but the project says it is)."""
+    return _resolved(project.directory, sorted(
+        str(spec["file"]) for spec in project.secrets.values() if isinstance(spec, dict) and spec.get("file")))
+
+
+def build_contexts(project: Project) -> frozenset[Path]:
+    """The project's build contexts: a bind mount inside one is source for live reload."""
+    return _resolved(project.directory, sorted({s.build.context for s in project.services.values() if s.build}))
+
+
+def _resolved(directory: Path, texts: list[str]) -> frozenset[Path]:
+    """``texts`` resolved inside ``directory``; those outside are left out."""
+    found = set()
+    for text in texts:
+        try:
+            found.add(inside_project(directory, text, None, text))  # type: ignore[arg-type]
+        except CompileError:
+            pass
+    return frozenset(found)

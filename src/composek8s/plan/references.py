@@ -1,0 +1,159 @@
+"""How services reach each other: every place one service names another as a host.
+
+Compose opens every port between services on a network, so an app that works under Compose
+can name a service (``DB_HOST=db``), a port (``broker:29092``) or a URL (``http://api:3000``,
+``postgres://u:${DB_PASSWORD}@db/app``) that nothing else in the compose file declares.
+Kubernetes needs each one explicit: a Service with that port, and NetworkPolicies that let
+the flow through at both ends. The references are found once per project (the scanner is
+``hostrefs.py``) in environment values, ``command``/``entrypoint`` words, and the project
+files mounted into the service (bind-mounted configuration and compose configs: nginx,
+HAProxy, Caddy or Traefik configs, a Grafana datasource…), and they feed:
+
+- the env rendering that makes those names release-aware in the chart (``env.py``);
+- Job or long-running (a service others reach is not a one-shot, ``workloads.py``);
+- the ports of a service that declares none, or not the one others use (``endpoints.py``);
+- who a data store admits, and where each client may connect (``network.py``);
+- the warnings for names with no Service behind them (``reach.py``).
+
+A bare name (``DB_HOST=db``, ``--host db``) counts only where the variable or option says it
+holds a host: a database or user is often named like the app (``POSTGRES_DB=keycloak``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from ..compose import Service, Template
+from ..diagnostics import Position
+from ..hostrefs import HostMention, find_hosts, host_context
+
+if TYPE_CHECKING:
+    from .draft import Draft
+
+
+class Hosts:
+    """Compose service names as host names, to find in values: built once per project."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names  # compose name -> Kubernetes Service name
+
+
+@dataclass(frozen=True)
+class HostRef:
+    """One service name used as a host inside a value: in text part ``part`` of the value
+    (a plain string is one part; a value using secret variables has several), at
+    ``start:end``; ``port`` as written, ``effective_port`` the one a client uses."""
+
+    target: str  # the compose service named
+    part: int
+    start: int
+    end: int
+    port: int | None
+    effective_port: int | None = None
+    scheme: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Service ``source`` connects to service ``target`` (on ``port``, when known)."""
+
+    source: str
+    target: str  # may be ``source`` itself: only its port is used then
+    port: int | None  # the port written, else the URL scheme's default, else None
+    explicit: bool  # the port is written (``db:5432``), not a scheme's default
+    via: str  # in words: "DATABASE_URL", "command", "nginx/default.conf"
+    position: Position | None
+    in_file: bool = False  # found in a mounted file (weaker evidence than an env value)
+
+
+def text_parts(value: str | Template) -> list[str | None]:
+    """A value's parts: text, or None where a secret variable stands."""
+    if isinstance(value, str):
+        return [value]
+    return [p if isinstance(p, str) else None for p in value.parts]
+
+
+_SECRET = "\x00"  # stands for a secret variable while a value is scanned: no host touches it
+
+
+def value_references(value: str | Template, hosts: Hosts, host_named: bool) -> tuple[HostRef, ...]:
+    """The service names ``value`` uses as hosts; a bare name only when ``host_named``. A
+    value with secret variables is scanned whole, each variable as one character, so
+    ``postgres://app:${DB_PASSWORD}@db/app`` is read as the URL it is."""
+    parts = text_parts(value)
+    starts, joined = [], ""
+    for text in parts:
+        starts.append(len(joined))
+        joined += _SECRET if text is None else text
+    found: list[HostRef] = []
+    for m in find_hosts(joined, hosts.names):
+        if m.bare and not host_named:
+            continue
+        index = max(i for i, at in enumerate(starts) if at <= m.start)
+        found.append(HostRef(m.name, index, m.start - starts[index], m.end - starts[index], m.port,
+                             m.effective_port, m.scheme))
+    return tuple(found)
+
+
+def env_references(svc: Service, hosts: Hosts) -> dict[str, tuple[HostRef, ...]]:
+    """Each environment variable of ``svc`` whose value names another service → those names."""
+    out = {}
+    for variable, value in svc.environment.items():
+        refs = value_references(value, hosts, host_context(variable))
+        if refs:
+            out[variable] = refs
+    return out
+
+
+def find_references(draft: Draft) -> None:
+    """Pass: every reference from one service to another (env values, command lines, and the
+    files mounted into it), once per project."""
+    refs: list[Reference] = []
+    names = draft.facts.hosts.names
+    for svc, sd in draft.each():
+        for variable, found in draft.facts.env_refs.get(svc.name, {}).items():
+            where = svc.env_positions.get(variable, svc.keys.get("environment"))
+            refs += [_reference(svc.name, r.target, r.port, r.effective_port, variable, where) for r in found]
+        for key, words in (("command", svc.command), ("entrypoint", svc.entrypoint)):
+            for i, word in enumerate(words or []):
+                previous = words[i - 1] if i and isinstance(words[i - 1], str) else ""
+                host_named = host_context(previous) or (isinstance(word, str) and word.startswith("-")
+                                                        and host_context(word))
+                for r in value_references(word, draft.facts.hosts, bool(host_named)):
+                    refs.append(_reference(svc.name, r.target, r.port, r.effective_port, key, svc.keys.get(key)))
+        for display, text in _mounted_texts(draft, svc, sd):
+            for m in find_hosts(text, names, bare=False):
+                line = text.count("\n", 0, m.start) + 1
+                column = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
+                refs.append(_reference(svc.name, m.name, m.port, m.effective_port, display,
+                                       Position(display, line, column), in_file=True))
+    draft.references = refs  # a service naming itself (Kafka advertising broker:29092) tells its port
+
+
+def _reference(source: str, target: str, port: int | None, effective: int | None, via: str,
+               where: Position | None, in_file: bool = False) -> Reference:
+    return Reference(source, target, effective, port is not None, via, where, in_file)
+
+
+def _mounted_texts(draft: Draft, svc: Service, sd) -> Iterator[tuple[str, str]]:
+    """(file as displayed, text) of every project file mounted into ``svc`` as configuration."""
+    base = PurePosixPath(draft.project.files[0]).parent if draft.project.files else PurePosixPath(".")
+    for bind in sd.binds:
+        if bind.kind != "config":
+            continue
+        folder = bind.relative if bind.path.is_dir() else str(PurePosixPath(bind.relative).parent)
+        for name, text in bind.data.items():
+            yield str(base / folder / name) if folder != "." else str(base / name), text
+    for use in svc.configs:
+        body = draft.configs.get(use.source)
+        if body and "external" not in body:
+            spec = draft.project.configs.get(use.source) or {}
+            display = str(spec["file"]) if spec.get("file") else f"config {use.source}"
+            for text in body["data"].values():
+                yield display, text
+
+
+def references_to(draft: Draft, target: str) -> list[Reference]:
+    return [r for r in draft.references if r.target == target]
