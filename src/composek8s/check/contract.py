@@ -219,9 +219,9 @@ def _flow_problem(source: _Workload, target: str, mention: HostMention, services
             egress = network.allows_egress(source.pod, backend.pod, number[0], protocol)
             if ingress and egress:
                 return None
-            denied = " and ".join(end for end, ok in ((f"{backend.name!r}'s ingress", ingress),
-                                                      (f"{source.name!r}'s egress", egress)) if not ok)
-            reasons.append(f"the NetworkPolicies deny {denied} on port {number[0]}/{protocol}")
+            denied = " and ".join(end for end, ok in ((f"the ingress of {backend.name!r}", ingress),
+                                                      (f"the egress of {source.name!r}", egress)) if not ok)
+            reasons.append(f"the NetworkPolicies deny it at {denied} (port {number[0]}/{protocol})")
     if not backends:
         return f"Service {target!r} selects no pod"
     return "; ".join(dict.fromkeys(reasons))
@@ -240,7 +240,8 @@ def _persistence(w: _Workload) -> list[ContractIssue]:
         if known is None or not known.data or known.role not in DATA_STORES + CACHES or c.get("command"):
             continue  # not a data store, or not running the image's own server
         mounts = _dicts(c.get("volumeMounts"))
-        for path in known.data:
+        outermost = [p for p in known.data if not any(p.startswith(q.rstrip("/") + "/") for q in known.data)]
+        for path in outermost:
             mount = _covering(mounts, path)
             if mount is None:
                 if known.role in DATA_STORES:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .draft import Draft
 
 PUBLIC_WEB_PORTS = {"80", "443"}
+_WEB_SCHEMES = {"http": "http", "ws": "http", "https": "https", "wss": "https"}  # names of inferred ports
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _inferred(svc: Service, declared: list[Port], references: list, reporter) ->
                       f"({ref.via}): Compose opens every port between services, Kubernetes "
                       f"only declared ones, so its Service gets port {number} (add expose: [\"{number}\"] "
                       f"to {svc.name!r} to say so)", ref.position)
-        added.append(Port(target=number))
+        added.append(Port(target=number, name=_WEB_SCHEMES.get(ref.scheme or "")))
     return added
 
 

@@ -66,6 +66,7 @@ class Reference:
     via: str  # in words: "DATABASE_URL", "command", "nginx/default.conf"
     position: Position | None
     in_file: bool = False  # found in a mounted file (weaker evidence than an env value)
+    scheme: str | None = None  # of the URL it is written in (http, postgres…)
 
 
 def text_parts(value: str | Template) -> list[str | None]:
@@ -115,26 +116,28 @@ def find_references(draft: Draft) -> None:
     for svc, sd in draft.each():
         for variable, found in draft.facts.env_refs.get(svc.name, {}).items():
             where = svc.env_positions.get(variable, svc.keys.get("environment"))
-            refs += [_reference(svc.name, r.target, r.port, r.effective_port, variable, where) for r in found]
+            refs += [_reference(svc.name, r.target, r.port, r.effective_port, variable, where, scheme=r.scheme)
+                     for r in found]
         for key, words in (("command", svc.command), ("entrypoint", svc.entrypoint)):
             for i, word in enumerate(words or []):
                 previous = words[i - 1] if i and isinstance(words[i - 1], str) else ""
                 host_named = host_context(previous) or (isinstance(word, str) and word.startswith("-")
                                                         and host_context(word))
                 for r in value_references(word, draft.facts.hosts, bool(host_named)):
-                    refs.append(_reference(svc.name, r.target, r.port, r.effective_port, key, svc.keys.get(key)))
+                    refs.append(_reference(svc.name, r.target, r.port, r.effective_port, key, svc.keys.get(key),
+                                           scheme=r.scheme))
         for display, text in _mounted_texts(draft, svc, sd):
             for m in find_hosts(text, names, bare=False):
                 line = text.count("\n", 0, m.start) + 1
                 column = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
                 refs.append(_reference(svc.name, m.name, m.port, m.effective_port, display,
-                                       Position(display, line, column), in_file=True))
+                                       Position(display, line, column), in_file=True, scheme=m.scheme))
     draft.references = refs  # a service naming itself (Kafka advertising broker:29092) tells its port
 
 
 def _reference(source: str, target: str, port: int | None, effective: int | None, via: str,
-               where: Position | None, in_file: bool = False) -> Reference:
-    return Reference(source, target, effective, port is not None, via, where, in_file)
+               where: Position | None, in_file: bool = False, scheme: str | None = None) -> Reference:
+    return Reference(source, target, effective, port is not None, via, where, in_file, scheme)
 
 
 def _mounted_texts(draft: Draft, svc: Service, sd) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,363 @@
+"""It runs, not only validates: compose apps as people write them, compiled so they work once
+applied. Each case is compose in, objects out, and the contract check (check/contract.py)
+finds nothing wrong with the result."""
+from __future__ import annotations
+
+from composek8s.check.contract import contract_issues
+
+from support import only
+
+
+def clean(c) -> None:
+    """No contract violation in the compiled objects."""
+    assert [i.message for i in contract_issues(c.manifests)] == []
+
+
+def volumes(c, name: str) -> dict[str, dict]:
+    """mountPath -> the pod volume mounted there, for the service's main container."""
+    pod = c.pod(name)
+    by_name = {v["name"]: v for v in pod.get("volumes", [])}
+    return {m["mountPath"]: {**by_name.get(m["name"], {"name": m["name"]}), **m}
+            for m in c.container(name).get("volumeMounts", [])}
+
+
+# --- bind mounts, by what they hold -----------------------------------------------------------
+
+def test_a_missing_data_folder_of_a_database_becomes_a_claim(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: postgres:16
+            volumes: ["./data:/var/lib/postgresql/data"]
+    """)
+    sts = c.get("StatefulSet", "db")
+    assert [t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]] == ["data"]
+    mount = volumes(c, "db")["/var/lib/postgresql/data"]
+    assert mount["name"] == "data" and not mount.get("readOnly")
+    warning = only(c.diagnostics, "W-VOLUME-DATA")
+    assert "does not exist yet" in warning.message and "starts empty" in warning.message
+    assert warning.position.line == 6
+    assert not [k for k in c.by_key if k[0] == "ConfigMap"]
+    clean(c)
+
+
+def test_a_data_folder_with_files_says_how_to_carry_them_over(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: mysql:8
+            volumes: ["./mysql:/var/lib/mysql"]
+    """, files={"mysql/ibdata1": "x", "mysql/auto.cnf": "[auto]\n"})
+    assert volumes(c, "db")["/var/lib/mysql"]["name"] == "mysql"
+    warning = only(c.diagnostics, "W-VOLUME-DATA")
+    assert "kubectl cp ./mysql <pod>:/var/lib/mysql" in warning.message
+    clean(c)
+
+
+def test_an_empty_folder_and_a_folder_named_for_data_are_data_on_a_deployment(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          app:
+            image: example/app:1
+            volumes: ["./empty:/srv/cache", "./uploads:/app/uploads"]
+    """, files={"empty/.keep": "", "uploads/a.png": "png"})
+    # ./empty holds a dotfile only: not empty, but at no data path; ./uploads is named for data.
+    mounts = volumes(c, "app")
+    assert "persistentVolumeClaim" in mounts["/app/uploads"]
+    assert mounts["/app/uploads"]["persistentVolumeClaim"]["claimName"] == "uploads"
+    assert ("PersistentVolumeClaim", "uploads") in c.by_key
+    assert "configMap" in mounts["/srv/cache"]  # a folder of files elsewhere is configuration
+    assert c.get("Deployment", "app")["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_a_folder_too_large_for_a_configmap_is_data_not_an_error(compile_compose):
+    c = compile_compose("""
+        name: logs
+        services:
+          logstash:
+            image: example/logstash:8
+            command: logstash -f /logstash_dir/logstash.conf
+            volumes: ["./logstash:/logstash_dir"]
+    """, files={"logstash/logstash.conf": "input {}\n", "logstash/nginx.log": "x" * (1024 * 1024 + 10)})
+    assert "persistentVolumeClaim" in volumes(c, "logstash")["/logstash_dir"]
+    assert "more than a ConfigMap can" in only(c.diagnostics, "W-VOLUME-DATA").message
+
+
+def test_configuration_stays_a_read_only_configmap(compile_compose):
+    c = compile_compose("""
+        name: web
+        services:
+          proxy:
+            image: nginx:1.27
+            volumes: ["./nginx.conf:/etc/nginx/nginx.conf:ro", "./conf.d:/etc/nginx/conf.d"]
+    """, files={"nginx.conf": "events {}\n", "conf.d/site.conf": "server {}\n"})
+    mounts = volumes(c, "proxy")
+    assert mounts["/etc/nginx/nginx.conf"]["readOnly"] and mounts["/etc/nginx/nginx.conf"]["subPath"] == "nginx.conf"
+    assert "configMap" in mounts["/etc/nginx/conf.d"] and mounts["/etc/nginx/conf.d"]["readOnly"]
+    assert only(c.diagnostics, "W-VOLUME-READONLY").position.line == 6
+    assert "W-VOLUME-DATA" not in c.codes()
+
+
+def test_a_read_write_folder_at_a_dockerfile_volume_is_data(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          app:
+            build: ./app
+            image: example/app:1
+            volumes: ["./state:/var/app"]
+    """, files={"app/Dockerfile": "FROM alpine:3.20\nUSER 1000\nVOLUME /var/app\nCMD [\"app\"]\n",
+                "state/settings.json": "{}"})
+    assert "persistentVolumeClaim" in volumes(c, "app")["/var/app"]
+    assert "a VOLUME of" in only(c.diagnostics, "W-VOLUME-DATA").message
+
+
+# --- who reaches whom -----------------------------------------------------------------------
+
+PROXY = """
+    name: site
+    services:
+      proxy:
+        image: nginx:1.27
+        ports: ["80:80"]
+        volumes: ["./default.conf:/etc/nginx/conf.d/default.conf:ro"]
+      backend:
+        build: ./backend
+        image: example/backend:1
+"""
+NGINX_CONF = "server {\n  listen 80;\n  location / {\n    proxy_pass http://backend:8000;\n  }\n}\n"
+
+
+def test_a_backend_reached_through_a_proxy_config_gets_the_port_it_is_reached_on(compile_compose):
+    c = compile_compose(PROXY, files={"default.conf": NGINX_CONF,
+                                      "backend/Dockerfile": "FROM python:3.12\nUSER 1000\nCMD [\"gunicorn\"]\n"})
+    ports = c.get("Service", "backend")["spec"]["ports"]
+    assert [(p["port"], p["name"]) for p in ports] == [(8000, "http")]
+    assert c.container("backend")["ports"][0]["containerPort"] == 8000
+    warning = only(c.diagnostics, "W-PORT-INFERRED")
+    assert warning.position.file == "default.conf" and warning.position.line == 4
+    assert "proxy reaches it" in warning.message
+    assert "W-NO-PORT" not in c.codes()
+    clean(c)
+
+
+def test_the_contract_check_sees_the_proxy_fail_without_the_inferred_port(compile_compose):
+    c = compile_compose(PROXY, files={"default.conf": NGINX_CONF,
+                                      "backend/Dockerfile": "FROM python:3.12\nUSER 1000\nCMD [\"gunicorn\"]\n"})
+    manifests = [m for m in c.manifests if (m["kind"], m["metadata"]["name"]) != ("Service", "backend")]
+    [issue] = contract_issues(manifests)
+    assert issue.rule == "connectivity" and "no Service 'backend' exists" in issue.message
+    assert "default.conf line 4" in issue.message
+
+
+def test_a_data_store_admits_who_names_it_without_depends_on(compile_compose):
+    c = compile_compose("""
+        name: mongo
+        services:
+          mongo:
+            image: mongo:7
+            volumes: ["mongo:/data/db"]
+          mongo-express:
+            image: mongo-express:1.0
+            ports: ["8081:8081"]
+            environment:
+              ME_CONFIG_MONGODB_URL: mongodb://mongo:27017/
+          other:
+            image: example/other:1
+            expose: ["9000"]
+        volumes: {mongo: {}}
+    """)
+    policy = c.get("NetworkPolicy", "mongo")["spec"]
+    [rule] = policy["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mongo-express",
+                                                             "app.kubernetes.io/instance": "mongo"}}}]
+    assert rule["ports"] == [{"port": 27017, "protocol": "TCP"}]
+    egress = c.get("NetworkPolicy", "mongo-express")["spec"]["egress"]
+    assert {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mongo",
+                                                    "app.kubernetes.io/instance": "mongo"}}}],
+            "ports": [{"port": 27017, "protocol": "TCP"}]} in egress
+    warning = only(c.diagnostics, "W-DATA-STORE-ACCESS")
+    assert "mongo-express (ME_CONFIG_MONGODB_URL)" in warning.message and "other" in warning.message
+    clean(c)
+
+
+def test_a_bare_host_name_counts_only_where_the_variable_holds_a_host(compile_compose):
+    c = compile_compose("""
+        name: blog
+        services:
+          db:
+            image: mysql:8
+            volumes: ["db:/var/lib/mysql"]
+          wordpress:
+            image: wordpress:6
+            ports: ["8080:80"]
+            environment:
+              WORDPRESS_DB_HOST: db
+              WORDPRESS_DB_NAME: wordpress
+          cron:
+            image: example/cron:1
+            environment:
+              DB_NAME: db
+        volumes: {db: {}}
+    """)
+    [rule] = c.get("NetworkPolicy", "db")["spec"]["ingress"]
+    assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in rule["from"]] == ["wordpress"]
+    assert rule["ports"] == [{"port": 3306, "protocol": "TCP"}]  # a bare host: every port of db
+    env = {e["name"]: e["value"] for e in c.container("wordpress")["env"] if "value" in e}
+    assert env["WORDPRESS_DB_NAME"] == "wordpress"
+    clean(c)
+
+
+def test_command_words_name_hosts_too(compile_compose):
+    c = compile_compose("""
+        name: jobs
+        services:
+          queue:
+            image: redis:7
+          worker:
+            image: example/worker:1
+            command: ["celery", "-A", "app", "worker", "--broker", "redis://queue:6379/0"]
+    """)
+    [rule] = c.get("NetworkPolicy", "queue")["spec"]["ingress"]
+    assert rule["from"][0]["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == "worker"
+    clean(c)
+
+
+# --- one-shots and servers -------------------------------------------------------------------
+
+def test_a_server_with_restart_no_stays_a_deployment(compile_compose):
+    c = compile_compose("""
+        name: api
+        services:
+          api:
+            image: example/api:1
+            restart: "no"
+            ports: ["3000:3000"]
+    """)
+    assert "Deployment" in c.kinds("api") and ("Service", "api") in c.by_key
+    warning = only(c.diagnostics, "W-RESTART-IGNORED")
+    assert "listens on 3000" in warning.message and warning.position.line == 6
+    assert "W-JOB-IGNORED" not in c.codes()
+
+
+def test_a_portless_service_others_reach_stays_long_running(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          web:
+            image: example/web:1
+            environment: {API_URL: "http://api:8080"}
+          api:
+            image: example/api:1
+            deploy: {restart_policy: {condition: on-failure}}
+    """)
+    assert "Deployment" in c.kinds("api")
+    assert "web reaches it" in only(c.diagnostics, "W-RESTART-IGNORED").message
+    assert c.get("Service", "api")["spec"]["ports"][0]["port"] == 8080
+
+
+def test_a_portless_unreached_restart_no_service_is_a_job(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          seed:
+            image: example/seed:1
+            restart: "no"
+    """)
+    assert "Job" in c.kinds("seed")
+    assert "W-RESTART-IGNORED" not in c.codes()
+
+
+# --- what the image declares belongs to the image's own process -------------------------------
+
+WEB_DOCKERFILE = """FROM python:3.12-slim
+USER 10001
+EXPOSE 8000
+HEALTHCHECK CMD curl -f http://localhost:8000/healthz || exit 1
+CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]
+"""
+
+
+def test_a_worker_built_from_the_web_image_gets_neither_its_port_nor_its_probe(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          web:
+            build: ./app
+            image: example/app:1
+          worker:
+            build: ./app
+            image: example/app:1
+            command: celery -A app worker
+    """, files={"app/Dockerfile": WEB_DOCKERFILE})
+    web = c.container("web")
+    assert web["ports"][0]["containerPort"] == 8000 and web["livenessProbe"]["httpGet"]["port"] == 8000
+    worker = c.container("worker")
+    assert "ports" not in worker and "livenessProbe" not in worker
+    assert ("Service", "worker") not in c.by_key
+    assert any(d.code == "W-PROBE-NONE" and "'worker'" in d.message for d in c.diagnostics)
+
+
+def test_a_command_running_the_image_server_keeps_its_port_and_check(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          web:
+            build: ./app
+            image: example/app:1
+            command: gunicorn -w 4 -b 0.0.0.0:8000 app:app
+          cache:
+            image: redis:7
+            command: sh -c "redis-server --requirepass $$REDIS_PASSWORD"
+    """, files={"app/Dockerfile": WEB_DOCKERFILE})
+    assert c.container("web")["ports"][0]["containerPort"] == 8000
+    assert c.container("cache")["ports"][0]["containerPort"] == 6379
+
+
+# --- writable paths ---------------------------------------------------------------------------
+
+def test_x_k8s_writable_paths_are_emptydirs_and_seeded_ones_are_filled_from_the_image(compile_compose):
+    c = compile_compose("""
+        name: kafka
+        services:
+          broker:
+            image: example/kafka:7
+            x-k8s:
+              writable: [/var/cache/broker, {path: /etc/kafka, seed: true}]
+    """)
+    mounts = volumes(c, "broker")
+    assert "emptyDir" in mounts["/var/cache/broker"] and "emptyDir" in mounts["/etc/kafka"]
+    [seed] = c.pod("broker")["initContainers"]
+    container = c.container("broker")
+    assert seed["image"] == container["image"] and seed["securityContext"] == container["securityContext"]
+    assert seed["resources"] == container["resources"]
+    assert seed["command"] == ["cp", "-R", "/etc/kafka/.", "/composek8s-seed/"]
+    assert seed["volumeMounts"] == [{"name": mounts["/etc/kafka"]["name"], "mountPath": "/composek8s-seed"}]
+
+
+def test_a_known_image_that_writes_its_config_at_start_is_seeded(compile_compose):
+    c = compile_compose("""
+        name: search
+        services:
+          es:
+            image: docker.elastic.co/elasticsearch/elasticsearch:8.14.1
+            volumes: ["esdata:/usr/share/elasticsearch/data"]
+        volumes: {esdata: {}}
+    """)
+    names = [i["name"] for i in c.pod("es")["initContainers"]]
+    assert "seed-usr-share-elasticsearch-config" in names
+
+
+def test_x_k8s_writable_is_validated(compile_error):
+    errors = compile_error("""
+        services:
+          app:
+            image: example/app:1
+            x-k8s: {writable: [relative/path, {path: /x, seed: maybe}]}
+    """)
+    messages = [e.message for e in errors if e.code == "E-XK8S"]
+    assert any("must be an absolute path" in m for m in messages)
+    assert any("seed (true or false)" in m for m in messages)
