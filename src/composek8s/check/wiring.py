@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..apirules.rules import whole
 from ..compose.interpolate import is_file_pointer, is_secret_name
 from ..secretscan import SECRET_MARK, describe, scan_file, scan_value
 from .pss import TEMPLATE_PATHS
@@ -253,7 +254,8 @@ def _check_pdb(i, obj, pods, add) -> None:
     selected = [o for _, o, t in pods if _namespace(o) == _namespace(obj) and _selects(spec.get("selector"), _labels(t))]
     if not selected:
         add(i, "pdb-selector", "spec.selector selects no pod template")
-    replicas = sum(int((o.get("spec") or {}).get("replicas", 1) or 0) for o in selected)
+    # A malformed count (a string, 1e+23) is the schema's and api-range's finding, not a crash here.
+    replicas = sum(whole((o.get("spec") or {}).get("replicas", 1)) or 0 for o in selected)
     max_unavailable = spec.get("maxUnavailable")
     min_available = spec.get("minAvailable")
     if max_unavailable is not None:

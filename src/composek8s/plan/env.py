@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from ..apirules import env_var_name
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
@@ -101,6 +102,12 @@ class EnvBuilder:
         entries: list[dict] = []
         for name, value in self.svc.environment.items():
             where = self.svc.env_positions.get(name, self.svc.keys.get("environment"))
+            refused = env_var_name(name)
+            if refused:  # the API server would refuse the pod; an empty name is no values key either
+                self.reporter.error("E-API-ENV", f"service {self.svc.name!r}: environment variable {name!r} "
+                                    f"{'; '.join(refused)} (Kubernetes' IsEnvVarName)",
+                                    where)
+                continue
             if isinstance(value, Template) and len(value.parts) == 1 and value.parts[0].variable == name:
                 self._use(value.parts[0])
                 entries.append({"name": name, **_secret_ref(self.secret, value.parts[0])})
