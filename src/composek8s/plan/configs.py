@@ -8,7 +8,6 @@ exist in the namespace, named by ``name:`` or the config's own name.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..compose import ConfigUse, Project, Service

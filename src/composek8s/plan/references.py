@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..compose import Service, Template
 from ..diagnostics import Position
-from ..hostrefs import HostMention, find_hosts, host_context
+from ..hostrefs import find_hosts, host_context
 
 if TYPE_CHECKING:
     from .draft import Draft
