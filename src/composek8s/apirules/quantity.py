@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 # The grammar of ParseQuantity: a signed decimal number, then a suffix.
 _QUANTITY = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)$")
@@ -33,6 +34,11 @@ def parse(text: object) -> Quantity | None:
     the API server rounds them."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         return None
+    return _parse(type(text), text)
+
+
+@lru_cache(maxsize=4096)  # a project repeats a few quantities thousands of times
+def _parse(kind: type, text: str | int | float) -> Quantity | None:
     if isinstance(text, float):
         if not math.isfinite(text):
             return None

@@ -57,7 +57,7 @@ def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) 
     }
     for resource in plan.resources:
         if resource.chart:
-            files[f"templates/{file_name(resolve_values(resource.manifest))}"] = template(renderer, resource)
+            files[f"templates/{file_name(resource.plain())}"] = template(renderer, resource)
     files.update(ci_values(plan, tree))
     for env, spec in plan.environments.items():
         files[f"values-{env}.yaml"] = (HEADER + f"# Values of the {env} environment (x-k8s.environments in the "
@@ -198,7 +198,7 @@ def _public(plan: Plan) -> list[dict]:
     for r in plan.resources:
         if r.kind != "Ingress":
             continue
-        spec = resolve_values(r.manifest)["spec"]
+        spec = r.plain()["spec"]
         backend = spec.get("defaultBackend") or spec["rules"][0]["http"]["paths"][0]["backend"]
         service = backend["service"]["name"]
         port_name = backend["service"]["port"]["name"]
@@ -340,7 +340,7 @@ def ci_values(plan: Plan, tree: dict) -> dict[str, str]:
     Each must stay clean under `composek8s check`, so none turns a safeguard off
     (networkPolicy.enabled=false is tested as an override instead)."""
     # Keyed by the service (values keys come from service names, not object names).
-    rendered = [(camel_key(r.service), resolve_values(r.manifest)) for r in plan.resources if r.service]
+    rendered = [(camel_key(r.service), r.plain()) for r in plan.resources if r.service]
     production: dict = {}
     for key, m in rendered:
         if m["kind"] == "Deployment" and m["spec"]["strategy"]["type"] == "RollingUpdate":

@@ -93,7 +93,7 @@ def refuse_api_violations(draft: Draft) -> None:
     plan, project, reporter = draft.plan, draft.project, draft.reporter
     seen: set[tuple] = set()
     for resource in plan.resources:
-        obj = resolve_values(resource.manifest)
+        obj = resource.plain()
         for problem in object_problems(obj):
             svc = project.services.get(resource.service) if resource.service else None
             where = locate(problem, obj, svc, resource, project)

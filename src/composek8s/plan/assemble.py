@@ -45,6 +45,8 @@ def assemble(draft: Draft) -> None:
 
 def finish_job_names_pass(draft: Draft) -> None:
     """Pass: the hashed names of run-once Jobs, which read the whole plan's default values."""
+    if not draft.jobs:
+        return
     manifests = {name: next(m for m in draft.services[name].objects if m["kind"] == "Job") for name in draft.jobs}
     finish_job_names(draft.jobs, manifests, default_values(draft.plan.resources))
 

@@ -43,6 +43,9 @@ class Endpoint:
 def plan_endpoints(draft: Draft) -> None:
     """Pass: each service's ports (named), whether it is a data store, and its public port."""
     reporter = draft.reporter
+    reaching: dict[str, list] = {}  # service -> the references that name it
+    for ref in draft.references:
+        reaching.setdefault(ref.target, []).append(ref)
     for svc, sd in draft.each():
         known = facts_for(svc)
         kompose = draft.kompose[svc.name]
@@ -51,7 +54,8 @@ def plan_endpoints(draft: Draft) -> None:
         http_ports = _http_probe_ports(svc)
         ports = declared_ports(svc)
         if sd.kind != "Job":
-            ports = sorted(ports + _inferred(svc, ports, draft.references, reporter), key=lambda p: (p.target, p.protocol))
+            ports = sorted(ports + _inferred(svc, ports, reaching.get(svc.name, []), reporter),
+                           key=lambda p: (p.target, p.protocol))
         for port in ports:
             pname = port.name or ("http" if port.target in http_ports else None) or (
                 known.port_name if known and known.port == port.target else None) or f"{port.protocol}-{port.target}"
@@ -88,7 +92,8 @@ def declared_ports(svc: Service) -> list[Port]:
 
 
 def _inferred(svc: Service, declared: list[Port], references: list, reporter) -> list[Port]:
-    """Ports others reach ``svc`` on that it does not declare (see the module's docstring)."""
+    """Ports others reach ``svc`` on (``references``: those naming it) that it does not
+    declare (see the module's docstring)."""
     have = {p.target for p in declared if p.protocol == "tcp"}
     found: dict[int, object] = {}  # port -> the first reference that uses it
     for ref in references:

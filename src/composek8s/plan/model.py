@@ -166,6 +166,15 @@ class Resource:
     def name(self) -> str:
         return resolve_values(self.manifest["metadata"]["name"])  # type: ignore[return-value]
 
+    def plain(self) -> dict:
+        """The object as ``dist/`` holds it (every marker at its default), resolved once: the
+        API-server check, cdk8s, the overlays and the chart all read it. Valid once the plan is
+        complete (run-once Job names are filled in by then); callers must not change it."""
+        cached = self.__dict__.get("_plain")
+        if cached is None:
+            cached = self.__dict__["_plain"] = resolve_values(self.manifest)
+        return cached
+
 
 @dataclass(frozen=True)
 class Decision:

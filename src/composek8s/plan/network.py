@@ -13,6 +13,7 @@ ports (80/443, or ``x-k8s.ingress``) get an Ingress and accept traffic from othe
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..compose import Service
@@ -69,13 +70,32 @@ def _shares_network(a: Endpoint, b: Endpoint) -> bool:
     return bool(networks_of(a.service) & networks_of(b.service))
 
 
-def data_store_links(endpoints: list[Endpoint], references: list) -> dict[tuple[str, str], frozenset | None]:
+class Links(dict):
+    """(client, server) → ports (None: all), indexed by server (``into``) and by client
+    (``out_of``) once complete, so each policy reads only its own links."""
+
+    @cached_property
+    def into(self) -> dict[str, list[tuple[str, frozenset | None]]]:
+        out: dict[str, list] = {}
+        for (client, server), ports in self.items():
+            out.setdefault(server, []).append((client, ports))
+        return out
+
+    @cached_property
+    def out_of(self) -> dict[str, list[tuple[str, frozenset | None]]]:
+        out: dict[str, list] = {}
+        for (client, server), ports in self.items():
+            out.setdefault(client, []).append((server, ports))
+        return out
+
+
+def data_store_links(endpoints: list[Endpoint], references: list) -> Links:
     """(client, server) → the server's ports the client may use (None: all of them), for the
     pairs a data store is part of, on a shared compose network: the client depends on the
     server (every port), or names it as a host (the port it names; every port when it names
     none). App-to-app traffic is the network rule's."""
     by_name = {ep.service.name: ep for ep in endpoints}
-    links: dict[tuple[str, str], frozenset | None] = {}
+    links = Links()
 
     def link(client: Endpoint, server: Endpoint | None, port: int | None) -> None:
         if server is None or server is client or not server.ports or not _shares_network(client, server):
@@ -100,29 +120,41 @@ def data_store_links(endpoints: list[Endpoint], references: list) -> dict[tuple[
 def warn_data_store_access(endpoints: list[Endpoint], links: dict, references: list, reporter) -> None:
     """One warning per data store whose compose networks hold services that neither depend on
     it nor name it: Compose lets them connect, its NetworkPolicy does not."""
+    by_name = {e.service.name: e for e in endpoints}
+    clients_of: dict[str, list[str]] = {}
+    for client, server in links:
+        clients_of.setdefault(server, []).append(client)
+    via: dict[tuple[str, str], set[str]] = {}
+    for r in references:
+        via.setdefault((r.source, r.target), set()).add(r.via)
+    # Who shares a network with whom, by network: linear in the services on each network.
+    on_network: dict[str, list[Endpoint]] = {}
+    for e in endpoints:
+        if not e.data_store:  # other data stores open no connections of their own: not worth naming
+            for net in networks_of(e.service):
+                on_network.setdefault(net, []).append(e)
+    members_of: dict[tuple, set[str]] = {}  # networks -> their non-data-store members
     for store in endpoints:
         if not store.data_store or not store.ports:
             continue
-        clients = sorted(c for c, s in links if s == store.service.name)
-        # Other data stores open no connections of their own: not worth naming.
-        shut = sorted(e.service.name for e in endpoints if e is not store and not e.data_store
-                      and _shares_network(e, store) and e.service.name not in clients)
+        clients = sorted(clients_of.get(store.service.name, []))
+        nets = tuple(sorted(networks_of(store.service)))
+        if nets not in members_of:
+            members_of[nets] = {e.service.name for net in nets for e in on_network.get(net, [])}
+        members = members_of[nets]
+        shut = sorted(members - set(clients) - {store.service.name})
         if not shut:
             continue
         how = []
         for client in clients:
-            ways = (["depends_on"] if store.service.name in by_service(endpoints, client).service.depends_on else []) + \
-                sorted({r.via for r in references if r.source == client and r.target == store.service.name})
+            ways = (["depends_on"] if store.service.name in by_name[client].service.depends_on else []) + \
+                sorted(via.get((client, store.service.name), ()))
             how.append(f"{client} ({', '.join(ways)})")
         reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} accepts connections only from "
                       f"{', '.join(how) if how else 'no service'}; {', '.join(shut)} share{'s' if len(shut) == 1 else ''} "
                       "its network but neither depend on it nor name it, so its NetworkPolicy shuts them out "
                       "(Compose would let them connect): if one uses it, add it to that service's depends_on",
                       store.service.position)
-
-
-def by_service(endpoints: list[Endpoint], name: str) -> Endpoint:
-    return next(e for e in endpoints if e.service.name == name)
 
 
 def _port_rules(ports: list[dict]) -> list[dict]:
@@ -194,7 +226,7 @@ def network_ports(endpoints: list[Endpoint]) -> dict[str, list[dict]]:
 
 
 def policy_manifest(ep: Endpoint, by_name: dict[str, Endpoint], net_ports: dict[str, list[dict]],
-                    members: dict[str, int], links: dict[tuple[str, str], frozenset | None], project: str,
+                    members: dict[str, int], links: Links, project: str,
                     namespace: str, component: str, extra_egress: list[dict] | None = None) -> dict:
     """Ingress on the service's declared ports from its peers, and egress to its servers.
 
@@ -208,9 +240,8 @@ def policy_manifest(ep: Endpoint, by_name: dict[str, Endpoint], net_ports: dict[
     ingress: list[dict] = []
     if ep.ports and ep.data_store:
         groups: dict[frozenset | None, list[Endpoint]] = {}
-        for (client, server), ports in links.items():
-            if server == ep.service.name:
-                groups.setdefault(ports, []).append(by_name[client])
+        for client, ports in links.into.get(ep.service.name, ()):
+            groups.setdefault(ports, []).append(by_name[client])
         # Clients of every port first, then each narrower set, ports in the Service's order.
         for ports in sorted(groups, key=lambda p: (p is not None, sorted(p or ()))):
             clients = sorted(groups[ports], key=lambda e: e.name)
@@ -238,10 +269,8 @@ def policy_manifest(ep: Endpoint, by_name: dict[str, Endpoint], net_ports: dict[
                 if len(ports) <= MAX_EGRESS_PORTS:
                     rule["ports"] = ports
                 egress.append(rule)
-    for (client, name), ports in sorted(links.items()):
-        if client != ep.service.name:
-            continue  # app-to-app traffic is covered by the network rule; links hold the rest
-        server = by_name[name]
+    for name, ports in sorted(links.out_of.get(ep.service.name, ()), key=lambda x: x[0]):
+        server = by_name[name]  # app-to-app traffic is covered by the network rule; links hold the rest
         egress.append({"to": [{"podSelector": {"matchLabels": selector_labels(project, server.name)}}],
                        "ports": _port_rules([p for p in server.ports if ports is None or p["port"] in ports])})
     egress += extra_egress or []  # e.g. to the API server, for an init container's kubectl wait

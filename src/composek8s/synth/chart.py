@@ -33,7 +33,7 @@ class ComposeChart(cdk8s.Chart):
                                          profiles=profiles, namespace=namespace, cwd=cwd)
         self._objects: dict[tuple[str, str], cdk8s.ApiObject] = {}
         for resource in self.plan.resources:
-            manifest = resolve_values(resource.manifest)
+            manifest = resource.plain()
             meta = manifest["metadata"]
             obj = cdk8s.ApiObject(
                 self, f"{resource.kind}-{resource.name}",

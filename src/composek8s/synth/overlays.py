@@ -42,7 +42,7 @@ def overlay_files(plan: Plan) -> dict[str, str]:
                 raise fail("E-ENVIRONMENT", f"environment {env!r} turns {resource.condition} off; "
                            "environments change values of objects, not which objects exist",
                            plan.environments_position)
-            base = resolve_values(resource.manifest)
+            base = resource.plain()
             ops = json_patch(base, resolve_values(resource.manifest, values))
             if ops:
                 group, _, version = base["apiVersion"].rpartition("/")
