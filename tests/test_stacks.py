@@ -4,7 +4,7 @@ Each folder under tests/stacks/ is a compose project a team might bring (a web a
 PostgreSQL and Redis, WordPress and MySQL, a reverse proxy in front of an API, Prometheus
 and Grafana with configs, Django with Celery, file secrets, Traefik on the Docker socket),
 with ``expect.yaml`` saying what must come out: the workload kind of each service, objects
-that must exist, warnings at their lines, values that must never reach the output — or the
+that must exist (and ``absent`` ones that must not), warnings at their lines, values that must never reach the output — or the
 one error, at its FILE:LINE:COL, for a stack that cannot be hardened. Every stack that
 compiles must pass ``composek8s check`` (schema for two Kubernetes versions, Pod Security
 ``restricted``, wiring) unless ``check_findings`` names what the user still has to fix, and
@@ -77,6 +77,7 @@ def test_stack(name, tmp_path):
              if o["kind"] in ("Deployment", "StatefulSet", "Job")}  # a run-once Job's name has a hash
     assert kinds == expect["workloads"]
     assert set(expect.get("objects", [])) <= set(objects)
+    assert not set(expect.get("absent", [])) & set(objects)
     assert {tuple(w) for w in expect.get("warnings", [])} <= _warnings(result.stderr)
     text = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     for value in expect.get("never_in_output", []):
