@@ -16,6 +16,7 @@ from composek8s.diagnostics import Reporter
 from composek8s.helm import package_chart, render_chart
 from composek8s.helm.versioning import versioned_chart
 from composek8s.pipeline import compile_plan
+from composek8s.plan import resolve_values
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "atlantiplex"
@@ -32,8 +33,8 @@ def helm() -> str:
     return str(HELM)
 
 
-def template(helm: str, chart: Path, *args: str, release: str = "atlantiplex") -> list[dict]:
-    result = subprocess.run([helm, "template", release, str(chart), "-n", "atlantiplex", *args],
+def template(helm: str, chart: Path, *args: str, release: str = "atlantiplex", namespace: str = "atlantiplex") -> list[dict]:
+    result = subprocess.run([helm, "template", release, str(chart), "-n", namespace, *args],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     return [d for d in yaml.safe_load_all(result.stdout) if d]
@@ -183,3 +184,78 @@ def test_package_is_byte_identical_and_accepted_by_helm(helm, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     shutil.rmtree(tmp_path / "b")
+
+
+WEAKENINGS = ["frontend.securityContext.privileged=true", "frontend.securityContext.allowPrivilegeEscalation=true",
+              "frontend.securityContext.allowPrivilegeEscalation=null", "frontend.securityContext.runAsNonRoot=false",
+              "frontend.securityContext.runAsUser=0", "frontend.securityContext.readOnlyRootFilesystem=false",
+              "frontend.securityContext.capabilities.add={SYS_ADMIN}", "frontend.podSecurityContext.runAsNonRoot=false",
+              "frontend.podSecurityContext.runAsUser=0", "postgres.podSecurityContext.seccompProfile.type=Unconfined",
+              "redis.podSecurityContext.sysctls[0].name=kernel.msgmax"]
+
+
+@pytest.mark.parametrize("setting", WEAKENINGS)
+def test_the_values_schema_refuses_weakening_a_service(helm, setting):
+    """`helm install --set` cannot take a service below the restricted profile (host
+    namespaces and host paths are not values at all)."""
+    assert "values don't meet the specifications of the schema" in fails(helm, CHART, "--set", setting)
+
+
+OPTED_OUT = """
+    name: mixed
+    services:
+      agent:
+        image: example/agent:1.0.0
+        cap_add: [CHOWN]
+        x-k8s: {podSecurity: baseline, reason: "chowns its spool directory at start"}
+      web:
+        image: example/web:1.0.0
+"""
+
+
+def test_a_service_that_opted_out_keeps_free_security_contexts(tmp_path):
+    import json
+
+    import jsonschema
+
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(OPTED_OUT))
+    plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+    validator = jsonschema.Draft7Validator(json.loads(render_chart(plan)["values.schema.json"]))
+    values = yaml.safe_load(render_chart(plan)["values.yaml"])
+    values["agent"]["securityContext"]["allowPrivilegeEscalation"] = True
+    assert list(validator.iter_errors(values)) == []
+    values["web"]["securityContext"]["allowPrivilegeEscalation"] = True
+    assert [list(e.path) for e in validator.iter_errors(values)] == [["web", "securityContext", "allowPrivilegeEscalation"]]
+
+
+MANGLED = """
+    name: keys
+    services:
+      1a:
+        image: example/one:1.0.0
+        user: "10001:10001"
+      web_app:
+        image: example/web:2.0.0
+        user: "10002:10002"
+        expose: ["8080"]
+      s1b:
+        image: example/other:3.0.0
+        user: "10003:10003"
+"""
+
+
+def test_services_whose_names_are_not_values_keys_render_exactly_dist(helm, tmp_path):
+    """``1a`` is the values key ``s1a``, ``web_app`` is ``webApp``: each reads its own values."""
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent(MANGLED))
+    plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+    chart = tmp_path / "chart"
+    for rel, text in render_chart(plan).items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text)
+    rendered = {k: strip(v) for k, v in objects(template(helm, chart, release="keys", namespace="keys")).items()}
+    dist = {(r.kind, r.name): strip(resolve_values(r.manifest)) for r in plan.resources if r.chart}
+    assert sorted(rendered) == sorted(dist)
+    assert [k for k in dist if rendered[k] != dist[k]] == []
+    pods = {name: rendered[("Deployment", name)]["spec"]["template"]["spec"] for name in ("1a", "web-app", "s1b")}
+    assert {n: (p["containers"][0]["image"], p["securityContext"]["runAsUser"]) for n, p in pods.items()} == {
+        "1a": ("example/one:1.0.0", 10001), "web-app": ("example/web:2.0.0", 10002), "s1b": ("example/other:3.0.0", 10003)}

@@ -88,7 +88,7 @@ def test_a_typo_in_environment_values_is_an_error_with_its_place(tmp_path):
     [error] = info.value.diagnostics
     assert error.code == "E-ENVIRONMENT"
     assert "environment 'prod': web: Additional properties are not allowed ('replicaz' was unexpected)" in error.message
-    assert error.position.line == 7  # the x-k8s key
+    assert (error.position.line, error.position.column) == (10, 16)  # web, whose values hold the typo
 
 
 def test_an_environment_cannot_remove_objects(tmp_path):
@@ -114,3 +114,52 @@ def test_json_patch_is_minimal_and_escapes_keys():
         {"op": "replace", "path": "/spec/list/1", "value": 3},
         {"op": "replace", "path": "/spec/other", "value": [1, 2]},
     ]
+
+
+def test_an_environment_cannot_weaken_a_service(tmp_path):
+    from composek8s.synth.environments import refuse_weakening
+
+    plan = compile_plan(cwd=project(tmp_path, "prod:\n  values: {web: {securityContext: {privileged: true}}}\n"),
+                        environ={}, reporter=Reporter())
+    with pytest.raises(CompileError) as info:
+        refuse_weakening(plan)
+    codes = {(d.code, d.position.line) for d in info.value.diagnostics}
+    # privileged with the base's allowPrivilegeEscalation: false is also refused by the API server
+    assert codes == {("E-ENVIRONMENT-WEAKENS", 10), ("E-API-SPEC", 10)}
+    assert "[pss-privileged]" in str(info.value) and "opts out in compose" in str(info.value)
+
+
+def test_a_service_that_opted_out_may_be_changed_by_its_environment(tmp_path):
+    from composek8s.synth.environments import refuse_weakening
+
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        name: shop
+        services:
+          agent:
+            image: example/agent:1.0.0
+            x-k8s: {podSecurity: privileged, reason: "reads the node's kernel counters"}
+        x-k8s:
+          environments:
+            prod:
+              values: {agent: {securityContext: {privileged: true, allowPrivilegeEscalation: true}}}
+    """))
+    refuse_weakening(compile_plan(cwd=tmp_path, environ={}, reporter=Reporter()))  # no error
+
+
+def test_what_the_base_already_has_is_not_an_environment_error(tmp_path):
+    """A build-only image is `<project>-<svc>:latest` in the base (check says so there); an
+    environment changing its replicas adds nothing to it."""
+    from composek8s.synth.environments import refuse_weakening
+
+    (tmp_path / "compose.yaml").write_text(textwrap.dedent("""
+        name: shop
+        services:
+          web:
+            build: .
+            expose: ["8080"]
+        x-k8s:
+          environments:
+            prod: {values: {web: {replicas: 2}}}
+    """))
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.27\nUSER 10001\n")
+    refuse_weakening(compile_plan(cwd=tmp_path, environ={}, reporter=Reporter()))  # no error

@@ -33,6 +33,9 @@ TIMEOUT = 10  # seconds
 MEMORY = 1 << 30  # bytes of address space
 DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): "
                         r"(?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: (?P<message>.+)$")
+# An error about a command-line flag is located at the flag: its message starts with it.
+FLAG_DIAGNOSTIC = re.compile(r"^(?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: "
+                             r"(?P<message>(?P<file>--[a-z][a-z-]*) .+)$")
 
 
 # --- generators: inputs made at run time -------------------------------------------------
@@ -171,7 +174,13 @@ def dotenv_unclosed_defaults(project: Path) -> None:
     (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
 
 
-GENERATORS = {f.__name__: f for f in (non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
+def inline_config_of_2_mib(project: Path) -> None:
+    """A config whose inline content is 2 MiB: a ConfigMap over the API server's 1 MiB."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx:1\n    configs: [big]\n"
+                                          "configs:\n  big:\n    content: '" + "a" * 2 * 2**20 + "'\n")
+
+
+GENERATORS = {f.__name__: f for f in (inline_config_of_2_mib, non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
                                       extends_fan_out, env_file_of_a_million_lines,
@@ -234,8 +243,14 @@ def snapshot(root: Path) -> dict[str, str]:
     return tree
 
 
-def diagnostics(stderr: str) -> list[re.Match]:
-    return [m for m in map(DIAGNOSTIC.match, stderr.splitlines()) if m]
+def diagnostics(stderr: str) -> list[dict]:
+    found = []
+    for line in stderr.splitlines():
+        if m := DIAGNOSTIC.match(line):
+            found.append(m.groupdict())
+        elif m := FLAG_DIAGNOSTIC.match(line):
+            found.append({**m.groupdict(), "line": None, "col": None})
+    return found
 
 
 # --- the corpus --------------------------------------------------------------------------
@@ -248,7 +263,7 @@ def test_the_corpus_covers_every_category():
         assert case.get("generate") in (None, *GENERATORS), case["id"]
     assert len(CASES) >= 45 and len({c["id"] for c in CASES}) == len(CASES)
     assert set(counts) == {"yaml", "limits", "types", "keys", "interpolation", "references", "paths",
-                           "security", "x-k8s", "project"}, counts
+                           "security", "x-k8s", "project", "api-server", "environments"}, counts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -271,7 +286,7 @@ def test_hostile_input_is_refused_with_a_located_error(case, tmp_path):
     assert result.stdout == ""
     found = diagnostics(stderr)
     errors = [m for m in found if m["severity"] == "error"]
-    # Every line is a diagnostic, and every error says FILE:LINE:COL.
+    # Every line is a diagnostic, and every error says FILE:LINE:COL (or the flag it is about).
     assert len(found) == len(stderr.splitlines()) and errors, stderr
     expect = case["expect"]
     at = expect["at"].split(":")

@@ -33,6 +33,7 @@ CONTRACT_RULES = ("connectivity", "persistence", "probe-port")
 
 def _run(args: list[str], cwd: Path, environ: dict | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
+    env["PATH"] = f"{HELM.parent}{os.pathsep}{env.get('PATH', '')}"  # check renders kustomizations with kubectl
     env.update(environ or {})
     return subprocess.run([sys.executable, "-m", "composek8s", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=300)

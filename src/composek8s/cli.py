@@ -50,9 +50,10 @@ def synth(
 
     import yaml
 
+    from .apirules import chart_version as version_problems
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
-    from .helm.versioning import SEMVER, recorded, unbumped, versioned_chart
+    from .helm.versioning import recorded, unbumped, versioned_chart
     from .pipeline import compile_plan
     from .synth import synthesize
     from .synth.drift import tree_diff
@@ -60,8 +61,10 @@ def synth(
 
     reporter = Reporter()
     try:
-        if chart_version is not None and not SEMVER.match(chart_version):
-            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a SemVer version (e.g. 1.2.3)")
+        problems = version_problems(chart_version) if chart_version is not None else []
+        if problems:
+            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
+                       f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
         plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
                             reporter=reporter)
         if strict and reporter.warnings:
@@ -107,15 +110,19 @@ def synth(
 
 @app.command()
 def check(
-    path: Path = typer.Argument(..., help="A manifest file, a folder of manifests, or a chart folder."),
-    values: Optional[List[Path]] = typer.Option(None, "--values", "-f", help="Values file for a chart (repeatable)."),
+    path: Path = typer.Argument(..., help="A manifest file, a folder (its kustomizations rendered by "
+                                "kubectl kustomize, base and overlays), or a chart folder."),
+    values: Optional[List[Path]] = typer.Option(None, "--values", "-f", help="Values file for a chart "
+                                                "(repeatable): one more render, besides the default values "
+                                                "and each values-*.yaml beside the chart."),
     kube_version: Optional[List[str]] = typer.Option(None, "--kube-version", help="Kubernetes version to "
                                                      "validate against (repeatable; default: oldest and newest supported)."),
     level: str = typer.Option("restricted", "--level", help="Pod Security level: baseline or restricted."),
     output: str = typer.Option("human", "--format", help="human or json."),
 ) -> None:
-    """Check manifests: schema per Kubernetes version, Pod Security Standards, wiring."""
-    from .check.run import check_sources, default_versions, load_path, report
+    """Check what a path would apply: schema per Kubernetes version, Pod Security Standards,
+    API-server rules, hardening and wiring."""
+    from .check.run import check_renders, default_versions, load_path, report
     from .check.schema import supported_versions
     from .diagnostics import CompileError, fail
 
@@ -129,14 +136,16 @@ def check(
         if unknown:
             raise fail("E-USAGE", f"unsupported --kube-version {', '.join(unknown)} (supported: "
                        f"{', '.join(supported_versions())})")
-        sources = load_path(path, values or [])
-        findings = check_sources(sources, [v.removeprefix("v") for v in versions], level)
+        renders = load_path(path, values or [])
+        findings = check_renders(renders, [v.removeprefix("v") for v in versions], level)
     except CompileError as exc:
         _print(exc.diagnostics)
         raise typer.Exit(2)
-    typer.echo(report(findings, len(sources), versions, output == "json"), nl=False)
+    objects = sum(len(r.sources) for r in renders)
+    typer.echo(report(findings, objects, versions, output == "json", [r.label for r in renders]), nl=False)
     if output == "human":
-        typer.echo(f"{len(sources)} objects checked for Kubernetes {', '.join(versions)}: "
+        where = f" in {len(renders)} renders ({', '.join(r.label for r in renders)})" if len(renders) > 1 else ""
+        typer.echo(f"{objects} objects{where} checked for Kubernetes {', '.join(versions)}: "
                    f"{len(findings)} finding(s)", err=True)
     raise typer.Exit(1 if findings else 0)
 

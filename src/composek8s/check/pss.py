@@ -18,6 +18,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+# The pod template's path in each kind (one table, shared with the API-server rules).
+from ..apirules.objects import TEMPLATE_PATHS
+
 LEVELS = ("baseline", "restricted")
 
 
@@ -45,19 +48,6 @@ def check_pod_security(obj: dict[str, Any], level: str = "restricted") -> list[F
 
 
 # --- locating the pod template --------------------------------------------------
-
-# (API group, kind) -> path to the object holding the pod's `metadata` and `spec`.
-TEMPLATE_PATHS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("", "Pod"): (),
-    ("", "PodTemplate"): ("template",),
-    ("", "ReplicationController"): ("spec", "template"),
-    ("apps", "Deployment"): ("spec", "template"),
-    ("apps", "StatefulSet"): ("spec", "template"),
-    ("apps", "DaemonSet"): ("spec", "template"),
-    ("apps", "ReplicaSet"): ("spec", "template"),
-    ("batch", "Job"): ("spec", "template"),
-    ("batch", "CronJob"): ("spec", "jobTemplate", "spec", "template"),
-}
 
 # Container lists in the order the admission controller visits them.
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")

@@ -1,4 +1,12 @@
-"""``composek8s check``: schema, Pod Security and wiring checks over manifests or a chart.
+"""``composek8s check``: schema, Pod Security, API-server, hardening and wiring checks over
+everything a path would apply.
+
+What is checked is what would reach the cluster: a folder's kustomizations as ``kubectl
+kustomize`` renders each one (the base and every overlay), a chart as ``helm template``
+renders it with its default values, with each ``values-*.yaml`` beside it and with the ``-f``
+files, and plain manifest files as they are. Each render is checked as one set (the wiring
+and hardening rules look across it). A path with no Kubernetes object is an error
+(``E-CHECK-EMPTY``): a mistyped path in CI must not pass.
 
 Suppressions: an annotation ``check.composek8s.io/skip-<rule>: <reason>`` on the object;
 a suppression without a reason is itself a finding.
@@ -6,20 +14,26 @@ a suppression without a reason is itself a finding.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
 
+from ..apirules import object_problems
 from ..diagnostics import fail
 from .contract import contract_issues
+from .hardening import hardening_issues
 from .pss import check_pod_security
-from .schema import supported_versions, validate_object
+from .schema import format_path, supported_versions, validate_object
 from .wiring import wiring_issues
 
 SKIP_PREFIX = "check.composek8s.io/skip-"
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+ORIGIN = "config.kubernetes.io/origin"  # where kustomize's originAnnotations say an object came from
 
 
 @dataclass(frozen=True)
@@ -40,21 +54,167 @@ class Source:
     obj: dict
 
 
-def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[Source]:
-    """The objects in a manifest file, a folder of them, or a chart (rendered by helm)."""
-    if path.is_dir() and (path / "Chart.yaml").is_file():
-        return _render_chart(path, values, helm)
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                       and p.name not in ("kustomization.yaml", "kustomization.yml"))
-    elif path.is_file():
-        files = [path]
+@dataclass
+class Render:
+    """Objects applied together: a folder's loose files, one kustomization as kustomize
+    renders it, or a chart rendered with one set of values."""
+
+    label: str
+    sources: list[Source]
+
+
+def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[Render]:
+    """Every render a manifest file, a folder or a chart holds (see the module docstring)."""
+    if path.is_file() and path.name in KUSTOMIZATIONS:
+        path = path.parent
+    if path.is_file():
+        renders = [Render(str(path), _documents(path.read_text(encoding="utf-8"), str(path)))]
+    elif path.is_dir():
+        renders = _load_folder(path, values, helm)
     else:
         raise fail("E-USAGE", f"{path} does not exist")
+    if not any(r.sources for r in renders):
+        raise fail("E-CHECK-EMPTY", f"{path} holds no Kubernetes object (no YAML document with a kind, "
+                   "no kustomization, no chart): nothing was checked")
+    return [r for r in renders if r.sources]
+
+
+def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Render]:
+    charts, roots, files = _discover(folder)
+    loose = Render(str(folder), [s for f in files for s in _documents(f.read_text(encoding="utf-8"), str(f))])
+    jobs: list[tuple[str, list[str], object]] = []  # (label, command, how to read its output)
+    with tempfile.TemporaryDirectory(prefix="composek8s-check-") as tmp:
+        if roots:
+            kubectl = _tool("kubectl", "checking kustomizations")
+            for n, root in enumerate(r for r in roots if not _alias(r, roots)):
+                wrapper = _origin_wrapper(root, Path(tmp) / f"k{n}")
+                jobs.append((str(root), [kubectl, "kustomize", str(wrapper)], (root, wrapper)))
+        if charts:
+            helm = helm or _tool("helm", "checking a chart")
+            for chart in charts:
+                for label, files_ in _value_sets(chart, values):
+                    jobs.append((label, _helm_template(helm, chart, files_), label))
+        outputs = _run_all([command for _, command, _ in jobs])
+        kustomized, rendered = [], []
+        for (label, command, how), (code, out, err) in zip(jobs, outputs):
+            if code != 0:
+                raise fail("E-USAGE", f"`{' '.join(command[1:3])}` failed for {label}: {err.strip()}")
+            if isinstance(how, tuple):
+                kustomized.append(Render(label, _kustomized(out, *how)))
+            else:
+                rendered.append(Render(label, _chart_sources(out, label)))
+    return [loose, *_distinct(kustomized), *rendered]
+
+
+def _discover(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """Charts, kustomization folders, and the YAML files under neither, sorted."""
+    charts, roots, files = [], [], []
+    for here, dirs, names in os.walk(folder):
+        dirs.sort()
+        current = Path(here)
+        if "Chart.yaml" in names:
+            charts.append(current)
+            dirs[:] = []  # a chart's templates are not manifests
+            continue
+        if any(k in names for k in KUSTOMIZATIONS):
+            roots.append(current)
+        inside = any(current == r or r in current.parents for r in roots)
+        if not inside:
+            files += [current / n for n in sorted(names) if n.endswith((".yaml", ".yml"))]
+    return charts, roots, files
+
+
+def _alias(root: Path, roots: list[Path]) -> bool:
+    """A kustomization that only names another of ``roots`` (``dist/`` is ``dist/base``):
+    it renders the same objects, so it is not rendered twice."""
+    file = next(root / k for k in KUSTOMIZATIONS if (root / k).is_file())
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    if not isinstance(data, dict) or set(data) - {"apiVersion", "kind", "resources"}:
+        return False
+    resources = data.get("resources")
+    return isinstance(resources, list) and len(resources) == 1 and isinstance(resources[0], str) \
+        and (root / resources[0]).resolve() in {r.resolve() for r in roots if r != root}
+
+
+def _tool(name: str, why: str) -> str:
+    """``name`` on PATH, else next to ``helm`` on PATH (where tests/tools/install_helm.py puts both)."""
+    found = shutil.which(name)
+    helm = shutil.which("helm")
+    if found is None and helm and (Path(helm).parent / name).is_file():
+        found = str(Path(helm).parent / name)
+    if found is None:
+        raise fail("E-USAGE", f"{why} needs `{name}` on PATH (python tests/tools/install_helm.py installs "
+                   "helm and kubectl)")
+    return found
+
+
+def _origin_wrapper(root: Path, wrapper: Path) -> Path:
+    """A kustomization that renders ``root`` unchanged but for an annotation on each object
+    naming the file it came from (kustomize's ``buildMetadata: [originAnnotations]``)."""
+    wrapper.mkdir(parents=True)
+    relative = os.path.relpath(root.resolve(), wrapper)  # kustomize refuses absolute resource paths
+    (wrapper / "kustomization.yaml").write_text(yaml.safe_dump(
+        {"resources": [relative], "buildMetadata": ["originAnnotations"]}), encoding="utf-8")
+    return wrapper
+
+
+def _kustomized(text: str, root: Path, wrapper: Path) -> list[Source]:
     sources = []
-    for file in files:
-        sources += _documents(file.read_text(encoding="utf-8"), str(file))
+    for source in _documents(text, str(root)):
+        meta = source.obj.get("metadata") or {}
+        annotations = meta.get("annotations") or {}
+        origin = yaml.safe_load(annotations.pop(ORIGIN, "") or "") or {}
+        if not annotations and "annotations" in meta:
+            del meta["annotations"]
+        if isinstance(origin, dict) and origin.get("path"):
+            file = Path(os.path.normpath(wrapper / origin["path"]))
+            shown = os.path.relpath(file) if not os.path.relpath(file).startswith("..") else str(file)
+            source.file = shown if file.parent == root.resolve() else f"{shown} via {root}"
+        sources.append(source)
     return sources
+
+
+def _distinct(renders: list[Render]) -> list[Render]:
+    """One of kustomizations that render the same objects (``dist/`` is ``dist/base``): the
+    most specific folder's."""
+    kept: dict[str, Render] = {}
+    for render in sorted(renders, key=lambda r: (-len(Path(r.label).parts), r.label)):
+        kept.setdefault(json.dumps([s.obj for s in render.sources], sort_keys=True, default=str), render)
+    return sorted(kept.values(), key=lambda r: r.label)
+
+
+def _value_sets(chart: Path, values: list[Path]) -> list[tuple[str, list[Path]]]:
+    """The chart with its defaults, with each values-*.yaml beside it, and with the -f files."""
+    sets = [(str(chart), [])] + [(f"{chart} with {v.name}", [v]) for v in sorted(chart.glob("values-*.yaml"))]
+    if values:
+        sets.append((f"{chart} with {', '.join(str(v) for v in values)}", list(values)))
+    return sets
+
+
+def _helm_template(helm: str, chart: Path, values: list[Path]) -> list[str]:
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text()) or {}
+    name = str(meta.get("name", "release")) if isinstance(meta, dict) else "release"
+    command = [helm, "template", name, str(chart), "-n", name]
+    for v in values:
+        command += ["-f", str(v)]
+    return command
+
+
+def _run_all(commands: list[list[str]]) -> list[tuple[int, str, str]]:
+    """Run ``commands`` side by side (each render is its own kubectl or helm process)."""
+    if not commands:
+        return []
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(command: list[str]) -> tuple[int, str, str]:
+        result = subprocess.run(command, capture_output=True, text=True)
+        return result.returncode, result.stdout, result.stderr
+
+    with ThreadPoolExecutor(max_workers=min(8, len(commands))) as pool:
+        return list(pool.map(run, commands))
 
 
 def _documents(text: str, file: str) -> list[Source]:
@@ -65,22 +225,12 @@ def _documents(text: str, file: str) -> list[Source]:
     return [Source(file, d) for d in docs if isinstance(d, dict) and d.get("kind")]
 
 
-def _render_chart(chart: Path, values: list[Path], helm: str | None) -> list[Source]:
-    helm = helm or shutil.which("helm")
-    if not helm:
-        raise fail("E-USAGE", "checking a chart needs `helm` on PATH (python tests/tools/install_helm.py)")
-    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
-    name = str(meta.get("name", "release"))
-    cmd = [helm, "template", name, str(chart), "-n", name]
-    for v in values:
-        cmd += ["-f", str(v)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise fail("E-USAGE", f"helm template failed: {result.stderr.strip()}")
+def _chart_sources(text: str, label: str) -> list[Source]:
+    suffix = label.partition(" with ")[2]
     sources = []
-    for doc in result.stdout.split("\n---"):
-        source = next((line.split(": ", 1)[1] for line in doc.splitlines() if line.startswith("# Source: ")), str(chart))
-        sources += _documents(doc, source)
+    for doc in text.split("\n---"):
+        source = next((line.split(": ", 1)[1] for line in doc.splitlines() if line.startswith("# Source: ")), label)
+        sources += _documents(doc, f"{source} with {suffix}" if suffix else source)
     return sources
 
 
@@ -91,12 +241,23 @@ def is_custom_resource(obj: dict) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
-def check_sources(sources: list[Source], versions: list[str], level: str = "restricted") -> list[Finding]:
+def check_renders(renders: list[Render], versions: list[str], level: str = "restricted") -> list[Finding]:
+    """Every render checked as its own set of objects."""
+    memo: dict = {}  # schema errors by object content: overlays repeat most of their base
+    return [f for render in renders for f in check_sources(render.sources, versions, level, memo)]
+
+
+def check_sources(sources: list[Source], versions: list[str], level: str = "restricted",
+                  memo: dict | None = None) -> list[Finding]:
+    """Findings on one set of objects applied together (``versions``: the Kubernetes versions
+    whose schemas to validate against; none skips schema validation)."""
     findings: list[Finding] = []
     objects = [s.obj for s in sources]
     wiring = wiring_issues(objects)
     for issue in contract_issues(objects):
         wiring.setdefault(issue.index, []).append(issue)
+    across = [wiring, hardening_issues(objects)]
+    memo = {} if memo is None else memo
     for index, source in enumerate(sources):
         obj = source.obj
         meta = obj.get("metadata") or {}
@@ -104,10 +265,11 @@ def check_sources(sources: list[Source], versions: list[str], level: str = "rest
         skips = {k[len(SKIP_PREFIX):]: v for k, v in (meta.get("annotations") or {}).items()
                  if k.startswith(SKIP_PREFIX)}
         found: list[tuple[str, str]] = []
-        for version in versions if not is_custom_resource(obj) else ():
-            found += [("schema", f"Kubernetes {version}: {e}") for e in validate_object(obj, version)]
+        if versions and not is_custom_resource(obj):
+            found += _schema_errors(obj, versions, memo)
         found += [(f"pss-{f.rule}", f"{f.path}: {f.message}") for f in check_pod_security(obj, level)]
-        found += [(i.rule, i.message) for i in wiring.get(index, [])]
+        found += [(p.rule, f"{format_path(p.path)}: {p.message}") for p in object_problems(obj)]
+        found += [(i.rule, i.message) for issues in across for i in issues.get(index, [])]
         for rule, message in found:
             reason = skips.get(rule)
             if reason is None or not str(reason).strip():
@@ -117,6 +279,20 @@ def check_sources(sources: list[Source], versions: list[str], level: str = "rest
                 findings.append(Finding(source.file, kind, name, "suppression",
                                         f"{SKIP_PREFIX}{rule} needs a reason"))
     return findings
+
+
+def _schema_errors(obj: dict, versions: list[str], memo: dict) -> list[tuple[str, str]]:
+    """Schema findings, computed once per content: the namespace is left out of the key (the
+    schema only asks it to be a string), so an overlay's copy in another namespace is free."""
+    meta = obj.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    if isinstance(namespace, str):
+        obj = {**obj, "metadata": {k: v for k, v in meta.items() if k != "namespace"}}
+    key = (tuple(versions), json.dumps(obj, sort_keys=True, default=str))
+    if key not in memo:
+        memo[key] = [("schema", f"Kubernetes {version}: {e}") for version in versions
+                     for e in validate_object(obj, version)]
+    return memo[key]
 
 
 # The oldest Kubernetes composek8s writes for (the chart's kubeVersion, the namespace's Pod
@@ -129,9 +305,10 @@ def default_versions() -> list[str]:
     return [OLDEST_TARGET, supported_versions()[-1]]
 
 
-def report(findings: list[Finding], objects: int, versions: list[str], as_json: bool) -> str:
+def report(findings: list[Finding], objects: int, versions: list[str], as_json: bool,
+           renders: list[str] | None = None) -> str:
     if as_json:
-        return json.dumps({"objects": objects, "kubeVersions": versions,
+        return json.dumps({"objects": objects, "kubeVersions": versions, "renders": renders or [],
                            "findings": [asdict(f) for f in findings]}, indent=2) + "\n"
     lines = [str(f) for f in findings]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -14,9 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..apirules.rules import whole
 from ..compose.interpolate import is_file_pointer, is_secret_name
+from ..secretscan import SECRET_MARK, describe, scan_file, scan_value
 from .pss import TEMPLATE_PATHS
 
+_REFERENCE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")  # $(VAR): Kubernetes reads it from env
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod",
                   "ReplicationController"}
 
@@ -99,6 +102,7 @@ def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
         _check_workload(i, obj, template, add, services, policies)
     names = {(o.get("kind"), _namespace(o), (o.get("metadata") or {}).get("name")) for o in objects}
     for i, obj in enumerate(objects):
+        _check_secret_text(i, obj, add)
         if obj.get("kind") == "RoleBinding":
             _check_binding(i, obj, names, add)
         if obj.get("kind") == "Service":
@@ -108,6 +112,19 @@ def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
         elif obj.get("kind") == "HorizontalPodAutoscaler":
             _check_hpa(i, obj, pods, add)
     return found
+
+
+def _check_secret_text(i, obj, add) -> None:
+    """Credentials in annotations and ConfigMap data, found by the same detector as the plan's."""
+    annotations = (obj.get("metadata") or {}).get("annotations") if isinstance(obj.get("metadata"), dict) else None
+    for key, value in (annotations or {}).items() if isinstance(annotations, dict) else ():
+        if isinstance(value, str) and (found := scan_value(value)):
+            add(i, "secret-literal", f"annotation {key} holds {describe(found)}")
+    if obj.get("kind") == "ConfigMap" and isinstance(obj.get("data"), dict):
+        for key, text in obj["data"].items():
+            if isinstance(text, str) and (found := scan_file(text, str(key))):
+                add(i, "secret-literal", f"data key {key} holds {describe(found)} at line {found[0].line}; "
+                    "a ConfigMap is not a Secret")
 
 
 def _check_hpa(i, obj, pods, add) -> None:
@@ -175,9 +192,17 @@ def _check_workload(i, obj, template, add, services, policies) -> None:
         for env in c.get("env") or []:
             if "value" in env and env.get("value") and is_secret_name(str(env.get("name", ""))) \
                     and not is_file_pointer(str(env["name"]), str(env["value"])) \
-                    and not re.search(r"\$\([A-Za-z_][A-Za-z0-9_]*\)", str(env["value"])):
+                    and not _REFERENCE.search(str(env["value"])):
                 add(i, "secret-literal", f"container {name!r}: env {env['name']} holds a literal value; "
                     "read it from a Secret (valueFrom.secretKeyRef)")
+            elif isinstance(env.get("value"), str) and (found := scan_value(_REFERENCE.sub(SECRET_MARK, env["value"]))):
+                add(i, "secret-literal", f"container {name!r}: env {env.get('name')} holds {describe(found)}; "
+                    "read it from a Secret (valueFrom.secretKeyRef)")
+        for key in ("command", "args"):
+            for n, word in enumerate(c.get(key) or [] if isinstance(c.get(key), list) else [], start=1):
+                if isinstance(word, str) and (found := scan_value(_REFERENCE.sub(SECRET_MARK, word))):
+                    add(i, "secret-literal", f"container {name!r}: {key} word {n} holds {describe(found)}; "
+                        "pass it as $(VAR) from an env variable read from a Secret")
     for policy_type in ("Ingress", "Egress"):
         governed = any(_namespace(p) == _namespace(obj) and _selects((p.get("spec") or {}).get("podSelector", {}), labels)
                        and policy_type in _policy_types(p) for p in policies)
@@ -229,7 +254,8 @@ def _check_pdb(i, obj, pods, add) -> None:
     selected = [o for _, o, t in pods if _namespace(o) == _namespace(obj) and _selects(spec.get("selector"), _labels(t))]
     if not selected:
         add(i, "pdb-selector", "spec.selector selects no pod template")
-    replicas = sum(int((o.get("spec") or {}).get("replicas", 1) or 0) for o in selected)
+    # A malformed count (a string, 1e+23) is the schema's and api-range's finding, not a crash here.
+    replicas = sum(whole((o.get("spec") or {}).get("replicas", 1)) or 0 for o in selected)
     max_unavailable = spec.get("maxUnavailable")
     min_available = spec.get("minAvailable")
     if max_unavailable is not None:

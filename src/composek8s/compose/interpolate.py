@@ -16,16 +16,28 @@ from typing import Callable
 from ..diagnostics import Position, Reporter, fail
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE")
-_SECRET_TOKENS = {"PASS", "PWD", "KEY", "KEYS", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "AUTH", "DSN"}
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE", "CERTIFICATE")
+_SECRET_TOKENS = {"PASS", "PWD", "PW", "KEY", "KEYS", "APIKEY", "ACCESSKEY", "PRIVATEKEY", "AUTH", "DSN", "SIGNING",
+                  "CERT", "SALT", "PIN", "OTP", "HMAC"}
+# A name that ends in one of these holds something about a secret, not the secret: where it
+# is (TOKEN_URL, PASSWORD_FILE, SECRET_PATH), its name or id (SECRET_NAME, KEY_ID), a setting
+# (PASSWORD_MIN_LENGTH, JWT_SECRET_EXPIRY, API_KEY_HEADER).
+_ABOUT_SECRET = {"URL", "URI", "PATH", "FILE", "DIR", "NAME", "ID", "HOST", "PORT", "ENDPOINT", "HEADER", "FIELD",
+                 "TYPE", "ALGORITHM", "ALG", "LENGTH", "SIZE", "BITS", "TTL", "EXPIRY", "EXPIRES", "EXPIRATION",
+                 "LIFETIME", "TIMEOUT", "ENABLED", "REQUIRED", "MODE", "VERSION", "COUNT", "ROUNDS", "LIMIT",
+                 "PREFIX", "FORMAT", "PROVIDER", "METHOD", "LOCATION"}
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a variable's name marks its value as secret."""
+    """Whether a variable's name marks its value as secret (``DB_PASSWORD``, ``GPG_PASSPHRASE``,
+    ``ROOT_PW``, ``SESSION_COOKIE_SIGNING``), but not a name about a secret (``TOKEN_URL``,
+    ``PASSWORD_FILE``) or about public material (``PUBLIC_KEY_URL``)."""
     upper = name.upper()
+    tokens = [t for t in re.split(r"[^A-Z0-9]+", upper) if t]
+    if "PUBLIC" in tokens or "PUB" in tokens or (tokens and tokens[-1] in _ABOUT_SECRET):
+        return False
     if any(word in upper for word in _SECRET_WORDS):
         return True
-    tokens = re.split(r"[^A-Z0-9]+", upper)
     return any(t in _SECRET_TOKENS for t in tokens)
 
 

@@ -180,6 +180,9 @@ class Project:
     secrets: dict[str, dict]
     configs: dict[str, dict]
     x_k8s: dict = field(default_factory=dict)
+    # Where each key and value under the top-level x-k8s was written: ("environments", "prod",
+    # "values", "web", "replicas") -> position.
+    x_k8s_positions: dict[tuple, Position] = field(default_factory=dict)
     keys: dict[str, Position] = field(default_factory=dict)  # top-level keys written
     # Keys written inside top-level definitions: (section, name, key) -> where, for accounting.
     definition_keys: dict[tuple[str, str, str], Position] = field(default_factory=dict)

@@ -102,6 +102,7 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
     return Project(name=name, directory=directory, files=files, services=services,
                    inactive_services=inactive, volumes=volumes, networks=networks,
                    secrets=secrets, configs=configs, x_k8s=x_k8s, keys=keys,
+                   x_k8s_positions={path[1:]: at for path, at in doc.positions.items() if path[:1] == ("x-k8s",)},
                    config_environment=_config_environment(configs, environ, doc, reporter),
                    definition_keys={(section, name, key): doc.at(section, name, key)
                                     for section, defs in (("volumes", volumes), ("networks", networks),

@@ -101,7 +101,7 @@ def check_environments(plan: Plan, files: dict[str, str]) -> None:
         for error in sorted(validator.iter_errors(merge_values(tree, spec["values"])), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in error.path) or "values"
             errors.append(Diagnostic("error", "E-ENVIRONMENT", f"environment {env!r}: {where}: "
-                                     f"{error.message}", plan.environments_position))
+                                     f"{error.message}", plan.x_k8s_at("environments", env, "values", *error.path)))
     if errors:
         raise CompileError(errors)
 
@@ -339,18 +339,17 @@ def ci_values(plan: Plan, tree: dict) -> dict[str, str]:
 
     Each must stay clean under `composek8s check`, so none turns a safeguard off
     (networkPolicy.enabled=false is tested as an override instead)."""
-    rendered = [resolve_values(r.manifest) for r in plan.resources]
+    # Keyed by the service (values keys come from service names, not object names).
+    rendered = [(camel_key(r.service), resolve_values(r.manifest)) for r in plan.resources if r.service]
     production: dict = {}
-    for m in rendered:
-        key = camel_key(m["metadata"]["name"])
+    for key, m in rendered:
         if m["kind"] == "Deployment" and m["spec"]["strategy"]["type"] == "RollingUpdate":
             production[key] = {"replicas": 3}
         if m["kind"] == "StatefulSet" and m["spec"].get("volumeClaimTemplates"):
             production[key] = {"persistence": {"size": "50Gi"}}
     files = {"ci/production-values.yaml": production,
              "ci/existing-secret-values.yaml": {"secrets": {"existingSecret": f"{chart_name(plan)}-production-secrets"}}}
-    off = {camel_key(m["metadata"]["name"]): {"persistence": {"enabled": False}}
-           for m in rendered if m["kind"] == "StatefulSet"}
+    off = {key: {"persistence": {"enabled": False}} for key, m in rendered if m["kind"] == "StatefulSet"}
     if off:
         files["ci/persistence-off-values.yaml"] = off
     if "ingress" in tree:

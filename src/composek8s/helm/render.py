@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..plan.model import (OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When,
-                          key_parts)
+from ..plan.model import (OMIT, RUN_ONCE_BASE, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName,
+                          Value, When, key_parts)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -58,9 +58,10 @@ class Renderer:
         if isinstance(marker, RunOnceName):
             # The same hash as RunOnceName.resolved, of the values as this release has them.
             current = " ".join(values_ref(k) for k in marker.keys)
+            # A release-prefixed base is cut like RUN_ONCE_BASE, so the name stays a label value.
             return (f"(printf \"%s-%s\" (include {go_string(self.chart + '.objectName')} (list $ "
-                    f"{go_string(marker.base)})) (print {go_string(marker.content)} (toJson (list {current})) "
-                    "| sha256sum | trunc 8))")
+                    f"{go_string(marker.base)}) | trunc {RUN_ONCE_BASE} | trimSuffix \"-\") "
+                    f"(print {go_string(marker.content)} (toJson (list {current})) | sha256sum | trunc 8))")
         if isinstance(marker, Instance):
             return "$.Release.Name"
         if isinstance(marker, Namespace):

@@ -6,6 +6,7 @@ import json
 from ..plan import Plan
 from ..plan.defaults import default_values
 from ..plan.names import camel_key
+from ..plan.security import ALLOWED_CAPS, SAFE_SYSCTLS
 from ..synth.output import to_yaml
 
 SERVICE_ORDER = ["image", "replicas", "resources", "env", "podSecurityContext", "securityContext",
@@ -27,8 +28,13 @@ DOCS = {
     "replicas": "number of pods",
     "resources": "CPU and memory requests and limits (from compose deploy.resources)",
     "env": "non-secret environment variables; secret ones come from the Secret (see secrets)",
-    "podSecurityContext": "pod securityContext; the default passes the restricted Pod Security profile",
-    "securityContext": "container securityContext; the default passes the restricted Pod Security profile",
+    "podSecurityContext": "pod securityContext; the default passes the restricted Pod Security profile, and "
+                          "values.schema.json refuses runAsNonRoot false, UID 0 and unsafe sysctls unless the "
+                          "compose service opts out (x-k8s.podSecurity)",
+    "securityContext": "container securityContext; the default passes the restricted Pod Security profile, and "
+                       "values.schema.json refuses privileged, privilege escalation, runAsNonRoot false, UID 0, "
+                       "a writable root filesystem and added capabilities unless the compose service opts out "
+                       "(x-k8s.podSecurity)",
     "service": "the Kubernetes Service in front of the pods",
     "type": "Service type: ClusterIP, NodePort or LoadBalancer",
     "nodePort": "node port (30000-32767) of the Service's port when type is NodePort or LoadBalancer",
@@ -166,9 +172,50 @@ _LEAF_SCHEMAS = {
 }
 
 
+# Security contexts of a service under `restricted`: `helm install --set` and values files may
+# change them, but not below the Pod Security Standards' restricted profile. Host namespaces
+# (hostNetwork, hostPID, hostIPC) and host paths are not values at all.
+_ID = {"type": "integer", "minimum": 0, "maximum": 2147483647}  # IsValidUserID / IsValidGroupID
+_NON_ROOT = {"type": "integer", "minimum": 1, "maximum": 2147483647}
+_SECCOMP = {"type": "object", "required": ["type"], "properties": {"type": {"enum": ["RuntimeDefault", "Localhost"]}}}
+_NO_HOST_PROCESS = {"type": "object", "properties": {"hostProcess": {"enum": [False]}}}
+_CONTAINER_CONTEXT = {
+    "type": "object",
+    "required": ["allowPrivilegeEscalation", "capabilities", "privileged", "readOnlyRootFilesystem", "runAsNonRoot"],
+    "properties": {
+        "allowPrivilegeEscalation": {"enum": [False]}, "privileged": {"enum": [False]},
+        "readOnlyRootFilesystem": {"enum": [True]}, "runAsNonRoot": {"enum": [True]},
+        "runAsUser": _NON_ROOT, "runAsGroup": _ID, "seccompProfile": _SECCOMP, "procMount": {"enum": ["Default"]},
+        "windowsOptions": _NO_HOST_PROCESS,
+        "capabilities": {"type": "object", "required": ["drop"], "properties": {
+            "drop": {"type": "array", "contains": {"enum": ["ALL"]}},
+            "add": {"type": "array", "items": {"enum": sorted(ALLOWED_CAPS)}}}},
+    },
+}
+_POD_CONTEXT = {
+    "type": "object",
+    "required": ["runAsNonRoot", "seccompProfile"],
+    "properties": {
+        "runAsNonRoot": {"enum": [True]}, "runAsUser": _NON_ROOT, "runAsGroup": _ID, "fsGroup": _ID,
+        "supplementalGroups": {"type": "array", "items": _ID}, "seccompProfile": _SECCOMP,
+        "windowsOptions": _NO_HOST_PROCESS,
+        "sysctls": {"type": "array", "items": {"type": "object", "required": ["name"],
+                                               "properties": {"name": {"enum": sorted(SAFE_SYSCTLS)}}}},
+    },
+}
+
+
 def values_schema(plan: Plan, tree: dict) -> str:
     schema = {"$schema": "https://json-schema.org/draft-07/schema#", "title": f"{plan.project} chart values",
               **_schema_of(tree, None)}
+    for name in plan.services:
+        service = schema["properties"].get(camel_key(name), {})
+        contexts = {"securityContext": _CONTAINER_CONTEXT, "podSecurityContext": _POD_CONTEXT}
+        opted_out = plan.levels.get(name, "restricted") != "restricted"  # in compose, with a reason
+        if opted_out or not set(contexts) <= set(service.get("properties", {})):
+            continue  # its contexts stay free
+        service["properties"].update(contexts)
+        service["required"] = sorted(contexts)
     secret_keys = sorted({k.key for k in plan.secret_keys if k.secret == plan.secret_name})
     schema["properties"]["secrets"]["properties"]["values"] = {
         "type": "object", "additionalProperties": False,

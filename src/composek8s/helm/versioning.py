@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from ..apirules import chart_version
+from ..diagnostics import fail
 from ..plan import Plan
 from .chart import DIGEST_ANNOTATION, chart_yaml, check_environments, render_chart
 
@@ -68,6 +70,10 @@ def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -
             version = old_version
         else:
             version = bump_patch(old_version)
+    problems = chart_version(version)
+    if problems:  # a hand-edited Chart.yaml, or a patch number bumped past 64 bits
+        raise fail("E-CHART-VERSION", f"chart version {version!r} (from {chart_dir / 'Chart.yaml'}) is not one "
+                   f"helm accepts: {'; '.join(problems)}; pass --chart-version")
     return {**files, "Chart.yaml": chart_yaml(plan, version, digest)}
 
 

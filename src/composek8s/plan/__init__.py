@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
+from .apicheck import check_target, refuse_api_violations
 from .assemble import assemble, finish, finish_job_names_pass
 from .binds import classify_binds
 from .configs import mount_all_configs, plan_configs
@@ -22,7 +23,7 @@ from .names import check_names
 from .network import plan_network
 from .reach import warn_reach
 from .references import find_references
-from .secrets import mount_secrets, plan_secrets
+from .secrets import check_environment_values, mount_secrets, plan_secrets
 from .security import refuse_all_unsafe
 from .startup import plan_startup
 from .storage import plan_volumes, report_clashes
@@ -38,6 +39,7 @@ def stop_on_errors(draft: Draft) -> None:
 PASSES = (
     validate_x_k8s,         # xk8s: every x-k8s block has its documented shape
     stop_on_errors,
+    check_target,           # apicheck: the project name, the namespaces, one values key per service
     read_kompose_labels,    # kompose: kompose.* labels become x-k8s settings and typed settings
     frame,                  # frame: the Plan (namespace, Secret, environments), a draft per service
     check_names,            # names: a DNS name per service, no two alike
@@ -63,6 +65,8 @@ PASSES = (
     stop_on_errors,
     finish_job_names_pass,  # assemble: hashed names of awaited Jobs (they read all values)
     plan_secrets,           # secrets: the Secret keys to create, ExternalSecrets
+    check_environment_values,  # secrets: environments set no secret and no env the chart ignores
+    refuse_api_violations,  # apicheck: every object through the API server's rules, at its compose key
     finish,                 # assemble: unique object names; diagnostics kept
 )
 

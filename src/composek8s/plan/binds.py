@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
+from ..secretscan import describe, scan_file
+from .facts import SecretFiles
 from .images import facts_for
 from .names import dns_name
 
@@ -120,6 +122,10 @@ def classify(svc: Service, project: Project, mount: Mount, facts: ProjectFacts, 
         reporter.error(code, f"service {svc.name!r}: bind mount {source} {why}{extra}", mount.position)
         return None
     data, binary = file_data(files)
+    refused = refuse_secret_content(data, {f.name: (f"{source}/{f.name}" if path.is_dir() else source) for f in files})
+    if refused:
+        reporter.error(refused[0], f"service {svc.name!r}: bind mount {source}: {refused[1]}", mount.position)
+        return None
     if not mount.read_only:
         reporter.warn("W-VOLUME-READONLY", f"service {svc.name!r}: {source} is mounted read-only "
                       "(ConfigMaps cannot be written)", mount.position)
@@ -189,11 +195,12 @@ def _refuse_host_path(svc: Service, mount: Mount, reporter: Reporter) -> None:
                    f"refused by the {current} Pod Security profile: {fix}", mount.position)
 
 
-def refuse_as_config_map(files: list[Path], secret_files: frozenset[Path]) -> tuple[str, str] | None:
+def refuse_as_config_map(files: list[Path], secret_files: SecretFiles) -> tuple[str, str] | None:
     """Why ``files`` cannot be one ConfigMap (code, reason), or None: the one admission rule
     for bind mounts and compose configs. Secret files would put secrets in the output; the
-    API server refuses keys other than ``[-._a-zA-Z0-9]+`` and objects over about 1 MiB."""
-    secret = [f.name for f in files if looks_secret(f.name) or f.resolve() in secret_files]
+    API server refuses keys other than ``[-._a-zA-Z0-9]+`` and objects over about 1 MiB.
+    What the files hold is checked once they are read (``refuse_secret_content``)."""
+    secret = [f.name for f in files if looks_secret(f.name) or secret_files.holds(f)]
     if secret:
         return "E-SECRET-FILE", (f"holds {', '.join(secret)}, which look secret or are a secret's file; "
                                  "a ConfigMap would put them in the output: use compose secrets instead")
@@ -204,6 +211,17 @@ def refuse_as_config_map(files: list[Path], secret_files: frozenset[Path]) -> tu
     total = sum(f.stat().st_size for f in files)
     if total > CONFIGMAP_LIMIT:
         return "E-CONFIGMAP-TOO-LARGE", f"holds {total:,} bytes; a ConfigMap holds at most {CONFIGMAP_LIMIT:,}"
+    return None
+
+
+def refuse_secret_content(data: dict[str, str], display: dict[str, str]) -> tuple[str, str] | None:
+    """``E-SECRET-FILE`` and why, when a ConfigMap's text (key -> content) holds a credential
+    (detect-secrets, ``secretscan``): ``display`` names each key's file as the user knows it."""
+    for key, text in data.items():
+        found = scan_file(text, key)
+        if found:
+            return "E-SECRET-FILE", (f"{display.get(key, key)} holds {describe(found)} at line {found[0].line}; "
+                                     "a ConfigMap would put it in the output: use compose secrets instead")
     return None
 
 

@@ -17,7 +17,8 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name, Namespace
 from .names import dns_name, is_object_name, labels
-from .binds import file_data, refuse_as_config_map
+from .binds import file_data, refuse_as_config_map, refuse_secret_content
+from .facts import SecretFiles
 from .storage import Storage, config_map
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def project_config_map(body: dict, project: str, namespace: str) -> dict:
                        "labels": labels(project, None, "config")}, body)
 
 
-def config_maps(project: Project, secret_files: frozenset[Path], reporter: Reporter) -> dict[str, dict]:
+def config_maps(project: Project, secret_files: SecretFiles, reporter: Reporter) -> dict[str, dict]:
     """Compose config name → the ConfigMap's ``{name, data, binaryData}`` (or ``external``),
     for the configs some active service uses."""
     used = {use.source: use for svc in project.services.values() for use in svc.configs}
@@ -59,8 +60,24 @@ def config_maps(project: Project, secret_files: frozenset[Path], reporter: Repor
     return made
 
 
-def _config_map(source: str, spec: dict, project: Project, secret_files: frozenset[Path],
+def _config_map(source: str, spec: dict, project: Project, secret_files: SecretFiles,
                 reporter: Reporter) -> dict | None:
+    body = _plain_config_map(source, spec, project, secret_files, reporter)
+    if body is None or "external" in body:
+        return body
+    what = (f"file {spec['file']}" if "file" in spec else "its content" if "content" in spec
+            else f"its value (from the variable {spec.get('environment')})")
+    refused = refuse_secret_content(body["data"], {source: what})
+    if refused:
+        key = "file" if "file" in spec else "content" if "content" in spec else "environment"
+        reporter.error(refused[0], f"config {source!r}: {refused[1]}",
+                       project.definition_keys.get(("configs", source, key)) or project.keys.get("configs"))
+        return None
+    return body
+
+
+def _plain_config_map(source: str, spec: dict, project: Project, secret_files: SecretFiles,
+                      reporter: Reporter) -> dict | None:
     def at(key: str):  # the definition's own line, in whichever file (included, -f) wrote it
         return project.definition_keys.get(("configs", source, key)) or project.keys.get("configs")
 

@@ -4,14 +4,23 @@ Secret variables reach the container through ``secretKeyRef``; a value that embe
 (``postgresql://u:${DB_PASSWORD}@db/app``) becomes a Kubernetes dependent variable
 (``postgresql://u:$(DB_PASSWORD)@db/app``) after an env entry that reads the secret. Plain
 text is escaped so Kubernetes' ``$(VAR)`` expansion cannot change it.
+
+A value is secret by its variable's name (``is_secret_name``) or by what it holds
+(``secretscan``: a password in a URL, a private key, a token): a value that holds a credential
+moves whole into the project's Secret under its variable's name (``DATABASE_URL`` →
+``secretKeyRef``); a command word that holds one becomes ``$(<SERVICE>_COMMAND_<n>)``, read
+from the Secret key of that name. Either way ``W-SECRET-LITERAL`` says so at its line, and the
+value is never written.
 """
 from __future__ import annotations
 
 import re
 
+from ..apirules import env_var_name
 from ..compose import SecretRef, Service, Template, is_secret_name
 from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
+from ..secretscan import SECRET_MARK, describe, scan_value
 from .model import Concat, Name, Value, key_part
 from .references import HostRef, Hosts, text_parts
 
@@ -27,6 +36,13 @@ def _render(value: str | Template) -> str:
     if isinstance(value, str):
         return escape(value)
     return "".join(escape(p) if isinstance(p, str) else f"$({p.variable})" for p in value.parts)
+
+
+def _marked(value: str | Template) -> str:
+    """The value's text, each secret variable a mark: what the detector may see of it."""
+    if isinstance(value, str):
+        return value
+    return "".join(p if isinstance(p, str) else SECRET_MARK for p in value.parts)
 
 
 def _secret_ref(secret: Name, ref: SecretRef) -> dict:
@@ -73,12 +89,32 @@ class EnvBuilder:
         known = self.refs.get(ref.variable)
         self.refs[ref.variable] = ref if known is None or ref.required else known
 
+    def _to_secret(self, key: str, what: str, found, where) -> dict:
+        """A reference to the Secret key ``key``, in place of a value that holds a credential."""
+        self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {what} holds {describe(found)}; "
+                           f"it is not written to the output: the container reads it from the key {key} of "
+                           f"the Secret {self.secret.base!r} (create it with that value)", where)
+        ref = SecretRef(key)
+        self._use(ref)
+        return _secret_ref(self.secret, ref)
+
     def env(self) -> list[dict]:
         entries: list[dict] = []
         for name, value in self.svc.environment.items():
+            where = self.svc.env_positions.get(name, self.svc.keys.get("environment"))
+            refused = env_var_name(name)
+            if refused:  # the API server would refuse the pod; an empty name is no values key either
+                self.reporter.error("E-API-ENV", f"service {self.svc.name!r}: environment variable {name!r} "
+                                    f"{'; '.join(refused)} (Kubernetes' IsEnvVarName)",
+                                    where)
+                continue
             if isinstance(value, Template) and len(value.parts) == 1 and value.parts[0].variable == name:
                 self._use(value.parts[0])
                 entries.append({"name": name, **_secret_ref(self.secret, value.parts[0])})
+                continue
+            found = [] if is_secret_name(name) and not isinstance(value, Template) else scan_value(_marked(value))
+            if found:
+                entries.append({"name": name, **self._to_secret(name, name, found, where)})
             elif isinstance(value, Template):
                 for ref in value.secrets:
                     self._use(ref)
@@ -86,8 +122,7 @@ class EnvBuilder:
             elif is_secret_name(name) and not is_file_pointer(name, value):
                 self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} has a "
                                    "literal value in the compose file; it is not written to the "
-                                   f"output: put it in the Secret {self.secret.base!r}",
-                                   self.svc.env_positions.get(name, self.svc.keys.get("environment")))
+                                   f"output: put it in the Secret {self.secret.base!r}", where)
                 ref = SecretRef(name)
                 self._use(ref)
                 entries.append({"name": name, **_secret_ref(self.secret, ref)})
@@ -98,15 +133,23 @@ class EnvBuilder:
                                 else Value(f"{self.key}.env.{key_part(name)}", rendered)})
         return entries
 
-    def args(self, items: list | None) -> list[str] | None:
+    def args(self, items: list | None, which: str = "command") -> list[str] | None:
         """command/entrypoint words; ``$(VAR)`` expansion reads secret variables from env."""
         if items is None:
             return None
-        for item in items:
+        words = []
+        for index, item in enumerate(items, start=1):
+            found = scan_value(_marked(item))
+            if found:
+                key = re.sub(r"[^A-Za-z0-9]+", "_", f"{self.svc.name}_{which}_{index}").upper()
+                self._to_secret(key, f"{which} word {index}", found, self.svc.keys.get(which))
+                words.append(f"$({key})")
+                continue
             if isinstance(item, Template):
                 for ref in item.secrets:
                     self._use(ref)
-        return [_render(item) for item in items]
+            words.append(_render(item))
+        return words
 
     def finish(self, entries: list[dict]) -> list[dict]:
         """The final ``env``: secret sources first, so ``$(VAR)`` in later values resolves.

@@ -16,11 +16,29 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SecretFiles:
+    """The files the project's ``secrets`` read, by path and by inode: a hard link or any second
+    path to one is the same secret file, whatever its name."""
+
+    paths: frozenset[Path]
+    inodes: frozenset[tuple[int, int]]
+
+    def holds(self, path: Path) -> bool:
+        if path.resolve() in self.paths:
+            return True
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (stat.st_dev, stat.st_ino) in self.inodes
+
+
+@dataclass(frozen=True)
 class ProjectFacts:
     """Facts derived once per project, for every pass that needs them."""
 
     build_contexts: frozenset[Path]  # a bind mount inside one is source code for live reload
-    secret_files: frozenset[Path]  # files the project's `secrets` read: never a ConfigMap
+    secret_files: SecretFiles  # files the project's `secrets` read: never a ConfigMap
     hosts: Hosts  # compose service names as host names
     # Service → env variable → the other services its value names (one scan of every value).
     env_refs: dict[str, dict[str, tuple[HostRef, ...]]]
@@ -35,11 +53,19 @@ def derive_facts(draft: Draft) -> None:
         env_refs={svc.name: env_references(svc, hosts) for svc in project.services.values()})
 
 
-def declared_secret_files(project: Project) -> frozenset[Path]:
+def declared_secret_files(project: Project) -> SecretFiles:
     """The files the project's ``secrets`` read: never copied into a ConfigMap, whatever
     their names (``db_password.txt`` does not look secret, but the project says it is)."""
-    return _resolved(project.directory, sorted(
+    paths = _resolved(project.directory, sorted(
         str(spec["file"]) for spec in project.secrets.values() if isinstance(spec, dict) and spec.get("file")))
+    inodes = set()
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        inodes.add((stat.st_dev, stat.st_ino))
+    return SecretFiles(paths, frozenset(inodes))
 
 
 def build_contexts(project: Project) -> frozenset[Path]:

@@ -26,6 +26,7 @@ def frame(draft: Draft) -> None:
     draft.secret = Name(secret_name, override="secrets.existingSecret")
     draft.plan = Plan(project=project.name, namespace=ns, services=list(project.services), secret_name=secret_name,
                       app_version=app_version(project), environments_position=project.keys.get("x-k8s"),
+                      x_k8s_positions=project.x_k8s_positions, levels={s.name: level(s) for s in project.services.values()},
                       environments={name: {"namespace": env.get("namespace", ns), "values": env.get("values") or {}}
                                     for name, env in sorted(project.x_k8s.get("environments", {}).items())})
     draft.services = {name: ServiceDraft(svc) for name, svc in project.services.items()}

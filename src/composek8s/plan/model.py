@@ -94,6 +94,9 @@ class Each:
     item: object
 
 
+RUN_ONCE_BASE = 54  # characters of a RunOnceName's base: with "-" and 8 hex digits, a 63-character label
+
+
 @dataclass(eq=False)
 class RunOnceName:
     """The name of a Job others wait for: ``base-<hash>``. A Job's pod template cannot change
@@ -101,7 +104,8 @@ class RunOnceName:
     the values ``keys`` it reads): a changed image or value makes a new Job, which the
     dependents wait for, instead of a failed update (``helm upgrade``, ``kubectl apply``).
 
-    ``defaults`` (the keys' default values) are filled in once the whole plan is known.
+    ``defaults`` (the keys' default values) are filled in once the whole plan is known. The
+    name is its pods' ``job-name`` label, so ``base`` has at most ``RUN_ONCE_BASE`` characters.
     """
 
     base: str
@@ -194,9 +198,20 @@ class Plan:
     # Environments: name -> {"namespace": str, "values": chart values that differ there}.
     environments: dict = field(default_factory=dict)
     environments_position: Position | None = None
+    x_k8s_positions: dict[tuple, Position] = field(default_factory=dict)  # under the top-level x-k8s
+    # The Pod Security level each service asked for: restricted, or the opt-out it gave a reason for.
+    levels: dict[str, str] = field(default_factory=dict)
     secret_keys: list[SecretKey] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def x_k8s_at(self, *path: object) -> Position | None:
+        """Where ``x-k8s.<path>`` (or the nearest key enclosing it) was written."""
+        while path:
+            if path in self.x_k8s_positions:
+                return self.x_k8s_positions[path]
+            path = path[:-1]
+        return self.environments_position
 
 
 _MISSING = object()

@@ -48,11 +48,27 @@ def is_object_name(text: str) -> bool:
     return len(text) <= 253 and bool(_OBJECT_NAME.match(text))
 
 
+def fit_name(text: str, limit: int = 63) -> str:
+    """``text`` when it has at most ``limit`` characters, else its start, '-' and 8 hex digits
+    of its sha256: deterministic, and distinct for distinct texts (Helm charts' ``trunc 63``
+    alone maps two long names with one prefix to one name)."""
+    if len(text) <= limit:
+        return text
+    import hashlib
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    return f"{text[:limit - 9].rstrip('-.')}-{digest}"
+
+
 def camel_key(text: str) -> str:
     """The values.yaml key of a service: ``stage-server`` → ``stageServer``."""
     words = [w for w in re.split(r"[^A-Za-z0-9]+", text) if w]
     key = words[0].lower() + "".join(w[:1].upper() + w[1:].lower() for w in words[1:])
     return key if key[:1].isalpha() else "s" + key
+
+
+# The chart's own top-level values keys, which no service's key may take.
+CHART_KEYS = ("global", "ingress", "networkPolicy", "podDisruptionBudget", "secrets")
 
 
 def selector_labels(project: str, name: str) -> dict[str, str]:

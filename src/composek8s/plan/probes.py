@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..compose import Healthcheck, Service, Template
 from ..diagnostics import Position, Reporter
+from ..secretscan import SECRET_MARK, describe, scan_value
 from .images import facts_for, runs_image_server
 from .quantities import seconds
 
@@ -64,6 +65,14 @@ def image_healthcheck(svc: Service) -> Healthcheck | None:
 
 def _handler(svc: Service, hc: Healthcheck, reporter: Reporter) -> dict | None:
     test = list(hc.test)
+    words = ["".join(p if isinstance(p, str) else SECRET_MARK for p in w.parts) if isinstance(w, Template) else str(w)
+             for w in test[1:]]
+    found = [f for w in words for f in scan_value(w)]
+    if found:
+        reporter.error("E-SECRET-PROBE", f"service {svc.name!r}: the healthcheck holds {describe(found)}, which a "
+                       "probe would write into the manifests: read it from a secret variable instead "
+                       "(CMD-SHELL with $$VAR, the variable set from the Secret)", hc.position)
+        return None
     if test[0] == "CMD":
         if any(isinstance(a, Template) for a in test[1:]):
             reporter.error("E-PROBE-SECRET", f"service {svc.name!r}: a CMD healthcheck cannot use "

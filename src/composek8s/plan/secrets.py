@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..compose import Project
+from ..compose import Project, is_secret_name
 from ..diagnostics import Reporter
-from .model import Name, Namespace, Plan, Resource, SecretKey
-from .names import dns_name, is_object_name, labels
+from ..secretscan import describe, scan_value
+from .defaults import default_values
+from .model import Name, Namespace, Plan, Resource, SecretKey, key_part
+from .names import camel_key, dns_name, is_object_name, labels
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -17,6 +19,45 @@ def mount_secrets(draft: Draft) -> None:
     """Pass: each service's compose ``secrets`` mounted from cluster Secrets."""
     for svc, sd in draft.each():
         mount_compose_secrets(svc, draft.project, sd.storage, draft.secret_users, draft.reporter)
+
+
+def check_environment_values(draft: Draft) -> None:
+    """Pass: what ``x-k8s.environments`` sets lands in committed files (values-<env>.yaml, the
+    overlay), so it may hold no secret (by its variable's name or by what it holds); and an
+    env variable the chart does not read would do nothing, silently."""
+    plan = draft.plan
+    if not plan.environments:
+        return
+    tree = default_values(plan.resources)
+    for env, spec in plan.environments.items():
+        values = spec["values"]
+        for path, value in _leaves(values, ()):
+            named = len(path) == 3 and path[1] == "env" and is_secret_name(path[2]) or path[:2] == ("secrets", "values")
+            found = scan_value(value) if isinstance(value, str) else []
+            if named or found:
+                why = describe(found) if found else "a secret, by its name"
+                draft.reporter.error("E-SECRET-ENVIRONMENT", f"environment {env!r}: {'.'.join(map(key_part, path))} "
+                                     f"holds {why}; values-{env}.yaml and the overlay are committed: give it at "
+                                     f"install (the Secret {plan.secret_name!r}, or --set) instead",
+                                     plan.environments_position)
+        for name in plan.services:
+            key = camel_key(name)
+            env_values = (values.get(key) or {}).get("env") if isinstance(values.get(key), dict) else None
+            known = (tree.get(key) or {}).get("env") or {}
+            for variable in env_values if isinstance(env_values, dict) else ():
+                if variable not in known:
+                    draft.reporter.error("E-ENVIRONMENT", f"environment {env!r}: {key}.env.{key_part(variable)} is "
+                                         "not a value the chart reads: only the variables the compose file gives "
+                                         f"{name!r} a plain value are chart values (add it to the compose file)",
+                                         plan.environments_position)
+
+
+def _leaves(data: object, path: tuple) -> list[tuple[tuple, object]]:
+    if isinstance(data, dict):
+        return [leaf for k, v in data.items() for leaf in _leaves(v, path + (str(k),))]
+    if isinstance(data, list):
+        return [leaf for i, v in enumerate(data) for leaf in _leaves(v, path + (str(i),))]
+    return [(path, data)]
 
 
 def plan_secrets(draft: Draft) -> None:

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 from ..compose import Service
 from ..diagnostics import Reporter
 from .endpoints import Endpoint
-from .model import (OMIT, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value, When,
-                    value_of)
-from .names import camel_key, dns_name, labels
+from .model import (OMIT, RUN_ONCE_BASE, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName, Value,
+                    When, value_of)
+from .names import camel_key, dns_name, fit_name, labels
 from .network import networks_of
 
 if TYPE_CHECKING:
@@ -67,8 +67,9 @@ def plan_startup(draft: Draft) -> None:
     """Pass: the names of the Jobs others wait for, and each pod's waits for its dependencies."""
     kinds = {name: (sd.kind, sd.why) for name, sd in draft.services.items()}
     # Named with a hash of their content (RunOnceName), filled in once the plan is complete.
-    draft.jobs = {name: RunOnceName(dns_name(name), ("global.imageRegistry", "global.imagePullSecrets",
-                                                     "secrets.existingSecret", camel_key(name)))
+    # Their pods' job-name label holds the name: the base leaves room for "-<hash>" in 63 characters.
+    draft.jobs = {name: RunOnceName(dns_name(name, RUN_ONCE_BASE), ("global.imageRegistry", "global.imagePullSecrets",
+                                                                    "secrets.existingSecret", camel_key(name)))
                   for name in draft.awaited if kinds[name][0] == "Job"}
     by_name = {ep.service.name: ep for ep in draft.endpoints}
     starter = StartupPlanner(draft.plan.project, draft.plan.namespace, draft.reporter)
@@ -96,7 +97,9 @@ def _hardened(user: int | None) -> dict:
 
 
 def _container_name(dep: str) -> str:
-    return f"wait-for-{dns_name(dep, 54)}"
+    """``wait-for-<dep>``, shortened with a hash past 63 characters (a container name is a
+    DNS-1123 label): two long dependencies sharing a prefix keep distinct containers."""
+    return fit_name(f"wait-for-{dns_name(dep)}")
 
 
 class StartupPlanner:

@@ -167,6 +167,11 @@ def _larger(a: str, b: str, key: str) -> str:
     return a if amount(a) >= amount(b) else b
 
 
+def grace_period(svc: Service) -> int | None:
+    """``stop_grace_period`` in whole seconds, at least 1 (None: Kubernetes' default, 30)."""
+    return None if svc.stop_grace_period is None else max(1, int(round(svc.stop_grace_period)))
+
+
 def node_selector(svc: Service) -> dict[str, str]:
     """``platform: linux/arm64`` as the well-known node labels, plus placement constraints."""
     selector = {}
@@ -218,7 +223,7 @@ class WorkloadPlanner:
         container: dict = {"name": ep.name, "image": image,
                            "imagePullPolicy": Value(f"{key}.image.pullPolicy", policy)}
         env = envb.env()
-        command, args = envb.args(svc.entrypoint), envb.args(svc.command)
+        command, args = envb.args(svc.entrypoint, "entrypoint"), envb.args(svc.command, "command")
         env = envb.finish(env)
         if command is not None:
             container["command"] = command
@@ -242,7 +247,9 @@ class WorkloadPlanner:
                 if probe:
                     container[f"{what}Probe"] = probe
             if ep.ports:
-                container["lifecycle"] = {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}}
+                # The API server refuses a sleep longer than the grace period (validateSleepAction).
+                sleep = min(PRE_STOP_SECONDS, grace_period(svc) or PRE_STOP_SECONDS)
+                container["lifecycle"] = {"preStop": {"sleep": {"seconds": sleep}}}
         if st.mounts:
             container["volumeMounts"] = st.mounts
         pod: dict = {
@@ -264,7 +271,7 @@ class WorkloadPlanner:
                 if value == "host":
                     pod[flag] = True
         if svc.stop_grace_period is not None:
-            pod["terminationGracePeriodSeconds"] = max(1, int(round(svc.stop_grace_period)))
+            pod["terminationGracePeriodSeconds"] = grace_period(svc)
         if kind != "Job":
             pod["topologySpreadConstraints"] = [{
                 "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",

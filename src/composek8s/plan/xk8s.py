@@ -32,6 +32,8 @@ At the top level::
 
     x-k8s:
       namespace: NAME
+      allowSystemNamespace: "REASON"   # compile into default, kube-system, kube-public or
+                                       #   kube-node-lease (refused without it)
       secretName: NAME
       externalSecrets:           # opt-in: ExternalSecrets (External Secrets Operator) fill the Secrets
         store: vault             #   from this store; each key is read at <keyPrefix><KEY>
@@ -62,7 +64,7 @@ _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
                  "reason", "writable"}
 _PATH = re.compile(r"^/[^\x00]*$")
-_PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets"}
+_PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets", "allowSystemNamespace"}
 
 
 def validate_x_k8s(draft: Draft) -> None:
@@ -151,6 +153,10 @@ def validate_project(x: dict, where: Position | None, reporter: Reporter) -> Non
     for key in {"namespace", "secretName"} & set(x):
         if not _DNS.match(str(x[key])):
             _err(reporter, where, "the project", f"{key} {x[key]!r} is not a DNS-1123 name")
+    if "allowSystemNamespace" in x and not (isinstance(x["allowSystemNamespace"], str)
+                                            and x["allowSystemNamespace"].strip()):
+        _err(reporter, where, "the project", "allowSystemNamespace needs a reason: why this project "
+             "belongs in a namespace Kubernetes itself uses")
     external = x.get("externalSecrets")
     if external is not None:
         if not isinstance(external, dict) or set(external) - {"store", "kind", "keyPrefix", "refreshInterval"}:

@@ -30,10 +30,11 @@ def synthesize(plan: Plan) -> dict[str, str]:
     import cdk8s
 
     from .chart import ComposeChart
+    from .environments import refuse_weakening
     from .output import render_files
-
     from .overlays import overlay_files
 
+    refuse_weakening(plan)  # before anything is rendered: an environment may not weaken the base
     app = cdk8s.App()
     chart = ComposeChart(app, plan.project, plan=plan)
     return {**render_files(chart.to_json(), plan), **overlay_files(plan)}
