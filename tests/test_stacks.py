@@ -1,15 +1,19 @@
 """Common public stacks, as their authors publish them, through the real CLI.
 
 Each folder under tests/stacks/ is a compose project a team might bring (a web app with
-PostgreSQL and Redis, WordPress and MySQL, a reverse proxy in front of an API, Prometheus
-and Grafana with configs, Django with Celery, file secrets, Traefik on the Docker socket),
-with ``expect.yaml`` saying what must come out: the workload kind of each service, objects
-that must exist, warnings at their lines, values that must never reach the output — or the
-one error, at its FILE:LINE:COL, for a stack that cannot be hardened. Every stack that
-compiles must pass ``composek8s check`` (schema for two Kubernetes versions, Pod Security
-``restricted``, wiring) unless ``check_findings`` names what the user still has to fix, and
-its chart must render with ``helm template`` (values schema included). ``fixed_with`` names
-the files (an override) that make a refused or flagged stack compile and check clean.
+PostgreSQL and Redis, WordPress and MySQL, proxies in front of backends that declare no
+port, databases keeping their files in a project folder, workers built from the web's
+image, Prometheus and Grafana with configs, Django with Celery, file secrets, Traefik on the
+Docker socket), with ``expect.yaml`` saying what must come out: the workload kind of each
+service, objects that must exist (and ``absent`` ones that must not), warnings at their
+lines, values that must never reach the output — or the one error, at its FILE:LINE:COL,
+for a stack that cannot be hardened. Every stack that compiles must pass ``composek8s
+check`` (schema for two Kubernetes versions, Pod Security ``restricted``, wiring, and the
+runtime contract: connectivity and persistence) unless ``check_findings`` names what the
+user still has to fix, and its chart must render with ``helm template`` (values schema
+included). ``fixed_with`` names the files (an override) that make a refused or flagged stack
+compile and check clean. ``bench/contract.py`` counts the contract findings of an older
+compiler on the same stacks.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import yaml
 
 STACKS = Path(__file__).parent / "stacks"
 HELM = Path(__file__).parent / "tools" / "bin" / "helm"
+CONTRACT_RULES = ("connectivity", "persistence", "probe-port")
 
 
 def _run(args: list[str], cwd: Path, environ: dict | None = None) -> subprocess.CompletedProcess:
@@ -78,13 +83,17 @@ def test_stack(name, tmp_path):
              if o["kind"] in ("Deployment", "StatefulSet", "Job")}  # a run-once Job's name has a hash
     assert kinds == expect["workloads"]
     assert set(expect.get("objects", [])) <= set(objects)
+    assert not set(expect.get("absent", [])) & set(objects)
     assert {tuple(w) for w in expect.get("warnings", [])} <= _warnings(result.stderr)
     text = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
     for value in expect.get("never_in_output", []):
         assert value not in text
 
     check = _run(["check", str(tmp_path / "dist"), "--format", "json"], stack)
-    findings = sorted({f"{f['kind']}/{f['name']}" for f in json.loads(check.stdout)["findings"]})
+    report = json.loads(check.stdout)["findings"]
+    # What the user may still have to fix is named below; a broken runtime contract never is.
+    assert [f for f in report if f["rule"] in CONTRACT_RULES] == []
+    findings = sorted({f"{f['kind']}/{f['name']}" for f in report})
     assert findings == sorted(expect.get("check_findings", [])), check.stdout
     assert check.returncode == (1 if findings else 0)
     _assert_chart_renders(tmp_path / "charts")
