@@ -82,8 +82,13 @@ def test_a_folder_too_large_for_a_configmap_is_data_not_an_error(compile_compose
             command: logstash -f /logstash_dir/logstash.conf
             volumes: ["./logstash:/logstash_dir"]
     """, files={"logstash/logstash.conf": "input {}\n", "logstash/nginx.log": "x" * (1024 * 1024 + 10)})
-    assert "persistentVolumeClaim" in volumes(c, "logstash")["/logstash_dir"]
-    assert "more than a ConfigMap can" in only(c.diagnostics, "W-VOLUME-DATA").message
+    mounts = volumes(c, "logstash")
+    assert "persistentVolumeClaim" in mounts["/logstash_dir"]
+    # The small config is carried over the claim, so the pipeline starts; the log must be copied.
+    conf = mounts["/logstash_dir/logstash.conf"]
+    assert conf["subPath"] == "logstash.conf" and conf["readOnly"] and "configMap" in conf
+    warning = only(c.diagnostics, "W-VOLUME-DATA").message
+    assert "more than a ConfigMap can" in warning and "(nginx.log) is not carried over" in warning
 
 
 def test_configuration_stays_a_read_only_configmap(compile_compose):
@@ -361,3 +366,33 @@ def test_x_k8s_writable_is_validated(compile_error):
     messages = [e.message for e in errors if e.code == "E-XK8S"]
     assert any("must be an absolute path" in m for m in messages)
     assert any("seed (true or false)" in m for m in messages)
+
+
+def test_a_jvm_heap_sizes_the_default_memory_limit(compile_compose):
+    c = compile_compose("""
+        name: search
+        services:
+          es:
+            image: docker.elastic.co/elasticsearch/elasticsearch:8.14.1
+            environment: {ES_JAVA_OPTS: "-Xms512m -Xmx512m"}
+          ls:
+            image: example/logstash:8
+            environment: {LS_JAVA_OPTS: "-Xmx1g"}
+            deploy: {resources: {limits: {memory: 1g}}}
+    """)
+    resources = c.container("es")["resources"]
+    assert resources["limits"]["memory"] == "768Mi" and resources["requests"]["memory"] == "512Mi"
+    assert "JVM heap" in next(d.message for d in c.diagnostics if d.code == "W-RESOURCES-DEFAULT" and "'es'" in d.message)
+    assert "1Gi" in only(c.diagnostics, "W-RESOURCES-HEAP").message
+
+
+def test_user_node_on_the_node_image_runs_as_its_uid(compile_compose):
+    c = compile_compose("""
+        name: app
+        services:
+          web:
+            build: ./web
+            image: example/web:1
+    """, files={"web/Dockerfile": "FROM node:20-alpine\nUSER node\nCMD [\"node\", \"server.js\"]\n"})
+    assert c.pod("web")["securityContext"]["runAsUser"] == 1000
+    assert "W-DOCKERFILE-USER" not in c.codes()

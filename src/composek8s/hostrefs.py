@@ -32,8 +32,8 @@ _NOT_USERINFO = re.compile(r"[\s/@\"'<>]")
 _AUTHORITY_END = re.compile(r"[@/?#\s\"'<>;,]")  # where a URL's user[:password] or host[:port] ends
 _USERINFO_MAX = 512  # characters looked back for the `://` before `user:password@`
 # Around a bare value's host (`db`, `--host=db`, `db:5432/app`, `//db/`).
-_BARE_BEFORE = "@/="
-_BARE_AFTER = ":/"
+_BARE_BEFORE = "@/=,"  # `,`: host lists (mongodb://a:27017,b:27017, kafka1:9092,kafka2:9092)
+_BARE_AFTER = ":/,"
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,8 @@ def _connectivity(objects: list[dict], workloads: list[_Workload]) -> list[Contr
             services[(_namespace(o), str(_meta(o).get("name")))] = o
         elif o.get("kind") == "ConfigMap":
             config_maps[(_namespace(o), str(_meta(o).get("name")))] = o
-    # Workloads others may name as hosts; a Job's pods are never reached by name.
-    workload_names = {(w.namespace, w.name) for w in workloads if w.obj.get("kind") not in ("Job", "CronJob", "Pod")}
+    # Workloads others may name as hosts (a Job among them: it never has a Service).
+    workload_names = {(w.namespace, w.name): str(w.obj.get("kind")) for w in workloads}
     issues: list[ContractIssue] = []
     for w in workloads:
         # Host names this workload's namespace resolves: Services and workloads (a workload
@@ -173,7 +173,8 @@ def _connectivity(objects: list[dict], workloads: list[_Workload]) -> list[Contr
                     continue
                 seen.add(key)
                 line = "" if bare else f" line {_line_of(text, mention.start)}"
-                problem = _flow_problem(w, target, mention, services, workloads, network)
+                problem = _flow_problem(w, target, mention, services, workloads, network,
+                                        workload_names.get((w.namespace, target)))
                 if problem:
                     issues.append(ContractIssue(w.index, "connectivity", f"{where}{line} names {_written(mention)}: "
                                                 f"{problem}"))
@@ -187,11 +188,12 @@ def _written(mention: HostMention) -> str:
 
 
 def _flow_problem(source: _Workload, target: str, mention: HostMention, services: dict,
-                  workloads: list[_Workload], network: Network) -> str | None:
+                  workloads: list[_Workload], network: Network, kind: str | None) -> str | None:
     """Why a connection from ``source`` to ``target`` as written would fail, or None."""
     service = services.get((source.namespace, target))
     if service is None:
-        return f"no Service {target!r} exists (the workload {target!r} has none), so the name does not resolve"
+        what = f"the {kind} {target!r}" if kind else f"the workload {target!r}"
+        return f"no Service {target!r} exists ({what} has none), so the name does not resolve"
     spec = service.get("spec") if isinstance(service.get("spec"), dict) else {}
     selector = spec.get("selector") if isinstance(spec.get("selector"), dict) else None
     if not selector:

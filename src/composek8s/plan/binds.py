@@ -103,8 +103,7 @@ def classify(svc: Service, project: Project, mount: Mount, facts: ProjectFacts, 
             return _data(svc, mount, path, relative, why, reporter)
         files = [p for p in entries if p.is_file()]
         if sum(f.stat().st_size for f in files) > CONFIGMAP_LIMIT:
-            return _data(svc, mount, path, relative, f"holds more than a ConfigMap can ({CONFIGMAP_LIMIT:,} "
-                         "bytes)", reporter)
+            return _too_large(svc, mount, path, relative, files, facts, reporter)
         if any(p.is_dir() for p in entries):
             reporter.warn("W-VOLUME-NESTED", f"service {svc.name!r}: bind mount {source} has sub-folders; "
                           "only its top-level files become a ConfigMap", mount.position)
@@ -169,6 +168,31 @@ def _data(svc: Service, mount: Mount, path: Path, relative: str, why: str, repor
     reporter.warn("W-VOLUME-DATA", f"service {svc.name!r}: bind mount {mount.source} {why}: it holds data, "
                   f"so it becomes a persistent claim (a ConfigMap could not be written); {carry}", mount.position)
     return Bind(mount, "data", path, relative, reason=why)
+
+
+def _too_large(svc: Service, mount: Mount, path: Path, relative: str, files: list[Path], facts: ProjectFacts,
+               reporter: Reporter) -> Bind:
+    """A folder too large for a ConfigMap: a claim, with its small text files (a pipeline's
+    config beside a large sample log) carried in a ConfigMap mounted file by file over it, so
+    the service starts with them; only the rest must be copied in."""
+    carried, size = [], 0
+    for f in sorted(files, key=lambda f: (f.stat().st_size, f.name)):
+        if size + f.stat().st_size > CONFIGMAP_LIMIT or refuse_as_config_map([f], facts.secret_files):
+            continue
+        data, binary = file_data([f])
+        if binary or refuse_secret_content(data, {}):
+            continue
+        carried.append(f)
+        size += f.stat().st_size
+    data, _ = file_data(sorted(carried))
+    left = sorted(f.name for f in files if f not in carried)
+    kept = f"; {', '.join(sorted(data))} {'is' if len(data) == 1 else 'are'} mounted from a ConfigMap over it" \
+        if data else ""
+    reporter.warn("W-VOLUME-DATA", f"service {svc.name!r}: bind mount {mount.source} holds more than a ConfigMap can "
+                  f"({CONFIGMAP_LIMIT:,} bytes): it becomes a persistent claim{kept}; the rest ({', '.join(left)}) is "
+                  f"not carried over: after the first start copy it in with `kubectl cp {mount.source}/<file> "
+                  f"<pod>:{mount.target}/` (or load it with an init Job)", mount.position)
+    return Bind(mount, "data", path, relative, sorted(carried), data, {}, reason="too large for a ConfigMap")
 
 
 def claim_name(bind: Bind, project: Project) -> str:

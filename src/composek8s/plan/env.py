@@ -22,7 +22,8 @@ from ..compose.interpolate import is_file_pointer
 from ..diagnostics import Reporter
 from ..secretscan import SECRET_MARK, describe, scan_value
 from .model import Concat, Name, Value, key_part
-from .references import HostRef, Hosts, text_parts
+from ..hostrefs import host_context
+from .references import HostRef, Hosts, text_parts, value_references
 
 _DOLLAR = re.compile(r"\$(?=[$(])")
 
@@ -62,9 +63,10 @@ class EnvBuilder:
         self.hosts = hosts
         self.host_refs = refs  # env variable -> the service names its value uses as hosts
 
-    def _hosted(self, variable: str, value: str | Template) -> str | Concat:
-        """The rendered value, with compose host names as the Services' (release-aware) names."""
-        found = self.host_refs.get(variable, ())
+    def _hosted(self, variable: str, value: str | Template, found: tuple[HostRef, ...] | None = None) -> str | Concat:
+        """The rendered value, with compose host names as the Services' (release-aware) names
+        (``found``: where, default the env variable's references)."""
+        found = self.host_refs.get(variable, ()) if found is None else found
         if not found:
             return _render(value)
         pieces: list = []
@@ -148,7 +150,10 @@ class EnvBuilder:
             if isinstance(item, Template):
                 for ref in item.secrets:
                     self._use(ref)
-            words.append(_render(item))
+            previous = items[index - 2] if index > 1 and isinstance(items[index - 2], str) else ""
+            host_named = host_context(previous) or (isinstance(item, str) and item.startswith("-")
+                                                    and host_context(item))
+            words.append(self._hosted(which, item, value_references(item, self.hosts, bool(host_named))))
         return words
 
     def finish(self, entries: list[dict]) -> list[dict]:

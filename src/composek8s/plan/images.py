@@ -504,6 +504,26 @@ def image_key(image: str) -> tuple[str, str]:
     return "/".join(parts), tag.partition("@")[0]
 
 
+# The account name of each image's user (its UID above): a Dockerfile built on the image that
+# says `USER node` means that account, which the Dockerfile itself does not create.
+_USER_NAMES = {"node": "node", "postgres": "postgres", "redis": "redis", "mysql": "mysql", "mariadb": "mysql",
+               "mongo": "mongodb", "rabbitmq": "rabbitmq", "nginx": "nginx", "elasticsearch": "elasticsearch",
+               "wordpress": "www-data", "nextcloud": "www-data", "php": "www-data", "drupal": "www-data",
+               "httpd": "www-data", "grafana": "grafana"}
+
+
+def base_user(image: str | None, name: str) -> tuple[int, int] | None:
+    """The UID and GID of the account ``name`` of a known base ``image`` (``USER node`` on
+    ``node:20``), or None when the image or the account is unknown."""
+    if not image:
+        return None
+    known = facts(image)
+    repo = _PUBLISHED.get(image_key(image)[0])
+    if known is None or known.uid is None or _USER_NAMES.get(repo or "") != name:
+        return None
+    return known.uid, known.gid or known.uid
+
+
 def facts(image: str | None) -> ImageFacts | None:
     """Facts about ``image``, preferring a variant's (``alpine``, ``rootless``) when the tag names it."""
     if not image:

@@ -150,10 +150,12 @@ def warn_data_store_access(endpoints: list[Endpoint], links: dict, references: l
             ways = (["depends_on"] if store.service.name in by_name[client].service.depends_on else []) + \
                 sorted(via.get((client, store.service.name), ()))
             how.append(f"{client} ({', '.join(ways)})")
-        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} accepts connections only from "
-                      f"{', '.join(how) if how else 'no service'}; {', '.join(shut)} share{'s' if len(shut) == 1 else ''} "
-                      "its network but neither depend on it nor name it, so its NetworkPolicy shuts them out "
-                      "(Compose would let them connect): if one uses it, add it to that service's depends_on",
+        admitted = f"accepts connections only from {', '.join(how)}" if how else "accepts connections from no service"
+        one = len(shut) == 1
+        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} {admitted}; {', '.join(shut)} "
+                      f"{'shares' if one else 'share'} its network but {'does' if one else 'do'} not depend on it or "
+                      f"name it, so its NetworkPolicy shuts {'it' if one else 'them'} out (Compose would let "
+                      f"{'it' if one else 'them'} connect): if one uses it, add it to that service's depends_on",
                       store.service.position)
 
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from ..compose import Service, Template
 from ..diagnostics import Position
 from ..hostrefs import find_hosts, host_context
+from .model import Concat, Name
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -113,6 +114,7 @@ def find_references(draft: Draft) -> None:
     files mounted into it), once per project."""
     refs: list[Reference] = []
     names = draft.facts.hosts.names
+    scanned: dict[tuple[int, str], tuple[dict, str, str, list]] = {}
     for svc, sd in draft.each():
         for variable, found in draft.facts.env_refs.get(svc.name, {}).items():
             where = svc.env_positions.get(variable, svc.keys.get("environment"))
@@ -126,13 +128,34 @@ def find_references(draft: Draft) -> None:
                 for r in value_references(word, draft.facts.hosts, bool(host_named)):
                     refs.append(_reference(svc.name, r.target, r.port, r.effective_port, key, svc.keys.get(key),
                                            scheme=r.scheme))
-        for display, text in _mounted_texts(draft, svc, sd):
-            for m in find_hosts(text, names, bare=False):
+        for display, data, key in _mounted_texts(draft, svc, sd):
+            if (id(data), key) not in scanned:  # a config several services mount is scanned once
+                scanned[(id(data), key)] = (data, key, data[key], list(find_hosts(data[key], names, bare=False)))
+            _, _, text, mentions = scanned[(id(data), key)]
+            for m in mentions:
                 line = text.count("\n", 0, m.start) + 1
                 column = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
                 refs.append(_reference(svc.name, m.name, m.port, m.effective_port, display,
                                        Position(display, line, column), in_file=True, scheme=m.scheme))
+    # The Services' names in those files: `flask_app` is `flask-app`, and a chart's follow its release.
+    for data, key, text, mentions in scanned.values():
+        if mentions:
+            data[key] = hosted(text, [(m.start, m.end, m.name) for m in mentions], names)
     draft.references = refs  # a service naming itself (Kafka advertising broker:29092) tells its port
+
+
+def hosted(text: str, spans: list[tuple[int, int, str]], names: dict[str, str], escape=lambda t: t) -> str | Concat:
+    """``text`` with each span (a compose service named as a host) as its Service's name, a
+    ``Name`` marker (release-aware in the chart); ``escape`` applies to the literal pieces."""
+    if not spans:
+        return escape(text)
+    pieces: list = []
+    last = 0
+    for start, end, name in sorted(spans):
+        pieces += [escape(text[last:start]), Name(names[name])]
+        last = end
+    pieces.append(escape(text[last:]))
+    return Concat(tuple(p for p in pieces if p != ""))
 
 
 def _reference(source: str, target: str, port: int | None, effective: int | None, via: str,
@@ -140,23 +163,20 @@ def _reference(source: str, target: str, port: int | None, effective: int | None
     return Reference(source, target, effective, port is not None, via, where, in_file, scheme)
 
 
-def _mounted_texts(draft: Draft, svc: Service, sd) -> Iterator[tuple[str, str]]:
-    """(file as displayed, text) of every project file mounted into ``svc`` as configuration."""
+def _mounted_texts(draft: Draft, svc: Service, sd) -> Iterator[tuple[str, dict, str]]:
+    """(file as displayed, the ConfigMap data holding it, its key) for every project file
+    mounted into ``svc`` as configuration."""
     base = PurePosixPath(draft.project.files[0]).parent if draft.project.files else PurePosixPath(".")
     for bind in sd.binds:
-        if bind.kind != "config":
-            continue
+        if not bind.data:
+            continue  # a data folder carries no files (but a large one's small ones)
         folder = bind.relative if bind.path.is_dir() else str(PurePosixPath(bind.relative).parent)
-        for name, text in bind.data.items():
-            yield str(base / folder / name) if folder != "." else str(base / name), text
+        for name in list(bind.data):
+            yield (str(base / folder / name) if folder != "." else str(base / name)), bind.data, name
     for use in svc.configs:
         body = draft.configs.get(use.source)
         if body and "external" not in body:
             spec = draft.project.configs.get(use.source) or {}
             display = str(spec["file"]) if spec.get("file") else f"config {use.source}"
-            for text in body["data"].values():
-                yield display, text
-
-
-def references_to(draft: Draft, target: str) -> list[Reference]:
-    return [r for r in draft.references if r.target == target]
+            for key in list(body["data"]):
+                yield display, body["data"], key

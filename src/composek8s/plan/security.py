@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from ..compose import Service
 from ..compose.dockerfile import resolve_user
 from ..diagnostics import Reporter
-from .images import facts_for
+from .images import base_user, facts_for
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -111,7 +111,7 @@ def user_ids_and_origin(svc: Service, reporter: Reporter) -> tuple[int, int, str
         return DEFAULT_UID, DEFAULT_UID, "the default UID"
     config = svc.image_config
     if config is not None and config.user:
-        ids = resolve_user(config)
+        ids = resolve_user(config) or base_user(config.base_image, config.user.partition(":")[0])
         if ids and ids[0] != 0:
             return ids[0], ids[1], f"{config.file} sets USER {config.user}"
         why = "runs as root" if ids else f"user {config.user!r} is not created with a numeric id in it"

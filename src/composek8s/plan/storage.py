@@ -169,8 +169,9 @@ def plan_storage(svc: Service, project: Project, stateful: bool, binds: list[Bin
         elif mount.type == "volume":
             st.add(_volume_name("anon", mount.target), {"emptyDir": {}}, mount.target, mount.read_only)
             shadows.append((mount, _volume_name("anon", mount.target)))
-        elif mount.type == "bind" and id(mount) in by_mount:
-            _bind(svc, by_mount[id(mount)], project, st, claim)
+        elif mount.type == "bind":
+            if id(mount) in by_mount:  # else refused, with its error, by binds.classify
+                _bind(svc, by_mount[id(mount)], project, st, claim)
         else:
             reporter.warn("W-VOLUME-TYPE", f"service {svc.name!r}: volume type {mount.type!r} has no "
                           "Kubernetes equivalent; ignored", mount.position)
@@ -270,6 +271,13 @@ def _bind(svc: Service, bind: Bind, project: Project, st: Storage, claim) -> Non
                mount.read_only)
     elif bind.kind == "data":
         claim(claim_name(bind, project), mount)
+        if bind.data:  # the small files of a folder too large for a ConfigMap, over the claim
+            name = dns_name(f"{svc.name}-{bind.relative}")
+            st.config_maps.append({"name": name, "data": bind.data, "binaryData": {}})
+            volume = _volume_name("config", bind.relative)
+            for key in sorted(bind.data):
+                st.add(volume, {"configMap": {"name": Name(name)}}, f"{mount.target.rstrip('/')}/{key}", True,
+                       sub_path=key)
     elif bind.kind == "config":
         name = dns_name(f"{svc.name}-{bind.relative}")
         if not any(cm["name"] == name for cm in st.config_maps):

