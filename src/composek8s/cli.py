@@ -9,14 +9,33 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Compile Docker Compose projects into hardened Kubernetes manifests.")
+
+DISCOVERY = ("Default: Compose's discovery (compose.yaml, docker-compose.yml…, in this folder or the "
+             "nearest parent that has one).")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"composek8s {version('composek8s')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("composek8s (not installed: no version recorded)")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print composek8s' version and exit."),
+) -> None:
     """Compile Docker Compose projects into hardened Kubernetes manifests."""
 
 
@@ -28,7 +47,7 @@ def _print(diagnostics) -> None:
 @app.command()
 def synth(
     file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              "Default: Compose's discovery, else docker/docker-compose.yml."),
+                                              + DISCOVERY),
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
     out: Path = typer.Option(Path("dist"), "--out", "-o", help="Output folder for the manifests."),
@@ -110,27 +129,29 @@ def synth(
 
 @app.command()
 def check(
-    path: Path = typer.Argument(..., help="A manifest file, a folder (its kustomizations rendered by "
-                                "kubectl kustomize, base and overlays), or a chart folder."),
+    path: Path = typer.Argument(..., metavar="PATH", show_default=False),
     values: Optional[List[Path]] = typer.Option(None, "--values", "-f", help="Values file for a chart "
                                                 "(repeatable): one more render, besides the default values "
                                                 "and each values-*.yaml beside the chart."),
     kube_version: Optional[List[str]] = typer.Option(None, "--kube-version", help="Kubernetes version to "
                                                      "validate against (repeatable; default: oldest and newest supported)."),
-    level: str = typer.Option("restricted", "--level", help="Pod Security level: baseline or restricted."),
-    output: str = typer.Option("human", "--format", help="human or json."),
+    level: str = typer.Option("restricted", "--level", click_type=click.Choice(["baseline", "restricted"]),
+                              help="Pod Security Standards level to hold the pods to."),
+    output: str = typer.Option("human", "--format", click_type=click.Choice(["human", "json"]),
+                               help="Report for people (human) or programs (json)."),
 ) -> None:
-    """Check what a path would apply: schema per Kubernetes version, Pod Security Standards,
-    API-server rules, hardening and wiring."""
+    """Check what PATH would apply: schema per Kubernetes version, Pod Security Standards,
+    API-server rules, hardening and wiring.
+
+    PATH is a manifest file, a folder (each kustomization in it rendered by kubectl kustomize: the base and every overlay), or a chart folder (rendered by helm template).
+
+    helm and kubectl are taken from PATH, else from tests/tools/bin/ (where `python tests/tools/install_helm.py` puts them) in this folder, a parent, or composek8s' own checkout.
+    """
     from .check.run import check_renders, default_versions, load_path, report
     from .check.schema import supported_versions
     from .diagnostics import CompileError, fail
 
     try:
-        if output not in ("human", "json"):
-            raise fail("E-USAGE", f"--format must be human or json, not {output!r}")
-        if level not in ("baseline", "restricted"):
-            raise fail("E-USAGE", f"--level must be baseline or restricted, not {level!r}")
         versions = kube_version or default_versions()
         unknown = [v for v in versions if v.removeprefix("v") not in supported_versions()]
         if unknown:
@@ -200,7 +221,7 @@ def gitops(
 @app.command()
 def config(
     file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              "Default: Compose's discovery in the current folder."),
+                                              + DISCOVERY),
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
 ) -> None:
@@ -215,10 +236,13 @@ def config(
     from .compose.export import export_project
     from .compose.load import load_project
     from .diagnostics import CompileError, Reporter
+    from .pipeline import default_files
 
     reporter = Reporter()
     try:
-        project = load_project(list(file or []), env_files=env_file, profiles=profile, reporter=reporter)
+        # The files synth and gitops would compile (at this repository's root, docker/docker-compose.yml).
+        project = load_project(list(file or default_files(Path.cwd())), env_files=env_file, profiles=profile,
+                               reporter=reporter)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)
