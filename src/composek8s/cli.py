@@ -50,9 +50,12 @@ def synth(
                                               + DISCOVERY),
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
-    out: Path = typer.Option(Path("dist"), "--out", "-o", help="Output folder for the manifests."),
-    chart_dir: Path = typer.Option(Path("charts"), "--chart-dir", help="Folder for the Helm chart "
-                                   "(written to <chart-dir>/<project>/)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False, help="Output folder for the "
+                                       "manifests. Default: dist/ in the compose project's folder when the "
+                                       "compose file was found in a parent folder, else here."),
+    chart_dir: Optional[Path] = typer.Option(None, "--chart-dir", show_default=False, help="Folder for the Helm "
+                                             "chart (written to <chart-dir>/<project>/). Default: charts/ beside "
+                                             "dist/."),
     chart_version: Optional[str] = typer.Option(None, "--chart-version", help="SemVer version of the chart "
                                                 "(default: kept while its content is unchanged, else the patch is bumped)."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing: exit 1 with a diff when the "
@@ -73,27 +76,50 @@ def synth(
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
     from .helm.versioning import recorded, unbumped, versioned_chart
-    from .pipeline import compile_plan
+    from .nextsteps import next_steps
+    from .pipeline import compile_plan, output_root
+    from .progress import Progress
     from .synth import synthesize
+    from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
     from .synth.output import write_tree
 
     reporter = Reporter()
+    root = output_root(file, Path.cwd())
+    out = out if out is not None else _near(root / "dist")
+    chart_dir = chart_dir if chart_dir is not None else _near(root / "charts")
     try:
-        problems = version_problems(chart_version) if chart_version is not None else []
-        if problems:
-            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
-                       f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
-        plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
-                            reporter=reporter)
-        if strict and reporter.warnings:
-            promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
-            reporter.diagnostics = []  # printed once, as errors
-            raise CompileError(promoted)
-        # Render everything before writing anything, so an error leaves both trees as they were.
-        files = synthesize(plan)
-        name = chart_name(plan)
-        chart = versioned_chart(plan, chart_dir / name, chart_version)
+        with Progress() as progress:
+            problems = version_problems(chart_version) if chart_version is not None else []
+            if problems:
+                raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
+                           f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
+            progress.stage("loading and planning the compose project")
+            plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
+                                reporter=reporter)
+            if strict and reporter.warnings:
+                promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
+                reporter.diagnostics = []  # printed once, as errors
+                raise CompileError(promoted)
+            # Render everything before writing anything, so an error leaves both trees as they were.
+            progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
+            files = synthesize(plan)
+            name = chart_name(plan)
+            progress.stage(f"rendering the chart {name}")
+            chart = versioned_chart(plan, chart_dir / name, chart_version)
+            if not check_only:
+                progress.stage("comparing with what is on disk")
+                dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
+                refuse_foreign(out, dist_changes)
+                refuse_foreign(chart_dir / name, chart_changes)
+                progress.stage("writing")
+                if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
+                    write_tree(out, files)
+                if not chart_changes.unchanged:
+                    write_chart(chart, chart_dir / name)
+                if package is not None:
+                    version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
+                    archive = package_chart(chart, name, version, package)
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
@@ -111,20 +137,31 @@ def synth(
                 raise typer.Exit(1)
             typer.echo(f"{out}/ and {chart_dir / name}/ are current", err=True)
             return
-        write_tree(out, files)
-        write_chart(chart, chart_dir / name)
-        if package is not None:
-            version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
-            archive = package_chart(chart, name, version, package)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)
         raise typer.Exit(2)
     _print(reporter.warnings)
-    typer.echo(f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects) and the chart "
-               f"{chart_dir / name}/ ({len(chart)} files)", err=True)
+    version = yaml.safe_load(chart["Chart.yaml"])["version"]
+    if dist_changes.unchanged and chart_changes.unchanged:
+        typer.echo(f"{out}/ and {chart_dir / name}/ unchanged (chart version {version}): nothing written", err=True)
+    else:
+        written = (f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects): {summary(dist_changes)}"
+                   if not dist_changes.unchanged else f"{out}/ unchanged")
+        charted = (f"the chart {chart_dir / name}/ ({len(chart)} files, version {version}): "
+                   f"{summary(chart_changes, chart=True)}" if not chart_changes.unchanged
+                   else f"the chart {chart_dir / name}/ unchanged (version {version})")
+        typer.echo(f"{written}; {charted}", err=True)
     if package is not None:
         typer.echo(f"packaged {archive}", err=True)
+    typer.echo("\n".join(next_steps(plan, out, chart_dir / name)), err=True)
+
+
+def _near(path: Path) -> Path:
+    """``path`` relative to the working folder when it is inside or beside it (``../dist``)."""
+    import os
+
+    return Path(os.path.relpath(path, Path.cwd()))
 
 
 @app.command()

@@ -74,9 +74,13 @@ def render_files(manifests: list[dict], plan: Plan) -> dict[str, str]:
 
 
 def secrets_readme(plan: Plan) -> str:
+    overlays = (f", or an environment ({', '.join(f'`{e}`' for e in sorted(plan.environments))}) with "
+                "`kubectl apply -k overlays/<env>`") if plan.environments else ""
     lines = [f"<!-- {HEADER[2:].strip()} -->", f"# {plan.project}: generated manifests", "",
-             f"Apply with `kubectl apply -k .` (namespace `{plan.namespace}`), or an environment with "
-             "`kubectl apply -k overlays/<env>`.", ""]
+             f"Apply with `kubectl apply -k .` from this folder (namespace `{plan.namespace}`){overlays}.",
+             "", "composek8s owns this folder: `composek8s synth` replaces it whole, and stops "
+             "(`E-OUTPUT-FOREIGN`) rather than delete a file it did not write. Keep your own files "
+             "elsewhere.", ""]
     if not plan.secret_keys:
         return "\n".join(lines + ["No Secrets are needed.", ""])
     lines += ["## Secrets to create first", "",
@@ -91,11 +95,17 @@ def secrets_readme(plan: Plan) -> str:
         literals = [f"  --from-literal={k.key}=\"${k.key}\"" + (" \\" if i < len(keys) - 1 else "")
                     for i, k in enumerate(keys)]
         lines += ["", "```sh", f"kubectl create secret generic {secret} -n {plan.namespace} \\", *literals, "```", ""]
-        lines += ["To keep it in git instead, seal it for your cluster with Sealed Secrets and commit "
-                  f"`sealedsecret-{secret}.yaml` (only the cluster's controller can decrypt it):", "",
-                  "```sh", f"kubectl create secret generic {secret} -n {plan.namespace} --dry-run=client -o yaml \\",
+        lines += ["To keep it in git instead, seal it for your cluster with Sealed Secrets (only the "
+                  "cluster's controller can decrypt it) and commit the SealedSecret **outside this folder**, "
+                  "in a folder of your own beside it (`sealed-secrets/` here; run from the folder that "
+                  "holds this one):", "",
+                  "```sh", "mkdir -p sealed-secrets",
+                  f"kubectl create secret generic {secret} -n {plan.namespace} --dry-run=client -o yaml \\",
                   *[line.replace(" \\", "") + " \\" for line in literals],
-                  f"  | kubeseal --format yaml > sealedsecret-{secret}.yaml", "```", ""]
+                  f"  | kubeseal --format yaml > sealed-secrets/sealedsecret-{secret}.yaml",
+                  f"kubectl apply -f sealed-secrets/sealedsecret-{secret}.yaml   # before applying these manifests",
+                  "```", "",
+                  "With Argo CD or Flux, point one more Application or Kustomization at `sealed-secrets/`.", ""]
     lines += ["Or let the External Secrets Operator create them from your secret store: add "
               "`x-k8s: {externalSecrets: {store: NAME}}` to the compose file and compile again.", ""]
     return "\n".join(lines)
