@@ -152,6 +152,8 @@ def synth(
                    f"{summary(chart_changes, chart=True)}" if not chart_changes.unchanged
                    else f"the chart {chart_dir / name}/ unchanged (version {version})")
         typer.echo(f"{written}; {charted}", err=True)
+    if plan.acknowledged:
+        typer.echo(f"{len(plan.acknowledged)} reviewed warning(s) not shown (x-k8s.acknowledge)", err=True)
     if package is not None:
         typer.echo(f"packaged {archive}", err=True)
     typer.echo("\n".join(next_steps(plan, out, chart_dir / name)), err=True)

@@ -27,6 +27,8 @@ Per service::
         - {path: /etc/kafka, seed: true}   # filled with the image's own files first
       podSecurity: privileged    # opt out of `restricted` (baseline | privileged)
       reason: "needs the host network for mDNS"   # required with podSecurity
+      acknowledge:               # warnings about this service someone reviewed (plan/acknowledge.py)
+        - {code: W-VOLUME-LOGS, reason: "logs go to stdout too; the files are scratch"}
 
 At the top level::
 
@@ -35,6 +37,8 @@ At the top level::
       allowSystemNamespace: "REASON"   # compile into default, kube-system, kube-public or
                                        #   kube-node-lease (refused without it)
       secretName: NAME
+      acknowledge:               # reviewed warnings, for the whole project
+        - {code: W-KEY-IGNORED, reason: "..."}
       externalSecrets:           # opt-in: ExternalSecrets (External Secrets Operator) fill the Secrets
         store: vault             #   from this store; each key is read at <keyPrefix><KEY>
         kind: ClusterSecretStore #   or SecretStore
@@ -54,6 +58,7 @@ import re
 from typing import TYPE_CHECKING, Callable
 
 from ..diagnostics import Position, Reporter
+from .acknowledge import shape_problem
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -63,9 +68,10 @@ _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 _SERVICE_KEYS = {"kind", "replicas", "uid", "gid", "storage", "ingress", "egress", "podSecurity",
-                 "reason", "writable"}
+                 "reason", "writable", "acknowledge"}
 _PATH = re.compile(r"^/[^\x00]*$")
-_PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets", "allowSystemNamespace"}
+_PROJECT_KEYS = {"namespace", "secretName", "environments", "externalSecrets", "allowSystemNamespace",
+                 "acknowledge"}
 
 
 def validate_x_k8s(draft: Draft) -> None:
@@ -100,8 +106,21 @@ def _unknown(key: object, known: set[str]) -> str:
     return f"has unknown key {key!r} ({hint}known: {', '.join(sorted(known))})"
 
 
+def _acknowledge(value: object, at: Locate, owner: str, reporter: Reporter) -> None:
+    """``acknowledge: [{code: W-…, reason: …}]`` (plan/acknowledge.py applies it)."""
+    if not isinstance(value, list):
+        _err(reporter, at("acknowledge"), owner, "acknowledge must be a list of {code: W-…, reason: …}")
+        return
+    for i, entry in enumerate(value):
+        problem = shape_problem(entry)
+        if problem:
+            _err(reporter, at("acknowledge", i), owner, problem)
+
+
 def validate_service(name: str, x: dict, at: Locate, reporter: Reporter) -> None:
     owner = f"service {name!r}"
+    if "acknowledge" in x:
+        _acknowledge(x["acknowledge"], at, owner, reporter)
     for key in x:
         if key not in _SERVICE_KEYS:
             _err(reporter, at(key), owner, _unknown(key, _SERVICE_KEYS))
@@ -177,6 +196,8 @@ def validate_project(x: dict, at: Locate, reporter: Reporter) -> None:
     for key in x:
         if key not in _PROJECT_KEYS:
             _err(reporter, at(key), "the project", _unknown(key, _PROJECT_KEYS))
+    if "acknowledge" in x:
+        _acknowledge(x["acknowledge"], at, "the project", reporter)
     for key in {"namespace", "secretName"} & set(x):
         if not _DNS.match(str(x[key])):
             _err(reporter, at(key), "the project", f"{key} {x[key]!r} is not a DNS-1123 name")
