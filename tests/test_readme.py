@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,7 +73,7 @@ def copy(tmp_path_factory) -> Path:
         if source.is_file() and not source.is_symlink():
             (repo / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, repo / rel)
-    os.symlink(ROOT / ".venv", repo / ".venv")
+    os.symlink(sys.prefix, repo / ".venv")  # the virtualenv running this suite (ROOT/.venv after .ci/run)
     for rel in ("tests/tools/node_modules", "tests/tools/bin"):
         if not (repo / rel).exists():
             os.symlink((ROOT / rel).resolve(), repo / rel)
