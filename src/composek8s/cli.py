@@ -47,6 +47,15 @@ def synth(
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
+    from .checkcache import command_key, current, save
+
+    options = command_key(file=file or [], env_file=env_file, profile=profile, out=out, chart_dir=chart_dir,
+                          chart_version=chart_version, strict=strict, namespace=namespace)
+    if check_only:
+        record = current(out, chart_dir, options)
+        if record is not None:  # nothing the output depends on changed: no compile
+            _check_recorded(record, out, chart_dir, base)
+            return
 
     import yaml
 
@@ -56,25 +65,29 @@ def synth(
     from .helm.versioning import recorded, unbumped, versioned_chart
     from .pipeline import compile_plan
     from .synth import synthesize
+    from .inputs import Recording
     from .synth.drift import tree_diff
     from .synth.output import write_tree
 
     reporter = Reporter()
+    recording = Recording()  # what the compile reads, for the next synth --check
     try:
         problems = version_problems(chart_version) if chart_version is not None else []
         if problems:
             raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
                        f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
-        plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
-                            reporter=reporter)
+        with recording:
+            plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
+                                reporter=reporter)
         if strict and reporter.warnings:
             promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
             reporter.diagnostics = []  # printed once, as errors
             raise CompileError(promoted)
         # Render everything before writing anything, so an error leaves both trees as they were.
-        files = synthesize(plan)
+        files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
         name = chart_name(plan)
-        chart = versioned_chart(plan, chart_dir / name, chart_version)
+        with recording:
+            chart = versioned_chart(plan, chart_dir / name, chart_version)
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
@@ -94,6 +107,7 @@ def synth(
             return
         write_tree(out, files)
         write_chart(chart, chart_dir / name)
+        save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
         if package is not None:
             version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
             archive = package_chart(chart, name, version, package)
@@ -106,6 +120,27 @@ def synth(
                f"{chart_dir / name}/ ({len(chart)} files)", err=True)
     if package is not None:
         typer.echo(f"packaged {archive}", err=True)
+
+
+def _check_recorded(record: dict, out: Path, chart_dir: Path, base: str) -> None:
+    """``synth --check`` when the cache shows nothing changed: the recorded warnings, and the
+    chart version against ``base`` (git can move while the project does not)."""
+    from .diagnostics import CompileError
+    from .helm.versioning import unbumped
+
+    for line in record["warnings"]:
+        typer.echo(line, err=True)
+    name = record["chart"]
+    chart = {"Chart.yaml": (chart_dir / name / "Chart.yaml").read_text(encoding="utf-8")}
+    try:
+        stuck = unbumped(None, chart_dir / name, chart, base)
+    except CompileError as exc:
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    if stuck:
+        typer.echo(stuck, err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{out}/ and {chart_dir / name}/ are current (no input changed since the last synth)", err=True)
 
 
 @app.command()
