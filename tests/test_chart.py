@@ -259,3 +259,33 @@ def test_services_whose_names_are_not_values_keys_render_exactly_dist(helm, tmp_
     pods = {name: rendered[("Deployment", name)]["spec"]["template"]["spec"] for name in ("1a", "web-app", "s1b")}
     assert {n: (p["containers"][0]["image"], p["securityContext"]["runAsUser"]) for n, p in pods.items()} == {
         "1a": ("example/one:1.0.0", 10001), "web-app": ("example/web:2.0.0", 10002), "s1b": ("example/other:3.0.0", 10003)}
+
+
+
+def test_a_change_to_one_service_changes_only_that_workloads_pod_template(helm, tmp_path):
+    """The chart's version moves with any content change; a version-moving label on pod
+    templates (helm.sh/chart) would restart every workload's pods for one service's change."""
+    shutil.copytree(ROOT / "docker", tmp_path / "docker", ignore=shutil.ignore_patterns(
+        "node_modules", ".venv", "dist"))
+    compose, chart = tmp_path / "docker" / "docker-compose.yml", tmp_path / "charts" / "atlantiplex"
+
+    def rendered() -> tuple[str, dict[tuple[str, str], dict]]:
+        plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+        files = versioned_chart(plan, chart)
+        for rel, body in files.items():
+            (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+            (chart / rel).write_text(body)
+        return yaml.safe_load(files["Chart.yaml"])["version"], objects(template(helm, chart))
+
+    version_before, before = rendered()
+    text = compose.read_text()
+    # stage-server's LOG_LEVEL (the first one in the file), and nothing else
+    compose.write_text(text.replace("LOG_LEVEL: ${LOG_LEVEL:-info}", "LOG_LEVEL: ${LOG_LEVEL:-debug}", 1))
+    version_after, after = rendered()
+    assert version_after != version_before
+    workloads = [k for k in before if k[0] in ("Deployment", "StatefulSet", "Job")]
+    assert len(workloads) == 5
+    moved = [k for k in workloads if before[k]["spec"]["template"] != after[k]["spec"]["template"]]
+    assert moved == [("Deployment", "stage-server")]
+    # The objects themselves still name the chart version that made them.
+    assert all(after[k]["metadata"]["labels"]["helm.sh/chart"] == f"atlantiplex-{version_after}" for k in workloads)

@@ -57,13 +57,15 @@ FILES = {
 
 def synth(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if k not in ("GREETING", "LEVEL")}
-    environ.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", **(env or {}))
+    environ.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", XDG_CACHE_HOME=str(root.parent / "xdg"),
+                   **(env or {}))
     return subprocess.run(CLI + list(args), cwd=root, env=environ, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("cache")
+    root = tmp_path_factory.mktemp("cache") / "project"
+    root.mkdir()
     for rel, text in FILES.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
@@ -130,7 +132,7 @@ def test_an_unchanged_project_is_checked_without_compiling(project):
 @pytest.mark.parametrize("kind", list(CHANGES))
 def test_each_kind_of_input_changed_is_noticed(project, kind):
     change, env, args = CHANGES[kind]
-    saved = {p: p.read_bytes() for p in project.rglob("*") if p.is_file() and ".composek8s-cache" not in p.parts}
+    saved = {p: p.read_bytes() for p in project.rglob("*") if p.is_file()}
     try:
         if change:
             change(project)
@@ -138,7 +140,7 @@ def test_each_kind_of_input_changed_is_noticed(project, kind):
         assert FAST not in result.stderr
         assert result.returncode != 0, f"{kind}: {result.stderr}"
     finally:
-        for path in [p for p in project.rglob("*") if p.is_file() and ".composek8s-cache" not in p.parts]:
+        for path in [p for p in project.rglob("*") if p.is_file()]:
             if path not in saved:
                 path.unlink()
         for path, data in saved.items():
@@ -152,7 +154,7 @@ def test_each_kind_of_input_changed_is_noticed(project, kind):
 
 
 def test_a_foreign_or_broken_cache_means_a_full_compile(project):
-    records = list((project / ".composek8s-cache").glob("synth-*.json"))
+    records = list((project.parent / "xdg" / "composek8s").glob("synth-*.json"))
     assert len(records) == 1
     original = records[0].read_text()
     try:
@@ -166,11 +168,10 @@ def test_a_foreign_or_broken_cache_means_a_full_compile(project):
         records[0].write_text(original)
 
 
-def test_the_cache_holds_no_value_and_git_ignores_it(project):
-    folder = project / ".composek8s-cache"
-    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
-    text = "".join(p.read_text() for p in folder.glob("synth-*.json"))
-    for value in ("hello", "s3cr3t-pass", "fast"):
+def test_the_cache_holds_no_value_and_stays_out_of_the_project(project):
+    assert not list(project.rglob("synth-*.json"))
+    text = "".join(p.read_text() for p in (project.parent / "xdg" / "composek8s").glob("synth-*.json"))
+    for value in ("hello", "s3cr3t-pass", "MODE=fast"):
         assert value not in text
     for name in ("GREETING", "LEVEL", "HOME"):  # asked for, recorded by name
         assert f'"{name}"' in text

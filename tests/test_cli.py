@@ -92,3 +92,65 @@ def test_strict_turns_warnings_into_errors_and_writes_nothing(tmp_path):
     assert result.stderr.count("'ulimits' is ignored") == 1
     assert "compose.yaml:6:5: error[W-KEY-IGNORED]" in result.stderr
     assert not (tmp_path / "dist").exists()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_version_short_help_and_choices():
+    version = run(["--version"], ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("composek8s ") and version.stdout.strip()[-1].isdigit()
+    assert run(["-h"], ROOT).returncode == 0 and "synth" in run(["-h"], ROOT).stdout
+    check_help = run(["check", "-h"], ROOT)
+    assert check_help.returncode == 0
+    text = " ".join(check_help.stdout.split())
+    assert "[baseline|restricted]" in text and "[human|json]" in text
+    assert "PATH is a manifest file, a folder" in text and "tests/tools/bin/" in text
+    bad = run(["check", "dist", "--level", "privileged"], ROOT)
+    assert bad.returncode == 2
+    assert "'privileged' is not one of 'baseline', 'restricted'" in " ".join(bad.stderr.replace("│", " ").split())
+    synth_help = " ".join(run(["synth", "--help"], ROOT).stdout.split())
+    assert "docker/docker-compose.yml" not in synth_help and "Compose's discovery" in synth_help
+
+
+def test_docs_help_prints_usage_and_writes_no_file(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "composek8s.docs", "--help"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "usage: python -m composek8s.docs" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_config_discovers_the_project_as_synth_does():
+    """At the repository root synth compiles docker/docker-compose.yml; config prints the same project."""
+    result = run(["config"], ROOT)
+    assert result.returncode == 0, result.stderr
+    assert '"name": "atlantiplex"' in result.stdout and '"stage-server"' in result.stdout
+
+
+def test_check_finds_the_helm_this_project_installed(tmp_path):
+    """No helm on PATH: check uses tests/tools/bin/helm (install_helm.py's) and says where it looked."""
+    helm = ROOT / "tests" / "tools" / "bin" / "helm"
+    if not helm.exists():
+        import pytest
+        pytest.skip("helm is missing: python tests/tools/install_helm.py")
+    env = {**os.environ, "PATH": "/usr/bin:/bin"}
+    found = subprocess.run(CLI + ["check", "charts/atlantiplex"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "needs `helm`" not in found.stderr and found.returncode == 0, found.stderr
+    from composek8s.check import run as check_run
+    from composek8s.diagnostics import CompileError
+
+    original = check_run.tool_folders
+    check_run.tool_folders = lambda cwd=None: [tmp_path]
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = str(tmp_path)
+    try:
+        try:
+            check_run._tool("helm", "checking a chart")
+        except CompileError as exc:
+            message = str(exc.diagnostics[0])
+        else:
+            raise AssertionError("no helm anywhere must be an error")
+    finally:
+        check_run.tool_folders, os.environ["PATH"] = original, old_path
+    assert "error[E-USAGE]: checking a chart needs `helm`" in message
+    assert "tests/tools/bin/" in message and "install_helm.py" in message

@@ -132,8 +132,7 @@ def test_output_is_identical_from_two_folders(tmp_path):
         subprocess.run(CLI + ["synth"], cwd=root, env=_env(TZ="Pacific/Kiritimati", LC_ALL="C"),
                        check=True, capture_output=True)
         outputs.append({p.relative_to(root).as_posix(): p.read_bytes()
-                        for p in sorted(root.rglob("*")) if p.is_file() and "docker" not in p.parts
-                        and ".composek8s-cache" not in p.parts})  # synth --check's record, not output
+                        for p in sorted(root.rglob("*")) if p.is_file() and "docker" not in p.parts})
     assert any(name.startswith("charts/atlantiplex/") for name in outputs[0])
     assert outputs[0] == outputs[1]
 
@@ -169,3 +168,24 @@ def test_built_services_run_as_their_dockerfile_users_and_probe_real_endpoints(m
     for name, (uid, port, path) in expected.items():
         assert f"USER {uid}:{uid}" in dockerfiles[name]
         assert f"EXPOSE {port}" in dockerfiles[name]
+
+
+def test_cdk8s_synth_prints_the_same_warnings_and_writes_only_dist(tmp_path):
+    cdk8s = ROOT / "tests" / "tools" / "node_modules" / ".bin" / "cdk8s"
+    if not cdk8s.exists():
+        if os.environ.get("CI"):
+            pytest.fail("cdk8s-cli is missing: run `npm ci --prefix tests/tools` (.ci/run does)")
+        pytest.skip("cdk8s-cli not installed (npm ci --prefix tests/tools)")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: example/web:1\n    ulimits: {nofile: 1024}\n")
+    shutil.copy(ROOT / "cdk8s.yaml", tmp_path / "cdk8s.yaml")
+    env = _env(PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    by_cdk8s = subprocess.run([str(cdk8s), "synth", "--no-check-upgrade"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True)
+    assert by_cdk8s.returncode == 0, by_cdk8s.stderr
+    assert (tmp_path / "dist" / "kustomization.yaml").is_file() and not (tmp_path / "charts").exists()
+    ours = subprocess.run([sys.executable, "-m", "composek8s.cli", "synth", "--out", "d2", "--chart-dir", "c2"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    warnings = [line for line in ours.stderr.splitlines() if "warning[" in line]
+    assert len(warnings) >= 2  # W-KEY-IGNORED (ulimits) and W-RESOURCES-DEFAULT
+    for line in warnings:
+        assert line in by_cdk8s.stdout + by_cdk8s.stderr

@@ -109,3 +109,40 @@ def test_a_version_not_moved_since_the_base_revision_is_caught(project):
     result = synth(project, "--check")
     assert result.returncode == 1
     assert "content changed since HEAD but its version is still 0.1.0" in result.stderr
+
+
+def _git(project: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=project,
+                   check=True, capture_output=True)
+
+
+def test_a_base_revision_that_does_not_resolve_is_an_error_saying_to_fetch_it(project):
+    """A shallow CI checkout has no origin/main: comparing with nothing must not pass."""
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    before = snapshot(project)
+    result = synth(project, "--check", "--base", "origin/main")
+    assert result.returncode == 2, result.stderr
+    assert "error[E-BASE-UNKNOWN]: --base 'origin/main' is not a revision" in result.stderr
+    assert "git fetch --no-tags --depth=1 origin main:refs/remotes/origin/main" in result.stderr
+    assert "current" not in result.stderr and "Traceback" not in result.stderr
+    assert snapshot(project) == before
+    assert synth(project, "--check", "--base", "HEAD").returncode == 0
+
+
+def test_the_hint_after_an_explicit_chart_version_names_the_version_to_pass(project):
+    """After `synth --chart-version X` kept the base's version, plain `synth` keeps it too
+    (the content on disk is current): the hint must say what does move it."""
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "base")
+    compose = project / "docker" / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace("LOG_LEVEL: ${LOG_LEVEL:-info}", "LOG_LEVEL: ${LOG_LEVEL:-warning}"))
+    assert synth(project, "--chart-version", "0.1.0").returncode == 0
+    result = synth(project, "--check")
+    assert result.returncode == 1
+    assert "run `composek8s synth --chart-version 0.1.1`" in result.stderr
+    assert "it bumps the version" not in result.stderr
+    assert synth(project, "--chart-version", "0.1.1").returncode == 0  # the hint, followed, works
+    assert synth(project, "--check").returncode == 0

@@ -84,7 +84,8 @@ def test_default_project_gets_an_application_a_kustomization_and_a_helmrelease_p
         + [f"flux/helmrelease-{s}.yaml" for s in suffixes])
     for rel, text in tree(default_out).items():
         if rel.endswith(".yaml"):
-            assert text.decode().startswith(gitops.HEADER)
+            assert text.decode().startswith(gitops.GITOPS_HEADER)  # gitops wrote it, not synth
+            assert b"composek8s synth" not in text
     readme = (default_out / "README.md").read_text()
     assert "kubectl apply -n argocd -f argocd/application-" in readme
     assert "kubectl apply -f flux/gitrepository.yaml -f flux/helmrelease-" in readme

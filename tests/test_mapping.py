@@ -394,9 +394,35 @@ def test_an_unknown_x_k8s_key_is_an_error_naming_it(compile_error):
               replica: 2
     """)
     error = only(errors, "E-XK8S")
-    assert "unknown key 'replica'" in error.message
+    assert "unknown key 'replica' (did you mean 'replicas'? known:" in error.message
     assert "service 'web'" in error.message
-    assert error.position.line == 6  # the x-k8s key
+    assert (error.position.line, error.position.column) == (7, 7)  # the key itself, not `x-k8s:`
+
+
+def test_x_k8s_errors_point_at_the_key_inside_environments_and_suggest_a_spelling(compile_error):
+    errors = compile_error("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            x-k8s:
+              ingress: {host: shop.example.com, port: 99999}
+        x-k8s:
+          namespaces: shop
+          environments:
+            production:
+              namespace: Shop_Prod
+            staging:
+              value: {web: {replicas: 2}}
+    """)
+    by_message = {e.message: e.position.line for e in errors if e.code == "E-XK8S"}
+    assert len(by_message) == 4, by_message
+    [(unknown, unknown_line)] = [(m, n) for m, n in by_message.items() if "'namespaces'" in m]
+    assert "did you mean 'namespace'?" in unknown and unknown_line == 9
+    assert [n for m, n in by_message.items() if "Shop_Prod" in m] == [12]
+    [(value, value_line)] = [(m, n) for m, n in by_message.items() if "'staging'" in m]
+    assert "unknown key 'value' (did you mean 'values'?" in value and value_line == 14
+    assert [n for m, n in by_message.items() if "ingress.port 99999" in m] == [7]
 
 
 def test_x_k8s_kind_must_be_a_workload_we_make(compile_error):

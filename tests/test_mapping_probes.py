@@ -214,3 +214,6 @@ def test_without_resources_the_documented_defaults_apply_with_a_warning(compile_
     }
     warning = only(c.diagnostics, "W-RESOURCES-DEFAULT")
     assert "service 'web'" in warning.message
+    # quantities as a person writes them, not Python dicts
+    assert "requests cpu 100m, memory 128Mi and limits cpu 500m, memory 256Mi" in warning.message
+    assert "{" not in warning.message

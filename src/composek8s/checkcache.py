@@ -1,15 +1,15 @@
 """``synth --check`` without compiling when nothing the output depends on has changed.
 
-A successful ``synth`` (or a ``synth --check`` that found the output current) leaves a record
-in ``.composek8s-cache/`` beside the output folder (a folder with its own ``.gitignore``, so git
-never sees it): the code that compiled (this package's files, the installed distributions,
-Python and Node), the command line and working directory, every input the compile read
-(``inputs.Recording``: files with their digests, folder listings, path probes, the environment
-variables asked for, as salted digests), the warnings it printed, and the digest of the output
-on disk. ``synth --check`` with the same command line first looks for that record: when every
-input and the output on disk are as recorded, the output is what a compile would produce, and
-Node is never started. Any doubt (no record, an unreadable or foreign one, other code, any
-difference) means the full compile.
+A ``synth`` leaves a record in the user's cache folder (``$XDG_CACHE_HOME/composek8s/``, by
+default ``~/.cache/composek8s/``: never inside the project, its build contexts or git), one per
+working folder and command line: the code that compiled (this package's files, the installed
+distributions, Python and Node), every input the compile read (``inputs.Recording``: files with
+their digests, folder listings, path probes, the environment variables asked for, as salted
+digests), where the output went, the warnings it printed, and the digest of the output on disk.
+``synth --check`` with the same command line in the same folder first looks for that record:
+when every input and the output on disk are as recorded, the output is what a compile would
+produce, and Node is never started. Any doubt (no record, an unreadable or foreign one, other
+code, any difference) means the full compile.
 """
 from __future__ import annotations
 
@@ -20,16 +20,19 @@ import sys
 from pathlib import Path
 
 FORMAT = 1
-FOLDER = ".composek8s-cache"
 
 
-def folder_for(out: Path) -> Path:
-    return out.absolute().parent / FOLDER
+def cache_folder() -> Path:
+    """``$XDG_CACHE_HOME/composek8s`` (the XDG base directory rule), else ``~/.cache/composek8s``."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "composek8s"
 
 
-def _record_path(out: Path, options: dict) -> Path:
+def _record_path(options: dict) -> Path:
     key = hashlib.sha256(json.dumps(options, sort_keys=True).encode("utf-8")).hexdigest()[:32]
-    return folder_for(out) / f"synth-{key}.json"
+    return cache_folder() / f"synth-{key}.json"
 
 
 def command_key(**options) -> dict:
@@ -85,7 +88,7 @@ def output_digest(*folders: Path) -> str:
 
 
 def save(out: Path, chart_dir: Path, options: dict, recording, chart: str, warnings: list[str]) -> None:
-    """Record a compile whose output is on disk (written, or found current). Best effort: a
+    """Record a compile whose output is on disk (written, or found unchanged). Best effort: a
     record that cannot be made is simply not there."""
     from .inputs import Doubt
 
@@ -93,27 +96,34 @@ def save(out: Path, chart_dir: Path, options: dict, recording, chart: str, warni
         salt = os.urandom(16).hex()
         inputs = recording.inputs([str(out), str(chart_dir / chart)], salt)
         record = {"format": FORMAT, "code": code_key(), "options": options, "salt": salt,
-                  "inputs": inputs, "chart": chart, "warnings": warnings,
-                  "output": output_digest(out, chart_dir / chart)}
-        path = _record_path(out, options)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ignore = path.parent / ".gitignore"
-        if not ignore.is_file():
-            ignore.write_text("# written by composek8s: a cache, never committed\n*\n", encoding="utf-8")
+                  "inputs": inputs, "out": str(out), "chart_dir": str(chart_dir), "chart": chart,
+                  "warnings": warnings, "output": output_digest(out, chart_dir / chart)}
+        path = _record_path(options)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         staging.write_text(json.dumps(record, sort_keys=True), encoding="utf-8")
         os.replace(staging, path)
+        _prune(path.parent)
     except (Doubt, OSError, ValueError):
         return
 
 
-def current(out: Path, chart_dir: Path, options: dict) -> dict | None:
-    """The record of this command line when every input and the output are as it says, else
-    None (compile)."""
+KEEP = 200  # records: one per folder and command line; the oldest go first
+
+
+def _prune(folder: Path) -> None:
+    records = sorted(folder.glob("synth-*.json"), key=lambda p: p.stat().st_mtime_ns)
+    for stale in records[:-KEEP]:
+        stale.unlink(missing_ok=True)
+
+
+def current(options: dict) -> dict | None:
+    """The record of this command line in this folder when every input and the output are as
+    it says, else None (compile)."""
     from .inputs import current_inputs
 
     try:
-        record = json.loads(_record_path(out, options).read_text(encoding="utf-8"))
+        record = json.loads(_record_path(options).read_text(encoding="utf-8"))
         if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("options") != options:
             return None
         if record.get("code") != code_key():
@@ -121,9 +131,10 @@ def current(out: Path, chart_dir: Path, options: dict) -> dict | None:
         inputs = record["inputs"]
         if current_inputs(inputs["recorded"], os.environ, record["salt"]) != inputs["state"]:
             return None
-        if output_digest(out, chart_dir / record["chart"]) != record["output"]:
+        names = (record["out"], record["chart_dir"], record["chart"])
+        if not all(isinstance(n, str) for n in names) or not all(isinstance(w, str) for w in record["warnings"]):
             return None
-        if not all(isinstance(w, str) for w in record["warnings"]):
+        if output_digest(Path(record["out"]), Path(record["chart_dir"]) / record["chart"]) != record["output"]:
             return None
         return record
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

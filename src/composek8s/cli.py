@@ -9,14 +9,33 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import click
 import typer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  context_settings={"help_option_names": ["-h", "--help"]},
                   help="Compile Docker Compose projects into hardened Kubernetes manifests.")
+
+DISCOVERY = ("Default: Compose's discovery (compose.yaml, docker-compose.yml…, in this folder or the "
+             "nearest parent that has one).")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"composek8s {version('composek8s')}")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            typer.echo("composek8s (not installed: no version recorded)")
+        raise typer.Exit()
 
 
 @app.callback()
-def main() -> None:
+def main(
+    show_version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                      help="Print composek8s' version and exit."),
+) -> None:
     """Compile Docker Compose projects into hardened Kubernetes manifests."""
 
 
@@ -28,12 +47,15 @@ def _print(diagnostics) -> None:
 @app.command()
 def synth(
     file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              "Default: Compose's discovery, else docker/docker-compose.yml."),
+                                              + DISCOVERY),
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
-    out: Path = typer.Option(Path("dist"), "--out", "-o", help="Output folder for the manifests."),
-    chart_dir: Path = typer.Option(Path("charts"), "--chart-dir", help="Folder for the Helm chart "
-                                   "(written to <chart-dir>/<project>/)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False, help="Output folder for the "
+                                       "manifests. Default: dist/ in the compose project's folder when the "
+                                       "compose file was found in a parent folder, else here."),
+    chart_dir: Optional[Path] = typer.Option(None, "--chart-dir", show_default=False, help="Folder for the Helm "
+                                             "chart (written to <chart-dir>/<project>/). Default: charts/ beside "
+                                             "dist/."),
     chart_version: Optional[str] = typer.Option(None, "--chart-version", help="SemVer version of the chart "
                                                 "(default: kept while its content is unchanged, else the patch is bumped)."),
     check_only: bool = typer.Option(False, "--check", help="Write nothing: exit 1 with a diff when the "
@@ -52,9 +74,9 @@ def synth(
     options = command_key(file=file or [], env_file=env_file, profile=profile, out=out, chart_dir=chart_dir,
                           chart_version=chart_version, strict=strict, namespace=namespace)
     if check_only:
-        record = current(out, chart_dir, options)
+        record = current(options)
         if record is not None:  # nothing the output depends on changed: no compile
-            _check_recorded(record, out, chart_dir, base)
+            _check_recorded(record, base)
             return
 
     import yaml
@@ -63,31 +85,56 @@ def synth(
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
     from .helm import chart_name, package_chart, write_chart
     from .helm.versioning import recorded, unbumped, versioned_chart
-    from .pipeline import compile_plan
+    from .nextsteps import next_steps
+    from .pipeline import compile_plan, output_root
+    from .progress import Progress
     from .synth import synthesize
     from .inputs import Recording
+    from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
     from .synth.output import write_tree
 
     reporter = Reporter()
-    recording = Recording()  # what the compile reads, for the next synth --check
+    recording = Recording()  # what the compile reads, for the next synth --check (checkcache)
+    with recording:  # where the output goes depends on the files found too
+        root = output_root(file, Path.cwd())
+    out = out if out is not None else _near(root / "dist")
+    chart_dir = chart_dir if chart_dir is not None else _near(root / "charts")
     try:
-        problems = version_problems(chart_version) if chart_version is not None else []
-        if problems:
-            raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
-                       f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
-        with recording:
-            plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
-                                reporter=reporter)
-        if strict and reporter.warnings:
-            promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
-            reporter.diagnostics = []  # printed once, as errors
-            raise CompileError(promoted)
-        # Render everything before writing anything, so an error leaves both trees as they were.
-        files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
-        name = chart_name(plan)
-        with recording:
-            chart = versioned_chart(plan, chart_dir / name, chart_version)
+        with Progress() as progress:
+            problems = version_problems(chart_version) if chart_version is not None else []
+            if problems:
+                raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
+                           f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
+            progress.stage("loading and planning the compose project")
+            with recording:
+                plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
+                                    reporter=reporter)
+            if strict and reporter.warnings:
+                promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
+                reporter.diagnostics = []  # printed once, as errors
+                raise CompileError(promoted)
+            # Render everything before writing anything, so an error leaves both trees as they were.
+            progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
+            files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
+            name = chart_name(plan)
+            progress.stage(f"rendering the chart {name}")
+            with recording:
+                chart = versioned_chart(plan, chart_dir / name, chart_version)
+            if not check_only:
+                progress.stage("comparing with what is on disk")
+                dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
+                refuse_foreign(out, dist_changes)
+                refuse_foreign(chart_dir / name, chart_changes)
+                progress.stage("writing")
+                if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
+                    write_tree(out, files)
+                if not chart_changes.unchanged:
+                    write_chart(chart, chart_dir / name)
+                save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
+                if package is not None:
+                    version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
+                    archive = package_chart(chart, name, version, package)
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
@@ -105,28 +152,42 @@ def synth(
                 raise typer.Exit(1)
             typer.echo(f"{out}/ and {chart_dir / name}/ are current", err=True)
             return
-        write_tree(out, files)
-        write_chart(chart, chart_dir / name)
-        save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
-        if package is not None:
-            version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
-            archive = package_chart(chart, name, version, package)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)
         raise typer.Exit(2)
     _print(reporter.warnings)
-    typer.echo(f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects) and the chart "
-               f"{chart_dir / name}/ ({len(chart)} files)", err=True)
+    version = yaml.safe_load(chart["Chart.yaml"])["version"]
+    if dist_changes.unchanged and chart_changes.unchanged:
+        typer.echo(f"{out}/ and {chart_dir / name}/ unchanged (chart version {version}): nothing written", err=True)
+    else:
+        written = (f"wrote {len(files)} files to {out}/ ({len(plan.resources)} objects): {summary(dist_changes)}"
+                   if not dist_changes.unchanged else f"{out}/ unchanged")
+        charted = (f"the chart {chart_dir / name}/ ({len(chart)} files, version {version}): "
+                   f"{summary(chart_changes, chart=True)}" if not chart_changes.unchanged
+                   else f"the chart {chart_dir / name}/ unchanged (version {version})")
+        typer.echo(f"{written}; {charted}", err=True)
+    if plan.acknowledged:
+        typer.echo(f"{len(plan.acknowledged)} reviewed warning(s) not shown (x-k8s.acknowledge)", err=True)
     if package is not None:
         typer.echo(f"packaged {archive}", err=True)
+    typer.echo("\n".join(next_steps(plan, out, chart_dir / name)), err=True)
 
 
-def _check_recorded(record: dict, out: Path, chart_dir: Path, base: str) -> None:
+def _near(path: Path) -> Path:
+    """``path`` relative to the working folder when it is inside or beside it (``../dist``)."""
+    import os
+
+    return Path(os.path.relpath(path, Path.cwd()))
+
+
+def _check_recorded(record: dict, base: str) -> None:
     """``synth --check`` when the cache shows nothing changed: the recorded warnings, and the
     chart version against ``base`` (git can move while the project does not)."""
     from .diagnostics import CompileError
     from .helm.versioning import unbumped
+
+    out, chart_dir = Path(record["out"]), Path(record["chart_dir"])
 
     for line in record["warnings"]:
         typer.echo(line, err=True)
@@ -145,27 +206,29 @@ def _check_recorded(record: dict, out: Path, chart_dir: Path, base: str) -> None
 
 @app.command()
 def check(
-    path: Path = typer.Argument(..., help="A manifest file, a folder (its kustomizations rendered by "
-                                "kubectl kustomize, base and overlays), or a chart folder."),
+    path: Path = typer.Argument(..., metavar="PATH", show_default=False),
     values: Optional[List[Path]] = typer.Option(None, "--values", "-f", help="Values file for a chart "
                                                 "(repeatable): one more render, besides the default values "
                                                 "and each values-*.yaml beside the chart."),
     kube_version: Optional[List[str]] = typer.Option(None, "--kube-version", help="Kubernetes version to "
                                                      "validate against (repeatable; default: oldest and newest supported)."),
-    level: str = typer.Option("restricted", "--level", help="Pod Security level: baseline or restricted."),
-    output: str = typer.Option("human", "--format", help="human or json."),
+    level: str = typer.Option("restricted", "--level", click_type=click.Choice(["baseline", "restricted"]),
+                              help="Pod Security Standards level to hold the pods to."),
+    output: str = typer.Option("human", "--format", click_type=click.Choice(["human", "json"]),
+                               help="Report for people (human) or programs (json)."),
 ) -> None:
-    """Check what a path would apply: schema per Kubernetes version, Pod Security Standards,
-    API-server rules, hardening and wiring."""
+    """Check what PATH would apply: schema per Kubernetes version, Pod Security Standards,
+    API-server rules, hardening and wiring.
+
+    PATH is a manifest file, a folder (each kustomization in it rendered by kubectl kustomize: the base and every overlay), or a chart folder (rendered by helm template).
+
+    helm and kubectl are taken from PATH, else from tests/tools/bin/ (where `python tests/tools/install_helm.py` puts them) in this folder, a parent, or composek8s' own checkout.
+    """
     from .check.run import check_renders, default_versions, load_path, report
     from .check.schema import supported_versions
     from .diagnostics import CompileError, fail
 
     try:
-        if output not in ("human", "json"):
-            raise fail("E-USAGE", f"--format must be human or json, not {output!r}")
-        if level not in ("baseline", "restricted"):
-            raise fail("E-USAGE", f"--level must be baseline or restricted, not {level!r}")
         versions = kube_version or default_versions()
         unknown = [v for v in versions if v.removeprefix("v") not in supported_versions()]
         if unknown:
@@ -235,7 +298,7 @@ def gitops(
 @app.command()
 def config(
     file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              "Default: Compose's discovery in the current folder."),
+                                              + DISCOVERY),
     env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
     profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
 ) -> None:
@@ -250,10 +313,13 @@ def config(
     from .compose.export import export_project
     from .compose.load import load_project
     from .diagnostics import CompileError, Reporter
+    from .pipeline import default_files
 
     reporter = Reporter()
     try:
-        project = load_project(list(file or []), env_files=env_file, profiles=profile, reporter=reporter)
+        # The files synth and gitops would compile (at this repository's root, docker/docker-compose.yml).
+        project = load_project(list(file or default_files(Path.cwd())), env_files=env_file, profiles=profile,
+                               reporter=reporter)
     except CompileError as exc:
         _print(reporter.warnings)
         _print(exc.diagnostics)

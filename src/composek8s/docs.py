@@ -37,8 +37,14 @@ def conversion_table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/conversion.md")
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m composek8s.docs",
+                                     description="Write the table of what each compose key becomes.")
+    parser.add_argument("out", nargs="?", type=Path, default=Path("docs/conversion.md"),
+                        help="file to write (default: docs/conversion.md)")
+    out = parser.parse_args(argv).out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(conversion_table(), encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)

@@ -230,8 +230,9 @@ class Recording:
             "files": sorted(p for p in self.opened if keep(p)),
             "folders": sorted(p for p in self.listed if keep(p)),
             "probes": sorted([p, f] for (p, f) in self.probed if keep(p)),
-            # HOME: ``~`` in paths; an empty environment: ``environ or {}`` hides the lookups
-            "env": sorted(self.asked | {"HOME"} | (set() if self.environ else {ALL})),
+            # HOME: ``~`` in paths; COMPOSE_FILE: where the output goes (read before load);
+            # an empty environment: ``environ or {}`` hides the lookups
+            "env": sorted(self.asked | {"HOME", "COMPOSE_FILE"} | (set() if self.environ else {ALL})),
         }
         state = current_inputs(recorded, self.environ or {}, salt)
         probed_then = [self.probed[(p, f)] for p, f in recorded["probes"]]

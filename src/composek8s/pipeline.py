@@ -5,8 +5,8 @@ import os
 from pathlib import Path
 
 from .compose import load_project
-from .compose.load import DEFAULT_FILES
-from .diagnostics import Reporter
+from .compose.load import DEFAULT_FILES, discover
+from .diagnostics import CompileError, Reporter
 from .plan import Plan, build_plan
 
 DEFAULT_COMPOSE = Path("docker/docker-compose.yml")
@@ -17,6 +17,21 @@ def default_files(cwd: Path) -> list[Path]:
     if not any((cwd / name).is_file() for name in DEFAULT_FILES) and (cwd / DEFAULT_COMPOSE).is_file():
         return [cwd / DEFAULT_COMPOSE]
     return []
+
+
+def output_root(files: list[Path] | None, cwd: Path, environ: dict[str, str] | None = None) -> Path:
+    """Where ``dist/`` and ``charts/`` go when ``--out``/``--chart-dir`` are not given: the
+    folder of a compose file discovered in a parent of ``cwd`` (Compose's project directory),
+    never the sub-folder the command ran in (often a Docker build context, `COPY . .`). With
+    ``-f``, ``COMPOSE_FILE`` or this repository's default, ``cwd`` itself."""
+    environ = os.environ if environ is None else environ
+    if files or environ.get("COMPOSE_FILE") or default_files(cwd):
+        return cwd
+    try:
+        found = discover(cwd)
+    except CompileError:
+        return cwd  # loading reports it
+    return found.parent if found.parent.resolve() != cwd.resolve() else cwd
 
 
 def compile_plan(files: list[Path] | None = None, *, env_files: list[Path] | None = None,

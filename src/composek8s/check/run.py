@@ -139,15 +139,33 @@ def _alias(root: Path, roots: list[Path]) -> bool:
         and (root / resources[0]).resolve() in {r.resolve() for r in roots if r != root}
 
 
+PROJECT_TOOLS = Path("tests") / "tools" / "bin"  # where tests/tools/install_helm.py installs helm and kubectl
+
+
+def tool_folders(cwd: Path | None = None) -> list[Path]:
+    """Where a project-installed helm or kubectl may be, besides PATH: ``tests/tools/bin`` in
+    the working folder or a parent (a checkout of this repository), and in the checkout this
+    package runs from (an editable install)."""
+    here = (cwd or Path.cwd()).resolve()
+    folders = [folder / PROJECT_TOOLS for folder in (here, *here.parents)]
+    folders.append(Path(__file__).resolve().parents[3] / PROJECT_TOOLS)
+    return list(dict.fromkeys(folders))
+
+
 def _tool(name: str, why: str) -> str:
-    """``name`` on PATH, else next to ``helm`` on PATH (where tests/tools/install_helm.py puts both)."""
+    """``name`` on PATH, else next to ``helm`` on PATH, else where this project installs it."""
     found = shutil.which(name)
     helm = shutil.which("helm")
     if found is None and helm and (Path(helm).parent / name).is_file():
         found = str(Path(helm).parent / name)
+    for folder in tool_folders() if found is None else []:
+        if os.access(folder / name, os.X_OK) and (folder / name).is_file():
+            found = str(folder / name)
+            break
     if found is None:
-        raise fail("E-USAGE", f"{why} needs `{name}` on PATH (python tests/tools/install_helm.py installs "
-                   "helm and kubectl)")
+        raise fail("E-USAGE", f"{why} needs `{name}`: none on PATH nor in tests/tools/bin/ (of this folder, "
+                   "its parents, or composek8s' own checkout); `python tests/tools/install_helm.py` "
+                   "installs helm and kubectl there, or put them on PATH")
     return found
 
 

@@ -165,6 +165,7 @@ class Service:
     labels: dict[str, Label] = field(default_factory=dict)  # read by plan.kompose
     x_k8s: dict = field(default_factory=dict)
     x_k8s_position: Position | None = None
+    x_k8s_positions: dict[tuple, Position] = field(default_factory=dict)  # ("ingress", "host") -> where
     image_config: "ImageConfig | None" = None  # what the build's Dockerfile declares
 
 

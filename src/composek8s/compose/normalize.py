@@ -207,6 +207,7 @@ def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ
                              lambda *p: ctx.at("labels", *p))
     if isinstance(raw.get("x-k8s"), dict):
         svc.x_k8s, svc.x_k8s_position = raw["x-k8s"], ctx.at("x-k8s")
+        svc.x_k8s_positions = {path: ctx.at("x-k8s", *path) for path in _paths(raw["x-k8s"])}
     elif raw.get("x-k8s") is not None:
         ctx.error("E-XK8S", "'x-k8s' must be a mapping", "x-k8s")
     if not svc.image and not svc.build and not {"image", "build"} & set(svc.keys):
@@ -220,6 +221,16 @@ def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ
 # each named entry's mapping. `deploy` has its own accounting (deploy_keys).
 _MAPPING_VALUED, _LIST_VALUED, _NAMED_VALUED = ("healthcheck", "build"), ("ports", "volumes", "secrets", "configs",
                                                                          "env_file"), ("networks", "depends_on")
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Every key path inside a mapping (list items by index): for positions under ``x-k8s``."""
+    found: list[tuple] = []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else []
+    for key, inner in items:
+        found.append(prefix + (key,))
+        found += _paths(inner, prefix + (key,))
+    return found
 
 
 def _sub_keys(raw: dict, ctx: ServiceContext) -> list[tuple[str, Position]]:

@@ -15,6 +15,7 @@ from ..plan.model import (OMIT, RUN_ONCE_BASE, Concat, Each, Image, Instance, It
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MANAGED_BY = "app.kubernetes.io/managed-by"
+CHART_LABEL = "helm.sh/chart"
 
 
 def values_ref(key: str, root: str = "$.Values") -> str:
@@ -79,6 +80,9 @@ class Renderer:
 
     # --- blocks ------------------------------------------------------------------------
     def document(self, manifest: dict) -> str:
+        metadata = manifest.get("metadata")
+        if isinstance(metadata, dict) and isinstance(metadata.get("labels"), dict):
+            manifest = {**manifest, "metadata": {**metadata, "labels": self._chart_label(metadata["labels"])}}
         return "\n".join(self.mapping(manifest, 0)) + "\n"
 
     def mapping(self, data: dict, indent: int) -> list[str]:
@@ -92,13 +96,23 @@ class Renderer:
         return lines
 
     def _helm_labels(self, data: dict) -> dict:
-        """Labels as Helm writes them: managed by Helm, with the chart's name and version."""
+        """Labels as Helm writes them: managed by Helm (the release service, which never changes)."""
         if MANAGED_BY not in data:
             return data
-        out = {k: v for k, v in data.items() if k != MANAGED_BY}
+        out = {k: v for k, v in data.items() if k not in (MANAGED_BY, CHART_LABEL)}
         out[MANAGED_BY] = _Raw("$.Release.Service")
-        out["helm.sh/chart"] = _Raw(f"(include {go_string(self.chart + '.chart')} $)")
+        if CHART_LABEL in data:
+            out[CHART_LABEL] = data[CHART_LABEL]
         return out
+
+    def _chart_label(self, labels: dict) -> dict:
+        """An object's own labels also name the chart and its version. Only the object's: the
+        version moves with any change to the chart, and in a pod template it would restart
+        every workload's pods for a change to one (pod templates keep labels that change only
+        when the pod does)."""
+        if MANAGED_BY not in labels:
+            return labels
+        return {**labels, CHART_LABEL: _Raw(f"(include {go_string(self.chart + '.chart')} $)")}
 
     def entry(self, key: str, value: object, indent: int) -> list[str]:
         pad = " " * indent

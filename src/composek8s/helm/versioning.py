@@ -75,9 +75,19 @@ def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -
     return {**files, "Chart.yaml": chart_yaml(plan, version, digest)}
 
 
+def _fetch_hint(ref: str) -> str:
+    """The command that makes ``ref`` resolvable in a shallow or partial clone."""
+    remote, _, branch = ref.partition("/")
+    if branch and not ref.startswith("refs/"):
+        return f"git fetch --no-tags --depth=1 {remote} {branch}:refs/remotes/{remote}/{branch}"
+    return f"git fetch --no-tags --depth=1 origin {ref}"
+
+
 def recorded_at(ref: str, chart_dir: Path) -> tuple[str | None, str | None]:
     """The version and digest of ``chart_dir``'s Chart.yaml at git revision ``ref``; (None,
-    None) outside a git work tree or when the chart did not exist there."""
+    None) outside a git work tree, before the first commit (``HEAD``), or when the chart did
+    not exist there. A ``ref`` git cannot resolve is an error: a CI job with a shallow
+    checkout has no ``origin/main``, and comparing with nothing would always pass."""
     import subprocess
 
     path = (chart_dir / "Chart.yaml").resolve()
@@ -85,9 +95,19 @@ def recorded_at(ref: str, chart_dir: Path) -> tuple[str | None, str | None]:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent.parent,
                              capture_output=True, text=True, check=True).stdout.strip()
         rel = path.relative_to(Path(top).resolve()).as_posix()
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        return None, None
+    known = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=top,
+                           capture_output=True, text=True)
+    if known.returncode != 0:
+        if ref == "HEAD":  # a repository without commits: nothing to compare with yet
+            return None, None
+        raise fail("E-BASE-UNKNOWN", f"--base {ref!r} is not a revision of this repository (a shallow "
+                   f"CI checkout holds only the commit it builds): fetch it first, e.g. `{_fetch_hint(ref)}`")
+    try:
         text = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=top, capture_output=True,
                               text=True, check=True).stdout
-    except (OSError, ValueError, subprocess.CalledProcessError):
+    except (OSError, subprocess.CalledProcessError):
         return None, None
     meta = yaml.safe_load(text) or {}
     if not isinstance(meta, dict):
@@ -102,7 +122,12 @@ def unbumped(plan: "Plan | None", chart_dir: Path, chart: dict[str, str], base: 
     if base_version is None:
         return None
     new = yaml.safe_load(chart["Chart.yaml"])
-    if new["annotations"][DIGEST_ANNOTATION] != base_digest and str(new["version"]) == base_version:
-        return (f"the chart's content changed since {base} but its version is still {base_version}: "
-                "run `composek8s synth` (it bumps the version) or pass --chart-version")
+    digest = new["annotations"][DIGEST_ANNOTATION]
+    if digest != base_digest and str(new["version"]) == base_version:
+        _, on_disk_digest = recorded(chart_dir)
+        if on_disk_digest != digest:  # synth sees new content on disk and bumps the patch
+            fix = "run `composek8s synth` (it bumps the version) or pass --chart-version"
+        else:  # the content on disk is already this one (an explicit --chart-version kept it): synth keeps it
+            fix = f"run `composek8s synth --chart-version {bump_patch(base_version)}` (or a later version)"
+        return f"the chart's content changed since {base} but its version is still {base_version}: {fix}"
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..compose import Project, SecretRef
 from ..diagnostics import Reporter
+from .acknowledge import acknowledge_warnings
 from .apicheck import check_target, refuse_api_violations
 from .assemble import assemble, finish, finish_job_names_pass
 from .binds import classify_binds
@@ -67,6 +68,7 @@ PASSES = (
     plan_secrets,           # secrets: the Secret keys to create, ExternalSecrets
     check_environment_values,  # secrets: environments set no secret and no env the chart ignores
     refuse_api_violations,  # apicheck: every object through the API server's rules, at its compose key
+    acknowledge_warnings,   # acknowledge: warnings x-k8s.acknowledge covers are dropped
     finish,                 # assemble: unique object names; diagnostics kept
 )
 

@@ -213,6 +213,7 @@ class Plan:
     secret_keys: list[SecretKey] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    acknowledged: list[Diagnostic] = field(default_factory=list)  # warnings x-k8s.acknowledge silenced
 
     def x_k8s_at(self, *path: object) -> Position | None:
         """Where ``x-k8s.<path>`` (or the nearest key enclosing it) was written."""

@@ -150,6 +150,11 @@ def java_heap(svc: Service) -> int | None:
     return max(heaps, default=None)
 
 
+def _quantities(amounts: dict[str, str]) -> str:
+    """``cpu 100m, memory 128Mi``: quantities as a person writes them, not a Python dict."""
+    return ", ".join(f"{name} {amount}" for name, amount in amounts.items())
+
+
 def resources(svc: Service, reporter: Reporter) -> dict:
     r = svc.resources
     heap = java_heap(svc)
@@ -169,7 +174,8 @@ def resources(svc: Service, reporter: Reporter) -> dict:
                       svc.deploy_keys.get("resources") or svc.keys.get("deploy") or svc.position)
     if r is None:
         reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; using "
-                      f"requests {DEFAULT_REQUESTS} and limits {DEFAULT_LIMITS}", svc.position)
+                      f"requests {_quantities(DEFAULT_REQUESTS)} and limits {_quantities(DEFAULT_LIMITS)} "
+                      "(set deploy.resources to size it)", svc.position)
         return {"requests": dict(DEFAULT_REQUESTS), "limits": dict(DEFAULT_LIMITS)}
     limits = {"cpu": cpu(r.cpu_limit) if r.cpu_limit else None,
               "memory": memory(r.memory_limit) if r.memory_limit else None}

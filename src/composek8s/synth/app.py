@@ -1,7 +1,10 @@
 """The default cdk8s app: ``cdk8s synth`` (see cdk8s.yaml) runs this module.
 
-It compiles the project in the working directory exactly as ``composek8s synth`` does and
-writes to ``$CDK8S_OUTDIR`` (the cdk8s CLI's output folder, ``dist`` by default).
+It compiles the project in the working directory exactly as ``composek8s synth`` does, prints
+the same diagnostics (warnings too: the cdk8s CLI shows the app's stderr), and writes
+``dist/`` to ``$CDK8S_OUTDIR`` (the cdk8s CLI's output folder, ``dist`` by default). It does
+not write the Helm chart (``charts/``), bump its version or check drift: that is
+``composek8s synth``.
 """
 from __future__ import annotations
 
@@ -11,17 +14,20 @@ from pathlib import Path
 
 
 def main() -> int:
-    from ..diagnostics import CompileError
+    from ..diagnostics import CompileError, Reporter
     from ..pipeline import compile_plan
     from . import write_dist
 
+    reporter = Reporter()
     try:
-        plan = compile_plan()
+        plan = compile_plan(reporter=reporter)
         write_dist(plan, Path(os.environ.get("CDK8S_OUTDIR", "dist")))
     except CompileError as exc:
-        for diagnostic in exc.diagnostics:
+        for diagnostic in [*reporter.warnings, *exc.diagnostics]:
             print(diagnostic, file=sys.stderr)
         return 2
+    for diagnostic in reporter.warnings:
+        print(diagnostic, file=sys.stderr)
     return 0
 
 
