@@ -151,3 +151,21 @@ def test_next_steps_name_the_secret_keys_but_no_value(project):
     assert "kubectl apply -k dist/" in steps and f"helm install {name} charts/{name}" in steps
     assert "composek8s check dist/" in steps
     assert "s3cr3t" not in result.stderr and len(steps.splitlines()) <= 8
+
+
+def test_the_cdk8s_app_keeps_a_foreign_file_too(project):
+    """`cdk8s synth` runs composek8s.synth.app: it must not delete what composek8s synth keeps."""
+    assert run(["synth"], project).returncode == 0
+    sealed = project / "dist" / "sealedsecret-web.yaml"
+    sealed.write_text("kind: SealedSecret\n")
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDK8S_OUTDIR": "dist"}
+    result = subprocess.run([sys.executable, "-m", "composek8s.synth.app"], cwd=project, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "error[E-OUTPUT-FOREIGN]: dist/sealedsecret-web.yaml" in result.stderr
+    assert sealed.read_text() == "kind: SealedSecret\n"
+    sealed.unlink()
+    before = state(project / "dist")
+    result = subprocess.run([sys.executable, "-m", "composek8s.synth.app"], cwd=project, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert state(project / "dist") == before  # unchanged: not rewritten

@@ -16,12 +16,19 @@ from pathlib import Path
 def main() -> int:
     from ..diagnostics import CompileError, Reporter
     from ..pipeline import compile_plan
-    from . import write_dist
+    from . import synthesize
+    from .changes import refuse_foreign, tree_changes
+    from .output import write_tree
 
     reporter = Reporter()
+    out = Path(os.environ.get("CDK8S_OUTDIR", "dist"))
     try:
         plan = compile_plan(reporter=reporter)
-        write_dist(plan, Path(os.environ.get("CDK8S_OUTDIR", "dist")))
+        files = synthesize(plan)
+        changes = tree_changes(out, files)
+        refuse_foreign(out, changes)  # as composek8s synth: never delete a file we did not write
+        if not changes.unchanged:
+            write_tree(out, files)
     except CompileError as exc:
         for diagnostic in [*reporter.warnings, *exc.diagnostics]:
             print(diagnostic, file=sys.stderr)
