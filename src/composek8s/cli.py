@@ -69,6 +69,15 @@ def synth(
     namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
+    from .checkcache import command_key, current, save
+
+    options = command_key(file=file or [], env_file=env_file, profile=profile, out=out, chart_dir=chart_dir,
+                          chart_version=chart_version, strict=strict, namespace=namespace)
+    if check_only:
+        record = current(options)
+        if record is not None:  # nothing the output depends on changed: no compile
+            _check_recorded(record, base)
+            return
 
     import yaml
 
@@ -80,12 +89,15 @@ def synth(
     from .pipeline import compile_plan, output_root
     from .progress import Progress
     from .synth import synthesize
+    from .inputs import Recording
     from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
     from .synth.output import write_tree
 
     reporter = Reporter()
-    root = output_root(file, Path.cwd())
+    recording = Recording()  # what the compile reads, for the next synth --check (checkcache)
+    with recording:  # where the output goes depends on the files found too
+        root = output_root(file, Path.cwd())
     out = out if out is not None else _near(root / "dist")
     chart_dir = chart_dir if chart_dir is not None else _near(root / "charts")
     try:
@@ -95,18 +107,20 @@ def synth(
                 raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
                            f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
             progress.stage("loading and planning the compose project")
-            plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
-                                reporter=reporter)
+            with recording:
+                plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,
+                                    reporter=reporter)
             if strict and reporter.warnings:
                 promoted = [Diagnostic("error", d.code, d.message, d.position) for d in reporter.warnings]
                 reporter.diagnostics = []  # printed once, as errors
                 raise CompileError(promoted)
             # Render everything before writing anything, so an error leaves both trees as they were.
             progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
-            files = synthesize(plan)
+            files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
             name = chart_name(plan)
             progress.stage(f"rendering the chart {name}")
-            chart = versioned_chart(plan, chart_dir / name, chart_version)
+            with recording:
+                chart = versioned_chart(plan, chart_dir / name, chart_version)
             if not check_only:
                 progress.stage("comparing with what is on disk")
                 dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
@@ -117,6 +131,7 @@ def synth(
                     write_tree(out, files)
                 if not chart_changes.unchanged:
                     write_chart(chart, chart_dir / name)
+                save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
                 if package is not None:
                     version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
                     archive = package_chart(chart, name, version, package)
@@ -164,6 +179,29 @@ def _near(path: Path) -> Path:
     import os
 
     return Path(os.path.relpath(path, Path.cwd()))
+
+
+def _check_recorded(record: dict, base: str) -> None:
+    """``synth --check`` when the cache shows nothing changed: the recorded warnings, and the
+    chart version against ``base`` (git can move while the project does not)."""
+    from .diagnostics import CompileError
+    from .helm.versioning import unbumped
+
+    out, chart_dir = Path(record["out"]), Path(record["chart_dir"])
+
+    for line in record["warnings"]:
+        typer.echo(line, err=True)
+    name = record["chart"]
+    chart = {"Chart.yaml": (chart_dir / name / "Chart.yaml").read_text(encoding="utf-8")}
+    try:
+        stuck = unbumped(None, chart_dir / name, chart, base)
+    except CompileError as exc:
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    if stuck:
+        typer.echo(stuck, err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{out}/ and {chart_dir / name}/ are current (no input changed since the last synth)", err=True)
 
 
 @app.command()

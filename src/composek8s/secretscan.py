@@ -107,11 +107,14 @@ def _detectors():
 
 
 def _scan(text: str, filename: str | None, prefilter: bool = True) -> list[SecretFinding]:
-    regex, keywords, keyword_rules, entropy, heuristic = _detectors()
     found: list[SecretFinding] = []
+    detectors = None  # detect-secrets is imported for the first line that may hold a secret
     for number, line in enumerate(text.splitlines() or [""], start=1):
         if prefilter and not _maybe_secret(line, keywords=filename is not None):
             continue
+        if detectors is None:
+            detectors = _detectors()
+        regex, keywords, keyword_rules, entropy, heuristic = detectors
         kinds: list[str] = []
         for plugin in regex:
             if any(_real(s, line, heuristic) for s in plugin.analyze_string(line)):

@@ -266,12 +266,13 @@ def check_renders(renders: list[Render], versions: list[str], level: str = "rest
 
 
 def check_sources(sources: list[Source], versions: list[str], level: str = "restricted",
-                  memo: dict | None = None) -> list[Finding]:
+                  memo: dict | None = None, secrets: bool = True) -> list[Finding]:
     """Findings on one set of objects applied together (``versions``: the Kubernetes versions
-    whose schemas to validate against; none skips schema validation)."""
+    whose schemas to validate against; none skips schema validation; ``secrets``: scan
+    annotations and ConfigMap data for credentials)."""
     findings: list[Finding] = []
     objects = [s.obj for s in sources]
-    wiring = wiring_issues(objects)
+    wiring = wiring_issues(objects, secrets)
     for issue in contract_issues(objects):
         wiring.setdefault(issue.index, []).append(issue)
     across = [wiring, hardening_issues(objects)]

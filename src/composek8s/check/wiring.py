@@ -87,8 +87,9 @@ def _declared_ports(template: dict) -> tuple[set[int], set[str]]:
     return numbers, names
 
 
-def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
-    """Issues by index of the object in ``objects``."""
+def wiring_issues(objects: list[dict], secrets: bool = True) -> dict[int, list[Issue]]:
+    """Issues by index of the object in ``objects`` (``secrets``: also credentials in
+    annotations and ConfigMap data)."""
     found: dict[int, list[Issue]] = {}
 
     def add(i: int, rule: str, message: str) -> None:
@@ -102,7 +103,8 @@ def wiring_issues(objects: list[dict]) -> dict[int, list[Issue]]:
         _check_workload(i, obj, template, add, services, policies)
     names = {(o.get("kind"), _namespace(o), (o.get("metadata") or {}).get("name")) for o in objects}
     for i, obj in enumerate(objects):
-        _check_secret_text(i, obj, add)
+        if secrets:
+            _check_secret_text(i, obj, add)
         if obj.get("kind") == "RoleBinding":
             _check_binding(i, obj, names, add)
         if obj.get("kind") == "Service":

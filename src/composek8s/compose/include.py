@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..diagnostics import Position, fail
+from ..inputs import overlay
 from .dotenv import read_dotenv
 from .located import LoadedFile, Where
 from .merge import strip
@@ -112,7 +113,7 @@ def _entry(entry: object, where: Where, at: Position, scope: Scope) -> tuple[lis
     dotenv: dict[str, str] = {}
     for path in env_files:
         dotenv.update(read_dotenv(path, scope.display(path), scope.lookup))
-    return paths, project_dir, {**dotenv, **scope.lookup}  # the including project's variables win
+    return paths, project_dir, overlay(dotenv, scope.lookup)  # the including project's variables win
 
 
 def _import(file: LoadedFile, data: dict, data_where: Where, shown: str, at: Position) -> None:

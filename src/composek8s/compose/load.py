@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from ..diagnostics import CompileError, Position, Reporter, fail
+from ..inputs import overlay, watched
 from .dotenv import read_dotenv
 from .extends import ExtendsResolver
 from .include import Scope, apply_include
@@ -62,7 +63,8 @@ def load_project(
     """
     reporter = reporter if reporter is not None else Reporter()
     cwd = cwd or Path.cwd()
-    environ = dict(os.environ if environ is None else environ)
+    # watched: synth --check's cache records which variables the compile asked for
+    environ = watched(dict(os.environ if environ is None else environ))
     if not files and environ.get("COMPOSE_FILE"):  # as Compose: used when no -f is given
         separator = environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
         files = [Path(f) for f in environ["COMPOSE_FILE"].split(separator) if f]
@@ -76,7 +78,7 @@ def load_project(
         if env_files is None and not path.is_file():
             continue
         dotenv.update(read_dotenv(path, _display(path, cwd), environ))
-    lookup = {**dotenv, **environ}  # the shell wins over .env, as in Compose
+    lookup = overlay(dotenv, environ)  # the shell wins over .env, as in Compose
 
     loader = _Loader(directory, cwd, reporter)
     merged, where = loader.project(paths, directory, lookup, ())
@@ -134,7 +136,7 @@ class _Loader:
     def included(self, paths: list[Path], working_dir: Path, lookup: dict[str, str],
                  stack: tuple[Path, ...], at: Position) -> tuple[dict, Where]:
         """An included project (``include.py``), loaded once for the same files and variables."""
-        key = (tuple(p.resolve() for p in paths), working_dir.resolve(), tuple(sorted(lookup.items())))
+        key = (tuple(p.resolve() for p in paths), working_dir.resolve(), tuple(sorted(dict.items(lookup))))  # a memo key, not a lookup
         if key in self._included:
             data, where, size, values, reads = self._included[key]
             self._spend(size, values, reads, at, self.display(paths[0]))

@@ -6,9 +6,16 @@ import io
 import tarfile
 from pathlib import Path
 
-from .chart import chart_name, render_chart
-
 __all__ = ["render_chart", "write_chart", "package_chart", "chart_name"]
+
+
+def __getattr__(name: str):
+    """The renderer, imported on first use: ``helm.versioning`` alone stays light."""
+    if name in ("render_chart", "chart_name"):
+        from . import chart
+
+        return getattr(chart, name)
+    raise AttributeError(name)
 
 
 def write_chart(files: dict[str, str], directory: Path) -> None:

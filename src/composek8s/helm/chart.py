@@ -13,6 +13,7 @@ from ..plan.model import Resource, resolve_values
 from ..plan.names import camel_key, dns_name
 from ..plan.startup import WAIT_IMAGE
 from ..synth.output import HEADER, file_name, to_yaml
+from .digest import DIGEST_ANNOTATION
 from .render import Renderer, go_string, values_ref, scalar
 from .values import values_schema, values_tree, values_yaml
 
@@ -35,9 +36,6 @@ HELMIGNORE = """\
 
 def chart_name(plan: Plan) -> str:
     return dns_name(plan.project)
-
-
-DIGEST_ANNOTATION = "composek8s.io/content-digest"
 
 
 def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) -> dict[str, str]:

@@ -8,26 +8,20 @@ sets it explicitly.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
-from ..apirules import chart_version
 from ..diagnostics import fail
-from ..plan import Plan
-from .chart import DIGEST_ANNOTATION, chart_yaml, check_environments, render_chart
+from .digest import DIGEST_ANNOTATION, content_digest
+
+if TYPE_CHECKING:
+    from ..plan import Plan
 
 FIRST_VERSION = "0.1.0"
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
-
-
-def content_digest(files: dict[str, str]) -> str:
-    """sha256 of a chart rendered without a version (0.0.0, no digest): it changes iff the
-    content does."""
-    return hashlib.sha256(json.dumps(sorted(files.items())).encode("utf-8")).hexdigest()
 
 
 def bump_patch(version: str) -> str:
@@ -54,6 +48,10 @@ def recorded(chart_dir: Path) -> tuple[str | None, str | None]:
 def versioned_chart(plan: Plan, chart_dir: Path, requested: str | None = None) -> dict[str, str]:
     """The chart, versioned: ``requested``, else the recorded version when the content is
     unchanged, else the recorded version with its patch bumped (0.1.0 for a new chart)."""
+    # Imported here: reading versions back (``recorded_at``, ``unbumped``) stays light.
+    from ..apirules import chart_version
+    from .chart import chart_yaml, check_environments, render_chart
+
     files = render_chart(plan, "0.0.0")
     digest = content_digest(files)
     old_version, old_digest = recorded(chart_dir)
@@ -118,7 +116,7 @@ def recorded_at(ref: str, chart_dir: Path) -> tuple[str | None, str | None]:
             (meta.get("annotations") or {}).get(DIGEST_ANNOTATION))
 
 
-def unbumped(plan: Plan, chart_dir: Path, chart: dict[str, str], base: str) -> str | None:
+def unbumped(plan: "Plan | None", chart_dir: Path, chart: dict[str, str], base: str) -> str | None:
     """Why the chart's version must move relative to git revision ``base``, or None."""
     base_version, base_digest = recorded_at(base, chart_dir)
     if base_version is None:
