@@ -17,7 +17,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..compose.dockerfile import DockerfileError, Stage, stages
+from ..compose.dockerfile import DockerfileError, Stage, read_dockerfile, stages
+from ..diagnostics import CompileError
 
 BUILD_TOOLS = {"build-base", "gcc", "g++", "make", "cmake", "musl-dev", "libc-dev", "libc6-dev",
                "linux-headers", "python3-dev", "build-essential", "autoconf", "automake", "libtool"}
@@ -116,13 +117,15 @@ def _installed(run: str) -> set[str]:
 def check_context(context: Path, dockerfile: str = "Dockerfile") -> list[Problem]:
     path = context / dockerfile
     try:
-        all_stages = stages(path.read_text(encoding="utf-8"))
+        all_stages = stages(read_dockerfile(path, dockerfile))
+    except CompileError as exc:
+        return [Problem(dockerfile, 0, f"cannot read the Dockerfile: {exc.diagnostics[0].message}")]
     except (OSError, DockerfileError) as exc:
         return [Problem(dockerfile, getattr(exc, "line", 0), f"cannot read the Dockerfile: {exc}")]
     ignore_file = context / ".dockerignore"
     ignore = DockerIgnore(ignore_file.read_text() if ignore_file.is_file() else "")
     problems: list[Problem] = []
-    names: list[str] = []
+    names: set[str] = set()
     for index, stage in enumerate(all_stages):
         for ins in stage.instructions:
             if ins.keyword not in ("COPY", "ADD"):
@@ -139,7 +142,7 @@ def check_context(context: Path, dockerfile: str = "Dockerfile") -> list[Problem
                     continue
                 problems += _check_source(context, source, ignore, dockerfile, ins.line)
         if stage.name:
-            names.append(stage.name)
+            names.add(stage.name)
     problems += _check_final(all_stages, dockerfile)
     return problems
 
@@ -163,9 +166,10 @@ def _check_source(context: Path, source: str, ignore: DockerIgnore, dockerfile: 
 
 def _check_final(all_stages: list[Stage], dockerfile: str) -> list[Problem]:
     by_name = {s.name: s for s in all_stages if s.name}
-    chain = [all_stages[-1]]
-    while chain[-1].base in by_name and by_name[chain[-1].base] not in chain:
+    chain, seen = [all_stages[-1]], {id(all_stages[-1])}  # a set: linear for long chains
+    while chain[-1].base in by_name and id(by_name[chain[-1].base]) not in seen:
         chain.append(by_name[chain[-1].base])
+        seen.add(id(chain[-1]))
     final = all_stages[-1]
     user = health = None
     tools: set[str] = set()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Position
+from .reader import read_text
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _ID_FLAG = re.compile(r"(?:^|\s)(?:-u|--uid)[ =]?(\d+)")
@@ -223,16 +224,31 @@ def _record_accounts(config: ImageConfig, command: str) -> None:
                 config.groups[name] = int(m.group(1))
 
 
-def image_config(path: Path, display: str, target: str | None = None) -> ImageConfig:
-    """The configuration of the image ``path`` builds (the ``target`` stage, else the last)."""
-    all_stages = stages(path.read_text(encoding="utf-8"))
+# A Dockerfile is read whole; real ones are a few kB (hadolint's own test files stay far below).
+MAX_DOCKERFILE_BYTES = 1024 * 1024
+
+
+def read_dockerfile(path: Path, display: str, at: Position | None = None) -> str:
+    """A Dockerfile's text through the guarded reader: a regular file of at most 1 MiB."""
+    return read_text(path, "Dockerfile", MAX_DOCKERFILE_BYTES, at or Position(display, 1, 1),
+                     display=display, encoding_code="E-DOCKERFILE")
+
+
+def image_config(path: Path, display: str, target: str | None = None,
+                 at: Position | None = None) -> ImageConfig:
+    """The configuration of the image ``path`` builds (the ``target`` stage, else the last);
+    ``at``: where the compose file names the build (errors reading the file point there)."""
+    all_stages = stages(read_dockerfile(path, display, at))
     by_name = {s.name: s for s in all_stages if s.name}
     chosen = by_name.get(target) if target else all_stages[-1]
     if chosen is None:
         raise DockerfileError(f"no stage named {target!r}", 1)
-    chain = [chosen]
-    while chain[-1].base in by_name and by_name[chain[-1].base] not in chain:
+    # Follow `FROM <stage>` back to an image; a set keeps the walk linear (a chain of 20,000
+    # stages took 17 s with list membership) and stops a cycle.
+    chain, seen = [chosen], {id(chosen)}
+    while chain[-1].base in by_name and id(by_name[chain[-1].base]) not in seen:
         chain.append(by_name[chain[-1].base])
+        seen.add(id(chain[-1]))
     config = ImageConfig(file=display, base_image=chain[-1].base)
     for stage in reversed(chain):
         _apply(config, stage)

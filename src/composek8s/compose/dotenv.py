@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from .reader import read_bytes
 from ..diagnostics import Position, fail
 from .interpolate import SecretDerived, is_secret_value
 
@@ -176,19 +177,11 @@ MAX_ENV_BYTES = 1024 * 1024
 
 
 def read_dotenv(path: Path, display: str, environ: dict[str, str] | None = None,
-                literal: bool = False, at: Position | None = None) -> dict[str, str]:
+                literal: bool = False, at: Position | None = None, what: str | None = None) -> dict[str, str]:
     """The variables of an env file; ``literal`` for ``format: raw``; ``at``: where the
-    compose file names it (the file itself when None)."""
-    try:
-        with path.open("rb") as f:
-            raw = f.read(MAX_ENV_BYTES + 1)
-    except OSError as exc:
-        raise fail("E-FILE", f"cannot read the env file: {exc.strerror}", Position(display)) from None
-    if len(raw) > MAX_ENV_BYTES:
-        size = path.stat().st_size
-        raise fail("E-ENV-TOO-LARGE", f"env file {display!r} is {size / 2**20:.1f} MiB; the limit is "
-                   f"{MAX_ENV_BYTES // 2**20} MiB (its variables would not fit in a Kubernetes object)",
-                   at or Position(display, 1, 1))
+    compose file names it (the file itself when None); ``what`` names it in messages."""
+    raw = read_bytes(path, what or f"env file {display!r}", MAX_ENV_BYTES, at or Position(display, 1, 1),
+                     too_large="E-ENV-TOO-LARGE", why="its variables would not fit in a Kubernetes object")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -25,6 +25,7 @@ from .dotenv import read_dotenv
 from .located import LoadedFile, Where
 from .merge import strip
 from .paths import inside_project
+from .reader import exists
 
 MAX_INCLUDE_DEPTH = 16  # nested includes
 SECTIONS = ("services", "volumes", "networks", "secrets", "configs")
@@ -79,7 +80,7 @@ def _entry(entry: object, where: Where, at: Position, scope: Scope) -> tuple[lis
     paths = []
     for text in texts:
         resolved = inside_project(scope.root, text, at, f"included file {text!r}", base=scope.working_dir)
-        if not resolved.is_file():
+        if not exists(resolved):
             raise fail("E-COMPOSE-INCLUDE", f"included file {text!r} does not exist", at)
         paths.append(scope.working_dir / text)
     first = paths[0].resolve()
@@ -103,11 +104,11 @@ def _entry(entry: object, where: Where, at: Position, scope: Scope) -> tuple[lis
         env_files = []
         for text in _texts(entry["env_file"], "env_file", env_at):
             inside_project(scope.root, text, env_at, f"include env_file {text!r}", base=scope.working_dir)
-            if not (scope.working_dir / text).is_file():
+            if not exists(scope.working_dir / text):
                 raise fail("E-FILE", f"include env_file {text!r} does not exist", env_at)
             env_files.append(scope.working_dir / text)
     else:
-        env_files = [project_dir / ".env"] if (project_dir / ".env").is_file() else []
+        env_files = [project_dir / ".env"] if exists(project_dir / ".env") else []
         for path in env_files:
             inside_project(scope.root, str(path), at, f"the included project's {scope.display(path)}")
     dotenv: dict[str, str] = {}

@@ -23,7 +23,8 @@ from .normalize import normalize_project
 from .paths import inside_project
 from .rebase import rebase_file
 from .schema import validate_file
-from .yamlsrc import MAX_BYTES, MAX_VALUES, Document, Override, Reset, read_file
+from .reader import decode, exists
+from .yamlsrc import MAX_BYTES, MAX_VALUES, Document, Override, Reset, parse_text, read_bytes_of
 
 DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_FILES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
@@ -34,7 +35,7 @@ def discover(directory: Path) -> Path:
     """The default compose file of ``directory`` or, as Compose looks, of its nearest parent."""
     for folder in (directory, *directory.resolve().parents):
         for name in DEFAULT_FILES:
-            if (folder / name).is_file():
+            if exists(folder / name):
                 return folder / name
     raise fail("E-NO-COMPOSE-FILE", f"no compose file in {directory} or its parents (looked for "
                + ", ".join(DEFAULT_FILES) + ")")
@@ -44,7 +45,7 @@ def _discovered(directory: Path) -> list[Path]:
     """The default file and, when there is one, the override file Compose merges onto it
     (from the same folder)."""
     found = discover(directory)
-    overrides = [found.parent / n for n in OVERRIDE_FILES if (found.parent / n).is_file()]
+    overrides = [found.parent / n for n in OVERRIDE_FILES if exists(found.parent / n)]
     return [found] + overrides[:1]
 
 
@@ -75,8 +76,12 @@ def load_project(
     dotenv: dict[str, str] = {}
     for env_file in env_files if env_files is not None else [directory / ".env"]:
         path = env_file if env_file.is_absolute() else cwd / env_file
-        if env_files is None and not path.is_file():
-            continue
+        if env_files is None:
+            if not exists(path):
+                continue
+            # The project's own .env follows the rule of every file the project names: a
+            # symlink may not lead out of it (an env_file's is refused the same way).
+            inside_project(directory, ".env", Position(_display(path, cwd), 1, 1), ".env")
         dotenv.update(read_dotenv(path, _display(path, cwd), environ))
     lookup = overlay(dotenv, environ)  # the shell wins over .env, as in Compose
 
@@ -152,7 +157,7 @@ class _Loader:
         """A file named by ``extends.file`` (read once per project), its relative paths
         rewritten from its own folder to the project directory."""
         resolved = inside_project(self.root, text, at, f"extends file {text!r}", base=base)
-        if not resolved.is_file():
+        if not exists(resolved):
             raise fail("E-COMPOSE-EXTENDS", f"extends file {text!r} does not exist", at)
         if resolved not in cache:
             path = base / text
@@ -167,13 +172,12 @@ class _Loader:
         included and extended files) is read here, within the project's limits. ``at`` is the
         ``include`` or ``extends`` that names the file."""
         display = self.display(path)
-        try:
-            size = path.stat().st_size
-        except OSError:
-            size = 0  # read_file reports it
-        if size <= MAX_BYTES:  # (a file too big alone: read_file says so)
-            self._spend(size, 0, 1, at, display)
-        doc = read_file(path, display)
+        self._spend(0, 0, 1, at, display)
+        # The guarded reader refuses what is not a regular file and stops past MAX_BYTES
+        # while reading; what it read counts against the project's budget.
+        raw = read_bytes_of(path, display, at)
+        self._spend(len(raw), 0, 0, at, display)
+        doc = parse_text(decode(raw, display, "E-YAML-ENCODING"), display)
         self._spend(0, len(doc.positions), 0, at, display)
         if doc.data is None:
             doc.data = {}
@@ -211,11 +215,15 @@ class _Loader:
 
 
 def _display(path: Path, cwd: Path) -> str:
-    """A path as shown in diagnostics: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+    """A path as shown in diagnostics: relative to the working directory when inside it
+    (as written: a symlink is shown by its own name, not its target's)."""
+    for candidate, base in ((Path(os.path.abspath(path)), Path(os.path.abspath(cwd))),
+                            (path.resolve(), cwd.resolve())):
+        try:
+            return str(candidate.relative_to(base))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _env_profiles(lookup: dict[str, str]) -> list[str]:

@@ -265,6 +265,7 @@ def _read_dockerfile(build: Build, ctx: ServiceContext, directory: Path):
     from ..diagnostics import CompileError
     from .dockerfile import DockerfileError, image_config
     from .paths import inside_project
+    from .reader import exists
 
     rel = Path(build.context) / build.dockerfile
     try:
@@ -273,8 +274,15 @@ def _read_dockerfile(build: Build, ctx: ServiceContext, directory: Path):
         ctx.reporter.diagnostics.extend(exc.diagnostics)
         return None
     display = rel.as_posix()
+    if not exists(path):
+        ctx.reporter.warn("W-DOCKERFILE", f"service {ctx.service!r}: cannot read {display} (it does "
+                          "not exist); compiling from the compose file alone", ctx.at("build"))
+        return None
     try:
-        return image_config(path, display, build.target)
+        # Not a regular file, or past 1 MiB: an error (CompileError) at the build key.
+        return image_config(path, display, build.target, ctx.at("build"))
+    except CompileError as exc:
+        ctx.reporter.diagnostics.extend(exc.diagnostics)
     except OSError as exc:
         ctx.reporter.warn("W-DOCKERFILE", f"service {ctx.service!r}: cannot read {display} "
                           f"({exc.strerror}); compiling from the compose file alone", ctx.at("build"))
@@ -354,6 +362,7 @@ def _labels(value: object, reporter: Reporter, owner: str, at) -> dict[str, Labe
 def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[str, str]) -> dict:
     from .dotenv import MAX_ENV_BYTES, read_dotenv
     from .paths import inside_project
+    from .reader import exists
 
     env: dict = {}
     env_files = raw.get("env_file") or []
@@ -362,7 +371,7 @@ def _environment(raw: dict, ctx: ServiceContext, directory: Path, environ: dict[
         required = True if isinstance(item, str) else to_bool(item.get("required", True))
         literal = not isinstance(item, str) and item.get("format") == "raw"
         path = inside_project(directory, path_text, ctx.at("env_file"), f"env_file {path_text!r}")
-        if not path.is_file():
+        if not exists(path):
             if required:
                 ctx.error("E-FILE", f"env_file {path_text!r} does not exist", "env_file")
             continue

@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from ..diagnostics import CompileError, Position, fail
+from .reader import decode, read_bytes
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_DEPTH = 100
@@ -235,13 +236,7 @@ class _Builder:
 
 
 def _decode(raw: bytes, file: str) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise fail("E-YAML-ENCODING", f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x})",
-                   Position(file, line, column)) from None
+    return decode(raw, file, "E-YAML-ENCODING")
 
 
 def parse_text(text: str, file: str) -> Document:
@@ -271,6 +266,37 @@ def parse_text(text: str, file: str) -> Document:
     return Document(file, data, builder.positions)
 
 
+def parse_documents(text: str, file: str) -> list[Document]:
+    """Every document of ``text`` (``---`` separated), under the limits of ``parse_text``:
+    the values of all documents together count against ``MAX_VALUES``."""
+    if len(text) > MAX_BYTES:
+        raise fail("E-YAML-TOO-LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
+                   Position(file, 1, 1))
+    documents, count = [], 0
+    try:
+        for node in yaml.compose_all(text, Loader=_PlainTaggingLoader):
+            if node is None:
+                continue
+            builder = _Builder(file)
+            builder.count = count
+            builder.refuse_bombs(node)
+            documents.append(Document(file, builder.build(node, ()), builder.positions))
+            count = builder.count
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
+        if "maximum nesting depth" in str(exc.problem):
+            raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
+                       where) from None
+        raise fail("E-YAML-SYNTAX", _yaml_message(exc, _char_at(text, mark)), where) from None
+    except yaml.YAMLError as exc:
+        raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file, 1, 1)) from None
+    except RecursionError:
+        raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
+                   Position(file, 1, 1)) from None
+    return documents
+
+
 def _char_at(text: str, mark) -> str:
     """The character an error mark points at (libyaml's messages do not quote it)."""
     lines = text.splitlines()
@@ -292,13 +318,12 @@ def _yaml_message(exc: yaml.MarkedYAMLError, char: str = "") -> str:
     return message
 
 
-def read_file(path: Path, display: str) -> Document:
-    """Read and parse ``path``; ``display`` is the name used in diagnostics."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise fail("E-FILE", f"cannot read the file: {exc.strerror}", Position(display)) from None
-    if size > MAX_BYTES:
-        raise fail("E-YAML-TOO-LARGE", f"the file is {size / 2**20:.1f} MiB; the limit is "
-                   f"{MAX_BYTES // 2**20} MiB", Position(display, 1, 1))
-    return parse_text(_decode(path.read_bytes(), display), display)
+def read_bytes_of(path: Path, display: str, at: Position | None = None) -> bytes:
+    """The bytes of a YAML file, through the guarded reader (regular files only, at most
+    ``MAX_BYTES``); ``at``: where it is named (the file itself when None)."""
+    return read_bytes(path, display, MAX_BYTES, at or Position(display, 1, 1), too_large="E-YAML-TOO-LARGE")
+
+
+def read_documents(path: Path, display: str) -> list[Document]:
+    """Every document of a multi-document YAML file (manifests), each bounded as one file is."""
+    return parse_documents(_decode(read_bytes_of(path, display), display), display)

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
-from ..diagnostics import CompileError, Reporter
+from ..compose.reader import kind_of, not_a_file, read_bytes
+from ..diagnostics import CompileError, Position, Reporter
 from ..secretscan import describe, scan_file
 from .facts import SecretFiles
 from .images import facts_for
@@ -94,6 +95,13 @@ def classify(svc: Service, project: Project, mount: Mount, facts: ProjectFacts, 
         return Bind(mount, "source", path, relative)
     if not path.exists():
         return _data(svc, mount, path, relative, "does not exist yet: Compose creates it empty", reporter)
+    try:
+        # Only folders and regular files are read (a FIFO would block, a device never end),
+        # and what a folder holds must stay inside the project like the folder itself.
+        refuse_special(path, f"bind mount {source!r}", mount.position)
+    except CompileError as exc:
+        reporter.diagnostics.extend(exc.diagnostics)
+        return None
     if path.is_dir():
         entries = sorted(path.iterdir())
         if not entries:
@@ -101,6 +109,11 @@ def classify(svc: Service, project: Project, mount: Mount, facts: ProjectFacts, 
         why = _data_reason(svc, mount, entries)
         if why:
             return _data(svc, mount, path, relative, why, reporter)
+        try:  # configuration: its files are read
+            _check_entries(project.directory, entries, source, mount.position)
+        except CompileError as exc:
+            reporter.diagnostics.extend(exc.diagnostics)
+            return None
         files = [p for p in entries if p.is_file()]
         if sum(f.stat().st_size for f in files) > CONFIGMAP_LIMIT:
             return _too_large(svc, mount, path, relative, files, facts, reporter)
@@ -249,11 +262,29 @@ def refuse_secret_content(data: dict[str, str], display: dict[str, str]) -> tupl
     return None
 
 
+def refuse_special(path: Path, what: str, at: Position) -> None:
+    """``E-NOT-A-FILE`` unless ``path`` is a folder or a regular file (symlinks followed)."""
+    kind = kind_of(path.stat().st_mode)
+    if kind and kind != "a directory":
+        raise not_a_file(what, kind, at)
+
+
+def _check_entries(directory: Path, entries: list[Path], source: str, at: Position) -> None:
+    """Each entry of a configuration folder is a folder or a regular file inside the project
+    (a symlink to /etc/shadow in ./conf is refused like ./conf itself)."""
+    for entry in entries:
+        name = f"{source.rstrip('/')}/{entry.name}"
+        inside_project(directory, str(entry), at, f"bind mount {name!r}")
+        refuse_special(entry, name, at)
+
+
 def file_data(files: list[Path]) -> tuple[dict, dict]:
     """ConfigMap ``data`` (UTF-8 text) and ``binaryData`` (base64) keyed by file name."""
     data, binary = {}, {}
     for f in files:
-        raw = f.read_bytes()
+        # The guarded reader: a file that grew past the limit since it was sized stops there.
+        raw = read_bytes(f, str(f.name), CONFIGMAP_LIMIT, Position(str(f.name)),
+                         too_large="E-CONFIGMAP-TOO-LARGE")
         try:
             data[f.name] = raw.decode("utf-8")
         except UnicodeDecodeError:

@@ -16,7 +16,7 @@ from ..compose.paths import inside_project
 from ..diagnostics import CompileError, Reporter
 from .model import Name, Namespace
 from .names import dns_name, is_object_name, labels
-from .binds import file_data, refuse_as_config_map, refuse_secret_content
+from .binds import file_data, refuse_as_config_map, refuse_secret_content, refuse_special
 from .facts import SecretFiles
 from .storage import Storage, config_map
 
@@ -106,9 +106,14 @@ def _plain_config_map(source: str, spec: dict, project: Project, secret_files: S
         except CompileError as exc:  # also reported by the loader
             reporter.diagnostics.extend(exc.diagnostics)
             return None
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             reporter.error("E-CONFIG-FILE", f"config {source!r}: file {spec['file']} does not exist "
                            "or is not a file", at("file"))
+            return None
+        try:  # a FIFO or a device: never read
+            refuse_special(path, f"config {source!r} file {spec['file']}", at("file"))
+        except CompileError as exc:
+            reporter.diagnostics.extend(exc.diagnostics)
             return None
         refused = refuse_as_config_map([path], secret_files)
         if refused:
