@@ -24,11 +24,13 @@ from pathlib import Path
 import yaml
 
 from ..apirules import object_problems
-from ..diagnostics import fail
+from ..compose.yamlsrc import Document, read_documents
+from ..diagnostics import CompileError, Diagnostic, Position, fail
 from .contract import contract_issues
 from .hardening import hardening_issues
 from .pss import check_pod_security
 from .schema import format_path, supported_versions, validate_object
+from .shapes import shape_problems
 from .wiring import wiring_issues
 
 SKIP_PREFIX = "check.composek8s.io/skip-"
@@ -67,10 +69,10 @@ def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[R
     """Every render a manifest file, a folder or a chart holds (see the module docstring)."""
     if path.is_file() and path.name in KUSTOMIZATIONS:
         path = path.parent
-    if path.is_file():
-        renders = [Render(str(path), _documents(path.read_text(encoding="utf-8"), str(path)))]
-    elif path.is_dir():
+    if path.is_dir():
         renders = _load_folder(path, values, helm)
+    elif os.path.lexists(path):  # a file, or a FIFO or device the reader refuses
+        renders = [Render(str(path), _file_sources(path))]
     else:
         raise fail("E-USAGE", f"{path} does not exist")
     if not any(r.sources for r in renders):
@@ -81,7 +83,7 @@ def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[R
 
 def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Render]:
     charts, roots, files = _discover(folder)
-    loose = Render(str(folder), [s for f in files for s in _documents(f.read_text(encoding="utf-8"), str(f))])
+    loose = Render(str(folder), [s for f in files for s in _file_sources(f)])
     jobs: list[tuple[str, list[str], object]] = []  # (label, command, how to read its output)
     with tempfile.TemporaryDirectory(prefix="composek8s-check-") as tmp:
         if roots:
@@ -235,12 +237,39 @@ def _run_all(commands: list[list[str]]) -> list[tuple[int, str, str]]:
         return list(pool.map(run, commands))
 
 
+def _file_sources(path: Path) -> list[Source]:
+    """The objects of a manifest file the user gave, read as compose files are (the guarded
+    reader and the bounded YAML loader: regular files only, size, depth, alias bombs,
+    UTF-8), each object's shape checked at its line."""
+    display = str(path)
+    docs = read_documents(path, display)
+    _refuse_shapes([(d.data, d) for d in docs], display)
+    return [Source(display, d.data) for d in docs if isinstance(d.data, dict) and d.data.get("kind")]
+
+
 def _documents(text: str, file: str) -> list[Source]:
+    """The objects of what kubectl kustomize or helm template printed (no line numbers to
+    point at: the tools wrote the text)."""
     try:
         docs = list(yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError as exc:
         raise fail("E-USAGE", f"{file} is not YAML: {str(exc).splitlines()[0]}") from None
+    _refuse_shapes([(d, None) for d in docs], file)
     return [Source(file, d) for d in docs if isinstance(d, dict) and d.get("kind")]
+
+
+def _refuse_shapes(docs: list[tuple[object, Document | None]], file: str) -> None:
+    """``E-CHECK-SHAPE`` for every mapping or list the rules would walk that is something
+    else (``containers: "nginx"``), before any rule reads the object."""
+    errors = []
+    for data, doc in docs:
+        if not isinstance(data, dict) or not data.get("kind"):
+            continue
+        for path, message in shape_problems(data):
+            where = doc.at(*path) if doc else Position(file)
+            errors.append(Diagnostic("error", "E-CHECK-SHAPE", f"{format_path(path)}: {message}", where))
+    if errors:
+        raise CompileError(errors)
 
 
 def _chart_sources(text: str, label: str) -> list[Source]:
