@@ -11,6 +11,11 @@ from .model import Resources, RestartPolicy, Service, UpdateConfig
 from .units import parse_size, shown
 
 
+# Kubernetes keeps a quantity's millicores in an int64 (resource.Quantity.MilliValue).
+MAX_CPUS = (2**63 - 1) // 1000
+MAX_BYTES = 2**63 - 1  # and its bytes in an int64 too
+
+
 def read_deploy(svc: Service, raw: dict, ctx: ServiceContext) -> None:
     deploy = raw.get("deploy") or {}
     replicas = deploy.get("replicas", raw.get("scale"))  # whole numbers: cast and schema-checked
@@ -33,16 +38,25 @@ def read_deploy(svc: Service, raw: dict, ctx: ServiceContext) -> None:
             ctx.error("E-COMPOSE-VALUE", f"{'.'.join(path)}: {shown(value)} is not a number of CPUs "
                       "(0 or more)", *path)
             return None
+        if number > MAX_CPUS:
+            ctx.error("E-COMPOSE-VALUE", f"{'.'.join(path)}: {number:g} is more CPUs than Kubernetes "
+                      f"can count (a quantity holds at most {MAX_CPUS:,} cores in millicores)", *path)
+            return None
         return number
 
     def memory(value: object, *path: str) -> int | None:
         if value is None:
             return None
         try:
-            return parse_size(value)
+            size = parse_size(value)
         except ValueError as exc:
             ctx.error("E-COMPOSE-VALUE", str(exc), *path)
             return None
+        if size > MAX_BYTES:
+            ctx.error("E-COMPOSE-VALUE", f"{'.'.join(path)}: {shown(value)[:40]}{'...' if len(shown(value)) > 40 else ''} "
+                      "is more bytes than Kubernetes can count (a quantity holds at most 2^63-1)", *path)
+            return None
+        return size
 
     def at(section: str, key: str, short: str) -> tuple:
         """Where a value came from: deploy.resources.<section>.<key>, else the short key."""

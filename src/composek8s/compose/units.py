@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from .interpolate import Template
 
@@ -35,7 +36,9 @@ def parse_size(value: object) -> int:
     m = _SIZE.match(value.strip()) if isinstance(value, str) else None
     if not m:
         raise ValueError(f"{shown(value)} is not a size (e.g. 512M, 1G, 1.5g)")
-    return int(float(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
+    # Decimal, not float: a 400-digit size is a (huge) whole number for the quantity check to
+    # refuse, not an infinity that int() cannot take.
+    return int(Decimal(m.group(1)) * _SIZE_UNITS[m.group(2).lower()])
 
 
 def shown(value: object) -> str:
