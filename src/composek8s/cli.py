@@ -5,6 +5,8 @@ when there is an error.
 """
 from __future__ import annotations
 
+import os
+
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -106,6 +108,10 @@ def synth(
             if problems:
                 raise fail("E-USAGE", f"--chart-version {chart_version!r} is not a chart version helm accepts "
                            f"(SemVer 2, e.g. 1.2.3): {'; '.join(problems)}")
+            if package is not None and os.path.lexists(package) and not package.is_dir():
+                # Refused before anything is compiled or written, not when the archive is due.
+                raise fail("E-OUTPUT", f"--package {package} is not a folder: it names the folder the "
+                           "chart archive is written into")
             progress.stage("loading and planning the compose project")
             with recording:
                 plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace,

@@ -1,7 +1,8 @@
 """Diagnostics: what the compiler tells its user, with the place in the input it concerns.
 
 Every stage reports through these types so the CLI prints one format:
-``FILE:LINE:COL: warning[CODE]: message``.
+``FILE:LINE:COL: warning[CODE]: message``, or ``composek8s: error[CODE]: message`` for one
+that belongs to no input file.
 """
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ class Diagnostic:
     position: Position | None = None
 
     def __str__(self) -> str:
-        where = f"{self.position}: " if self.position else ""
-        return f"{where}{self.severity}[{self.code}]: {self.message}"
+        # An error that belongs to no input file (the output folders, a flag, Node.js) says
+        # so in one form: `composek8s: error[E-OUTPUT]: ...`.
+        where = self.position or "composek8s"
+        return f"{where}: {self.severity}[{self.code}]: {self.message}"
 
 
 class CompileError(Exception):
