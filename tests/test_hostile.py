@@ -16,6 +16,7 @@ import hashlib
 import os
 import re
 import resource
+import stat
 import subprocess
 import sys
 import textwrap
@@ -34,8 +35,12 @@ MEMORY = 1 << 30  # bytes of address space
 DIAGNOSTIC = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+):(?P<col>\d+): "
                         r"(?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: (?P<message>.+)$")
 # An error about a command-line flag is located at the flag: its message starts with it.
-FLAG_DIAGNOSTIC = re.compile(r"^(?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: "
+FLAG_DIAGNOSTIC = re.compile(r"^composek8s: (?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: "
                              r"(?P<message>(?P<file>--[a-z][a-z-]*) .+)$")
+# An error that belongs to no input file (the output folders, Node.js, the project as a
+# whole) says so: `composek8s: error[E-OUTPUT]: ...`; its case expects `at: composek8s`.
+PROJECT_DIAGNOSTIC = re.compile(r"^(?P<file>composek8s): (?P<severity>error|warning)\[(?P<code>[A-Z0-9-]+)\]: "
+                                r"(?P<message>.+)$")
 
 
 # --- generators: inputs made at run time -------------------------------------------------
@@ -180,12 +185,120 @@ def inline_config_of_2_mib(project: Path) -> None:
                                           "configs:\n  big:\n    content: '" + "a" * 2 * 2**20 + "'\n")
 
 
+# Files that are not regular files, made at run time: git keeps neither FIFOs nor devices.
+# A FIFO no one writes to blocks a reader forever; /dev/zero and /dev/urandom never end.
+SERVICE = "services:\n  web:\n    image: nginx:1\n"
+
+
+def compose_fifo(project: Path) -> None:
+    os.mkfifo(project / "compose.yaml")
+
+
+def compose_directory(project: Path) -> None:
+    (project / "compose.yaml").mkdir()
+
+
+def compose_dev_zero(project: Path) -> None:
+    (project / "compose.yaml").symlink_to("/dev/zero")
+
+
+def compose_dev_urandom(project: Path) -> None:
+    (project / "compose.yaml").symlink_to("/dev/urandom")
+
+
+def env_flag_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE)
+    os.mkfifo(project / "pipe.env")
+
+
+def dotenv_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE)
+    os.mkfifo(project / ".env")
+
+
+def dotenv_symlink_out(project: Path) -> None:
+    """``.env`` is a symlink to a file outside the project (an ``env_file`` one is refused)."""
+    outside = project.parent / "outside"
+    outside.mkdir()
+    (outside / "env").write_text("TAG=1\n")
+    (project / ".env").symlink_to("../outside/env")
+    (project / "compose.yaml").write_text("services:\n  web:\n    image: nginx:${TAG}\n")
+
+
+def env_file_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE + "    env_file: pipe.env\n")
+    os.mkfifo(project / "pipe.env")
+
+
+def dockerfile_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    os.mkfifo(project / "Dockerfile")
+
+
+def dockerfile_of_2_mib(project: Path) -> None:
+    """A Dockerfile past the 1 MiB limit (one of 450 MB was read whole)."""
+    (project / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    (project / "Dockerfile").write_text("FROM nginx:1\n" + "# padding padding padding\n" * 80_000)
+
+
+def bind_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE + "    volumes: ['./pipe:/etc/app/pipe:ro']\n")
+    os.mkfifo(project / "pipe")
+
+
+def bind_folder_with_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE + "    volumes: ['./conf:/etc/app:ro']\n")
+    (project / "conf").mkdir()
+    (project / "conf" / "app.conf").write_text("listen 8080;\n")
+    os.mkfifo(project / "conf" / "pipe")
+
+
+def config_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE + "    configs: [app]\nconfigs:\n  app:\n    file: ./pipe\n")
+    os.mkfifo(project / "pipe")
+
+
+def include_fifo(project: Path) -> None:
+    (project / "compose.yaml").write_text("include: [other.yaml]\n" + SERVICE)
+    os.mkfifo(project / "other.yaml")
+
+
+def package_is_a_file(project: Path) -> None:
+    (project / "compose.yaml").write_text(SERVICE)
+    (project / "pkg").write_text("not a folder\n")
+
+
+
+
+
+
+def manifest_non_utf8(project: Path) -> None:
+    (project / "m.yaml").write_bytes(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n")
+
+
+def manifest_alias_bomb(project: Path) -> None:
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: bomb}", "x:",
+             '  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    (project / "m.yaml").write_text("\n".join(lines) + "\n")
+
+
+def manifest_fifo(project: Path) -> None:
+    os.mkfifo(project / "m.yaml")
+
+
 GENERATORS = {f.__name__: f for f in (inline_config_of_2_mib, non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
                                       extends_fan_out, env_file_of_a_million_lines,
                                       dotenv_of_a_million_lines, environment_of_200000, long_duration,
-                                      nested_defaults, dotenv_unclosed_defaults)}
+                                      nested_defaults, dotenv_unclosed_defaults,
+                                      compose_fifo, compose_directory, compose_dev_zero,
+                                      compose_dev_urandom, env_flag_fifo, dotenv_fifo,
+                                      dotenv_symlink_out, env_file_fifo, dockerfile_fifo,
+                                      dockerfile_of_2_mib, bind_fifo, bind_folder_with_fifo,
+                                      config_fifo, include_fifo, package_is_a_file,
+                                      manifest_non_utf8, manifest_alias_bomb, manifest_fifo)}
 
 
 # --- running the CLI ---------------------------------------------------------------------
@@ -203,12 +316,17 @@ def _environment() -> dict[str, str]:
 
 
 def synth(project: Path, out: Path, charts: Path, *args: str, limit: bool = True,
-          timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+          timeout: float = TIMEOUT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return run_cli(project, ["synth", "-f", "compose.yaml", "--out", str(out), "--chart-dir", str(charts),
+                             *args], limit=limit, timeout=timeout, env=env)
+
+
+def run_cli(project: Path, args: list[str], *, limit: bool = True, timeout: float = TIMEOUT,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "composek8s.cli", "synth", "-f", "compose.yaml", "--out", str(out),
-         "--chart-dir", str(charts), *args],
-        cwd=project, env=_environment(), capture_output=True, text=True, errors="replace",
-        timeout=timeout, preexec_fn=_limits if limit else None)
+        [sys.executable, "-m", "composek8s.cli", *args],
+        cwd=project, env={**_environment(), **(env or {})}, capture_output=True, text=True,
+        errors="replace", timeout=timeout, preexec_fn=_limits if limit else None)
 
 
 def previous_output(root: Path) -> tuple[Path, Path]:
@@ -238,6 +356,8 @@ def snapshot(root: Path) -> dict[str, str]:
                 tree[rel] = "-> " + os.readlink(path)
             elif path.is_dir():
                 tree[rel] = "dir"
+            elif not path.is_file():  # a FIFO the case made: reading it would block
+                tree[rel] = f"special {stat.S_IFMT(path.lstat().st_mode):o}"
             else:
                 tree[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return tree
@@ -249,6 +369,8 @@ def diagnostics(stderr: str) -> list[dict]:
         if m := DIAGNOSTIC.match(line):
             found.append(m.groupdict())
         elif m := FLAG_DIAGNOSTIC.match(line):
+            found.append({**m.groupdict(), "line": None, "col": None})
+        elif m := PROJECT_DIAGNOSTIC.match(line):
             found.append({**m.groupdict(), "line": None, "col": None})
     return found
 
@@ -263,7 +385,8 @@ def test_the_corpus_covers_every_category():
         assert case.get("generate") in (None, *GENERATORS), case["id"]
     assert len(CASES) >= 45 and len({c["id"] for c in CASES}) == len(CASES)
     assert set(counts) == {"yaml", "limits", "types", "keys", "interpolation", "references", "paths",
-                           "security", "x-k8s", "project", "api-server", "environments"}, counts
+                           "security", "x-k8s", "project", "api-server", "environments", "files",
+                           "output", "check"}, counts
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -277,8 +400,13 @@ def test_hostile_input_is_refused_with_a_located_error(case, tmp_path):
         GENERATORS[case["generate"]](project)
     out, charts = previous_output(tmp_path)
     before = snapshot(tmp_path)
+    # `{root}` in an environment value is the test's folder (a PATH with a fake `node`).
+    env = {k: v.replace("{root}", str(tmp_path)) for k, v in (case.get("env") or {}).items()}
 
-    result = synth(project, out, charts, *case.get("args", []))
+    if case.get("command") == "check":
+        result = run_cli(project, ["check", *case["args"]], env=env)
+    else:
+        result = synth(project, out, charts, *case.get("args", []), env=env)
 
     stderr = result.stderr
     assert result.returncode == 2, stderr
