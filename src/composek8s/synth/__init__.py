@@ -41,7 +41,7 @@ def synthesize(plan: Plan) -> dict[str, str]:
 
 
 def write_dist(plan: Plan, out: Path) -> dict[str, str]:
-    from .output import write_tree
+    from .transaction import write_tree
 
     files = synthesize(plan)
     write_tree(out, files)
