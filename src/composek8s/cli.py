@@ -305,6 +305,33 @@ def gitops(
 
 
 @app.command()
+def graph(
+    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
+                                              + DISCOVERY),
+    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
+    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
+    output: str = typer.Option("mermaid", "--format", click_type=click.Choice(["mermaid", "dot"]),
+                               help="Mermaid flowchart (renders on GitHub and GitLab) or Graphviz dot."),
+) -> None:
+    """Print a picture of the app: workloads, Services and ports, Ingress, claims, and the network
+    flows the NetworkPolicies allow (the diagram of dist/README.md and the chart's README)."""
+    from .diagnostics import CompileError, Reporter
+    from .graph import plan_objects, render
+    from .pipeline import compile_plan
+
+    reporter = Reporter()
+    try:
+        plan = compile_plan(file, env_files=env_file, profiles=profile, namespace=namespace, reporter=reporter)
+    except CompileError as exc:
+        _print(reporter.warnings)
+        _print(exc.diagnostics)
+        raise typer.Exit(2)
+    _print(reporter.warnings)
+    typer.echo(render(plan_objects(plan), output, plan.project), nl=False)
+
+
+@app.command()
 def config(
     file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
                                               + DISCOVERY),

@@ -6,6 +6,7 @@ install from values, and the ``helm test`` hook.
 """
 from __future__ import annotations
 
+from ..graph import readme_section
 from ..plan import Plan
 from ..plan.exceptions import annotations, hook_pod_exceptions
 from ..plan.model import Resource, resolve_values
@@ -49,6 +50,7 @@ def render_chart(plan: Plan, version: str = "0.1.0", digest: str | None = None) 
         "values.schema.json": values_schema(plan, tree),
         ".helmignore": HELMIGNORE,
         "templates/_helpers.tpl": helpers(plan),
+        "README.md": chart_readme(plan),
         "templates/NOTES.txt": notes(plan),
         "templates/secret.yaml": secret_template(plan),
         "templates/tests/test-connection.yaml": test_hook(plan),
@@ -210,6 +212,17 @@ def _public(plan: Plan) -> list[dict]:
             else f"{camel_key(r.service or service)}.ingress"
         out.append({"service": service, "port": port, "path": path, "key": ingress_key})
     return out
+
+
+def chart_readme(plan: Plan) -> str:
+    """README.md: what the chart installs, as a picture (Artifact Hub and git hosts show it)."""
+    lines = [f"<!-- {HEADER[2:].strip()} -->", f"# {chart_name(plan)}", "",
+             f"The Helm chart of the compose project `{plan.project}`, compiled by composek8s: "
+             "`helm install RELEASE .` from this folder (the values are documented in `values.yaml`).", ""]
+    section = readme_section(plan)
+    section[2] = ("With the default values: " + section[2][0].lower() + section[2][1:]
+                  + " Object names are shown as `dist/` has them; a release may prefix them.")
+    return "\n".join(lines + section)
 
 
 def notes(plan: Plan) -> str:

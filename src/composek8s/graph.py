@@ -1,0 +1,256 @@
+"""A picture of the app: workloads, Services and their ports, Ingresses, claims, and exactly
+the network flows the NetworkPolicies allow, as Mermaid (``flowchart``) and Graphviz dot.
+
+It reads Kubernetes objects (the Plan's, as ``dist/`` holds them, or any manifests), never the
+compose file: a flow is drawn from a workload to a Service port when ``check/netpol.py`` says
+the policies allow it at both ends (the client's egress and the server's ingress, on the
+container port the Service's ``targetPort`` resolves to). Ingress routes and claim mounts are
+drawn as what the objects say.
+
+Both notations are written here by hand (no Python library writes Mermaid; dot is a few lines
+of quoting); every text from the objects goes through ``_mermaid_text`` / ``_dot_text``, so
+compose text cannot inject syntax. The test suite parses the output with the real Mermaid
+parser and the real Graphviz (both from npm, pinned in tests/tools).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .check.netpol import Network, Pod
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str
+    name: str
+    pod: Pod
+    claims: tuple[str, ...]  # claim names it mounts (volumeClaimTemplates included)
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    service: str
+    port: int
+    protocol: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    """``client`` may open a connection to ``service``:``port`` (to pods of ``server``)."""
+
+    client: str
+    server: str
+    service: str
+    port: int
+    protocol: str
+
+
+@dataclass
+class AppGraph:
+    workloads: list[Workload] = field(default_factory=list)
+    services: dict[str, list[ServicePort]] = field(default_factory=dict)  # name -> ports
+    backends: dict[str, list[str]] = field(default_factory=dict)  # Service -> workloads it selects
+    routes: list[tuple[str, str, str, int | str]] = field(default_factory=list)  # ingress, host+path, svc, port
+    claims: list[tuple[str, str]] = field(default_factory=list)  # name, size
+    flows: list[Flow] = field(default_factory=list)
+
+
+def _pod_template(obj: dict) -> dict:
+    spec = obj.get("spec") or {}
+    if obj["kind"] == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    return spec.get("template") or {}
+
+
+def _workload(obj: dict) -> Workload:
+    template = _pod_template(obj)
+    meta, spec = obj.get("metadata") or {}, template.get("spec") or {}
+    named: dict[str, tuple[int, str]] = {}
+    for container in spec.get("containers") or []:
+        for port in container.get("ports") or []:
+            if port.get("name"):
+                named[port["name"]] = (int(port["containerPort"]), str(port.get("protocol") or "TCP"))
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes") or []
+              if isinstance(v.get("persistentVolumeClaim"), dict)]
+    # A StatefulSet's claim of pod N is <template>-<name>-N; the template stands for them all.
+    claims += [f"{(t.get('metadata') or {}).get('name')}-{meta.get('name')}"
+               for t in (obj.get("spec") or {}).get("volumeClaimTemplates") or []]
+    pod = Pod(meta.get("namespace") or "default", dict((template.get("metadata") or {}).get("labels") or {}), named)
+    return Workload(obj["kind"], str(meta.get("name")), pod, tuple(claims))
+
+
+def _target(port: dict, pod: Pod) -> int | None:
+    """The container port a Service port reaches on ``pod`` (a named targetPort resolved)."""
+    target = port.get("targetPort", port.get("port"))
+    if isinstance(target, str) and not target.isdigit():
+        named = pod.named_ports.get(target)
+        return named[0] if named else None
+    return int(target)
+
+
+def _size(claim: dict) -> str:
+    return str((((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage") or "")
+
+
+def build_graph(objects: list[dict]) -> AppGraph:
+    """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it)."""
+    graph = AppGraph()
+    network = Network(objects)
+    graph.workloads = [_workload(o) for o in objects if o.get("kind") in WORKLOAD_KINDS]
+    for obj in objects:
+        kind, meta = obj.get("kind"), obj.get("metadata") or {}
+        if kind == "PersistentVolumeClaim":
+            graph.claims.append((str(meta.get("name")), _size(obj)))
+        elif kind == "StatefulSet":
+            for t in (obj.get("spec") or {}).get("volumeClaimTemplates") or []:
+                graph.claims.append((f"{(t.get('metadata') or {}).get('name')}-{meta.get('name')}", _size(t)))
+        elif kind == "Ingress":
+            default = ((obj.get("spec") or {}).get("defaultBackend") or {}).get("service")
+            if default:  # every request no rule matches
+                port = default.get("port") or {}
+                graph.routes.append((str(meta.get("name")), "any host", str(default.get("name")),
+                                     port.get("number", port.get("name"))))
+            for rule in (obj.get("spec") or {}).get("rules") or []:
+                for path in ((rule.get("http") or {}).get("paths")) or []:
+                    backend = (path.get("backend") or {}).get("service") or {}
+                    port = backend.get("port") or {}
+                    graph.routes.append((str(meta.get("name")), f"{rule.get('host') or '*'}{path.get('path') or '/'}",
+                                         str(backend.get("name")), port.get("number", port.get("name"))))
+    for obj in objects:
+        if obj.get("kind") != "Service":
+            continue
+        meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+        name, selector = str(meta.get("name")), spec.get("selector")
+        namespace = meta.get("namespace") or "default"
+        # A Service selects pods by equality on every selector label (no selector: no pods).
+        backends = [w for w in graph.workloads if selector and w.pod.namespace == namespace
+                    and all(w.pod.labels.get(k) == v for k, v in selector.items())]
+        graph.backends[name] = [w.name for w in backends]
+        ports = graph.services.setdefault(name, [])
+        for port in spec.get("ports") or []:
+            protocol = str(port.get("protocol") or "TCP")
+            ports.append(ServicePort(name, int(port["port"]), protocol))
+            for server in backends:
+                target = _target(port, server.pod)  # each backend resolves a named targetPort itself
+                if target is None:
+                    continue
+                for client in graph.workloads:
+                    if network.allows_egress(client.pod, server.pod, target, protocol) \
+                            and network.allows_ingress(client.pod, server.pod, target, protocol):
+                        flow = Flow(client.name, server.name, name, int(port["port"]), protocol)
+                        if flow not in graph.flows:
+                            graph.flows.append(flow)
+    return graph
+
+
+# --- Mermaid -------------------------------------------------------------------------------
+
+def _mermaid_text(text: object) -> str:
+    """Text inside a quoted Mermaid label: every character that is not plainly safe becomes
+    an entity code (``#35;``), which Mermaid renders as the character and never parses."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in " ._-/*:,") else f"#{ord(c)};" for c in str(text))
+
+
+def _ids(graph: AppGraph) -> dict[tuple[str, str], str]:
+    """Node ids made by us (never from object names): w0, s0, c0, i0."""
+    ids: dict[tuple[str, str], str] = {}
+    for i, w in enumerate(graph.workloads):
+        ids[("w", w.name)] = f"w{i}"
+    for i, s in enumerate(graph.services):
+        ids[("s", s)] = f"s{i}"
+    for i, (c, _) in enumerate(graph.claims):
+        ids[("c", c)] = f"c{i}"
+    for i, ingress in enumerate(dict.fromkeys(r[0] for r in graph.routes)):
+        ids[("i", ingress)] = f"i{i}"
+    return ids
+
+
+def _port_text(port: int, protocol: str) -> str:
+    return str(port) if protocol == "TCP" else f"{port}/{protocol}"
+
+
+def _service_label(graph: AppGraph, name: str) -> str:
+    ports = ", ".join(_port_text(p.port, p.protocol) for p in graph.services[name])
+    return f"Service {name}" + (f" :{ports}" if ports else "")
+
+
+def to_mermaid(graph: AppGraph) -> str:
+    ids, q = _ids(graph), _mermaid_text
+    lines = ["flowchart LR"]
+    for i, ingress in enumerate(dict.fromkeys(r[0] for r in graph.routes)):
+        lines.append(f'  i{i}{{{{"{q("Ingress " + ingress)}"}}}}')
+    for name in graph.services:
+        lines.append(f'  {ids[("s", name)]}(["{q(_service_label(graph, name))}"])')
+    for w in graph.workloads:
+        lines.append(f'  {ids[("w", w.name)]}["{q(w.kind)}<br/>{q(w.name)}"]')
+    for c, size in graph.claims:
+        lines.append(f'  {ids[("c", c)]}[("{q("claim " + c + (" " + size if size else ""))}")]')
+    for ingress, where, service, port in graph.routes:
+        if ("s", service) in ids:
+            lines.append(f'  {ids[("i", ingress)]} -->|"{q(where)} :{q(port)}"| {ids[("s", service)]}')
+    for service, backends in graph.backends.items():
+        for server in backends:
+            lines.append(f'  {ids[("s", service)]} -.- {ids[("w", server)]}')
+    for flow in graph.flows:
+        lines.append(f'  {ids[("w", flow.client)]} -->|"{q(_port_text(flow.port, flow.protocol))}"| '
+                     f'{ids[("s", flow.service)]}')
+    for w in graph.workloads:
+        for claim in w.claims:
+            if ("c", claim) in ids:
+                lines.append(f'  {ids[("w", w.name)]} --- {ids[("c", claim)]}')
+    return "\n".join(lines) + "\n"
+
+
+# --- Graphviz dot --------------------------------------------------------------------------
+
+def _dot_text(text: object) -> str:
+    """A dot double-quoted string: only ``"`` and ``\\`` are special inside it (and newlines)."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def to_dot(graph: AppGraph, name: str = "app") -> str:
+    ids, q = _ids(graph), _dot_text
+    lines = [f"digraph {q(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    for i, ingress in enumerate(dict.fromkeys(r[0] for r in graph.routes)):
+        lines.append(f"  i{i} [shape=hexagon, label={q('Ingress ' + ingress)}];")
+    for service in graph.services:
+        lines.append(f"  {ids[('s', service)]} [shape=ellipse, label={q(_service_label(graph, service))}];")
+    for w in graph.workloads:
+        lines.append(f"  {ids[('w', w.name)]} [shape=box, label={q(w.kind + chr(10) + w.name)}];")
+    for c, size in graph.claims:
+        lines.append(f"  {ids[('c', c)]} [shape=cylinder, label={q('claim ' + c + (' ' + size if size else ''))}];")
+    for ingress, where, service, port in graph.routes:
+        if ("s", service) in ids:
+            lines.append(f"  {ids[('i', ingress)]} -> {ids[('s', service)]} [label={q(f'{where} :{port}')}];")
+    for service, backends in graph.backends.items():
+        for server in backends:
+            lines.append(f"  {ids[('s', service)]} -> {ids[('w', server)]} [style=dotted, arrowhead=none];")
+    for flow in graph.flows:
+        lines.append(f"  {ids[('w', flow.client)]} -> {ids[('s', flow.service)]} "
+                     f"[label={q(_port_text(flow.port, flow.protocol))}];")
+    for w in graph.workloads:
+        for claim in w.claims:
+            if ("c", claim) in ids:
+                lines.append(f"  {ids[('w', w.name)]} -> {ids[('c', claim)]} [arrowhead=none];")
+    return "\n".join(lines) + "\n}\n"
+
+
+def render(objects: list[dict], fmt: str = "mermaid", name: str = "app") -> str:
+    graph = build_graph(objects)
+    return to_dot(graph, name) if fmt == "dot" else to_mermaid(graph)
+
+
+def plan_objects(plan) -> list[dict]:
+    """The Plan's objects as ``dist/`` holds them (every marker at its default)."""
+    return [resource.plain() for resource in plan.resources]
+
+
+def readme_section(plan) -> list[str]:
+    """The Markdown lines of the picture, for dist/README.md and the chart's README.md."""
+    return ["## The app", "",
+            "Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
+            "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
+            "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).", "",
+            "```mermaid", to_mermaid(build_graph(plan_objects(plan))).rstrip("\n"), "```", ""]
