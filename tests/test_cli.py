@@ -113,6 +113,17 @@ def test_version_short_help_and_choices():
     assert "docker/docker-compose.yml" not in synth_help and "Compose's discovery" in synth_help
 
 
+def test_each_command_summary_is_one_paragraph_line():
+    """Typer prints a docstring's first paragraph with its line breaks in the command list:
+    a wrapped summary shows up as a sentence cut in two."""
+    import inspect
+
+    from composek8s.cli import app
+    for command in app.registered_commands:
+        summary = inspect.getdoc(command.callback).split("\n\n")[0]
+        assert "\n" not in summary, f"{command.callback.__name__}: {summary!r}"
+
+
 def test_docs_help_prints_usage_and_writes_no_file(tmp_path):
     result = subprocess.run([sys.executable, "-m", "composek8s.docs", "--help"], cwd=tmp_path,
                             capture_output=True, text=True)

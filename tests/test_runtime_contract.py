@@ -386,6 +386,56 @@ def test_a_jvm_heap_sizes_the_default_memory_limit(compile_compose):
     assert "1Gi" in only(c.diagnostics, "W-RESOURCES-HEAP").message
 
 
+def test_an_image_that_needs_more_than_the_default_gets_what_it_needs(compile_compose):
+    """The 256Mi default limit kills MySQL (~400Mi at rest), MongoDB (a 256 MB cache floor),
+    Kafka (a 1G heap its start script fixes) and Keycloak (~1000 MB) at start, over and over."""
+    c = compile_compose("""
+        name: shop
+        services:
+          db: {image: "mysql:8.0", environment: {MYSQL_ROOT_PASSWORD_FILE: /run/secrets/pw}}
+          docs: {image: "mongo:7"}
+          broker: {image: "confluentinc/cp-kafka:7.6.1"}
+          small-broker: {image: "confluentinc/cp-kafka:7.6.1", environment: {KAFKA_HEAP_OPTS: "-Xmx256m -Xms256m"}}
+          auth: {image: "quay.io/keycloak/keycloak:26.0", command: [start-dev]}
+          migrate: {image: "mysql:8.0", command: [mysql, -h, db, -e, "select 1"], restart: "no"}
+    """)
+    memory = {name: (c.container(name)["resources"]["requests"]["memory"],
+                     c.container(name)["resources"]["limits"]["memory"])
+              for name in ("db", "docs", "broker", "small-broker", "auth", "migrate")}
+    assert memory == {"db": ("400Mi", "600Mi"), "docs": ("512Mi", "768Mi"), "broker": ("1Gi", "1536Mi"),
+                      "small-broker": ("256Mi", "384Mi"), "auth": ("1000Mi", "1500Mi"),
+                      # a one-shot client of the mysql image runs no server: the plain default
+                      "migrate": ("128Mi", "256Mi")}
+    said = {d.message.split("'")[1]: d.message for d in c.diagnostics if d.code == "W-RESOURCES-DEFAULT"}
+    assert "the -Xmx confluentinc/cp-kafka:7.6.1's start script sets" in said["broker"]
+    assert "KAFKA_HEAP_OPTS" not in said["small-broker"] and "JVM heap is 256Mi (-Xmx)" in said["small-broker"]
+    assert "400Mi (what mysql:8.0 holds resident at rest)" in said["db"]
+
+
+def test_a_memory_limit_below_what_the_image_needs_is_warned_at_the_key(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          db:
+            image: mysql:8.4
+            deploy:
+              resources:
+                limits: {memory: 256m}
+          big-db:
+            image: mysql:8.4
+            deploy: {resources: {limits: {memory: 1g}}}
+          broker:
+            image: confluentinc/cp-kafka:7.6.1
+            deploy: {resources: {limits: {memory: 512m}}}
+    """)
+    low = only(c.diagnostics, "W-RESOURCES-LOW")
+    assert "'db'" in low.message and "256Mi" in low.message and "400Mi" in low.message
+    assert low.position.line == 7  # the resources key, where the fix goes
+    assert c.container("db")["resources"]["limits"]["memory"] == "256Mi"  # compose's word stands
+    heap = only(c.diagnostics, "W-RESOURCES-HEAP")
+    assert "'broker'" in heap.message and "start script" in heap.message
+
+
 def test_user_node_on_the_node_image_runs_as_its_uid(compile_compose):
     c = compile_compose("""
         name: app

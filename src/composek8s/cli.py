@@ -226,8 +226,7 @@ def check(
     output: str = typer.Option("human", "--format", click_type=click.Choice(["human", "json"]),
                                help="Report for people (human) or programs (json)."),
 ) -> None:
-    """Check what PATH would apply: schema per Kubernetes version, Pod Security Standards,
-    API-server rules, hardening and wiring.
+    """Check what PATH would apply: schema per Kubernetes version, Pod Security Standards, API-server rules, hardening and wiring.
 
     PATH is a manifest file, a folder (each kustomization in it rendered by kubectl kustomize: the base and every overlay), or a chart folder (rendered by helm template).
 
@@ -314,8 +313,7 @@ def graph(
     output: str = typer.Option("mermaid", "--format", click_type=click.Choice(["mermaid", "dot"]),
                                help="Mermaid flowchart (renders on GitHub and GitLab) or Graphviz dot."),
 ) -> None:
-    """Print a picture of the app: workloads, Services and ports, Ingress, claims, and the network
-    flows the NetworkPolicies allow (the diagram of dist/README.md and the chart's README)."""
+    """Print a picture of the app: workloads, Services and ports, Ingress, claims, and the network flows the NetworkPolicies allow (the diagram of dist/README.md and the chart's README)."""
     from .diagnostics import CompileError, Reporter
     from .graph import plan_objects, render
     from .pipeline import compile_plan

@@ -25,8 +25,15 @@ class ImageFacts:
     # seeded from the image by an init container (the root filesystem is read-only).
     seeded: tuple[str, ...] = ()
     server: tuple[str, ...] = ()  # programs that run its server: `command: redis-server …` still does
+    # Memory its default start needs, in bytes, when compose sets no deploy.resources: the
+    # JVM heap its start script fixes when the environment names none (a limit of half again
+    # covers the JVM's own memory), or what the server holds resident at rest (`memory`). Without
+    # them the 256Mi default limit gets the container killed at start, over and over.
+    heap: int | None = None
+    memory: int | None = None
 
 
+_MI = 2**20
 _SH = ("sh", "-c")
 _PG_CHECK = _SH + ('pg_isready -h 127.0.0.1 -U "${POSTGRES_USER:-postgres}"',)
 _REDIS_CHECK = _SH + ('redis-cli ${REDIS_PASSWORD:+-a "$REDIS_PASSWORD"} --no-auth-warning ping | grep -q PONG',)
@@ -91,8 +98,12 @@ _KNOWN: dict[str, ImageFacts] = {
     # mysql`, `chown mysql:mysql /var/lib/mysql /var/run/mysqld` (socket and pid), `VOLUME
     # /var/lib/mysql`, `EXPOSE 3306 33060`, `CMD ["mysqld"]`; the entrypoint `exec gosu mysql`
     # and runs `mysqladmin … shutdown` itself, so the image ships mysqladmin.
+    # Memory: InnoDB's buffer pool is 128 MiB by default (innodb_buffer_pool_size) and the
+    # Performance Schema, on by default since 5.6, sizes its own buffers at start: an idle 8.x
+    # server holds about 400 MiB (laradock/laradock#3496: "8.0 only take 400M memory").
     "mysql": ImageFacts(999, 999, "database", True, 3306, "mysql", ("/var/run/mysqld",),
-                        ("mysqladmin", "ping", "-h", "127.0.0.1"), data=("/var/lib/mysql",), server=("mysqld",)),
+                        ("mysqladmin", "ping", "-h", "127.0.0.1"), data=("/var/lib/mysql",), server=("mysqld",),
+                        memory=400 * _MI),
     # MariaDB/mariadb-docker 11.8/Dockerfile: `groupadd -r mysql && useradd -r -g mysql mysql`
     # (no fixed id: the first free system id on Ubuntu, 999; the -ubi variant pins `--uid 999`),
     # `chown -R mysql:mysql /var/lib/mysql /run/mysqld`, `VOLUME /var/lib/mysql`, `EXPOSE 3306`,
@@ -105,9 +116,12 @@ _KNOWN: dict[str, ImageFacts] = {
     # `exec gosu mongodb` and uses the shipped mongosh.
     # /data/configdb (also a VOLUME) holds a config server's data only: a standalone mongod
     # (what compose files run) keeps nothing there, so it is scratch space, not a claim.
+    # Memory: the WiredTiger cache takes the larger of 50% of (RAM - 1 GB) and 256 MB, RAM being
+    # the container's limit (MongoDB manual, WiredTiger "Memory Use"; DOCS-12599): 256 MB below any
+    # limit under 1.5 GB, plus mongod's connections and tcmalloc's cache around it.
     "mongo": ImageFacts(999, 999, "database", True, 27017, "mongodb", ("/data/configdb",),
                         ("mongosh", "--quiet", "--eval", "db.adminCommand('ping')"),
-                        data=("/data/db",), server=("mongod",)),
+                        data=("/data/db",), server=("mongod",), memory=512 * _MI),
     # docker-library/rabbitmq 4.3/ubuntu/Dockerfile: `groupadd --gid 999 --system rabbitmq;
     # useradd --uid 999 …`, `mkdir -p … /var/log/rabbitmq` with `chmod 1777` (its log file:
     # 10-defaults.conf adds the console, the file stays on), `VOLUME $RABBITMQ_DATA_DIR`
@@ -260,9 +274,12 @@ _KNOWN: dict[str, ImageFacts] = {
     # ["/opt/keycloak/bin/kc.sh"]` (the command is its subcommand); data/ holds its tmp files
     # (and H2 in dev mode). `start-dev`, or `start` with build options the image was not built
     # with, re-augments the server into lib/quarkus at start.
+    # Memory: "the base memory usage for an inactive Pod is 1000 MB of RAM" (Keycloak's high
+    # availability guide, "Concepts for sizing CPU and memory resources"); kc.sh gives the heap
+    # 70% of the container's limit (JAVA_OPTS_KC_HEAP), so the heap grows with the limit.
     "keycloak": ImageFacts(1000, 1000, None, False, 8080, "http", ("/opt/keycloak/data",),
                            data=("/opt/keycloak/data",), seeded=("/opt/keycloak/lib/quarkus",),
-                           server=("kc.sh", "start", "start-dev")),
+                           server=("kc.sh", "start", "start-dev"), memory=1000 * _MI),
     # go-gitea/gitea Dockerfile.rootless: `adduser … -u 1000 -G git git`, `USER 1000:1000`,
     # `EXPOSE 2222 3000`, `VOLUME ["/var/lib/gitea", "/etc/gitea"]` (app.ini). The plain tag
     # starts as root and drops privileges through s6: no facts for it.
@@ -280,23 +297,28 @@ _KNOWN: dict[str, ImageFacts] = {
     # SonarSource/docker-sonarqube community-build/Dockerfile: `useradd --system --uid 1000 --gid 0
     # sonarqube` (run with group 1000 rather than root's), `USER sonarqube`, `EXPOSE 9000`,
     # `VOLUME ["${SQ_DATA_DIR}", "${SQ_EXTENSIONS_DIR}", "${SQ_LOGS_DIR}", "${SQ_TEMP_DIR}"]`.
+    # Memory: three JVMs (web server, compute engine, its Elasticsearch), each given -Xmx512m by
+    # conf/sonar.properties' defaults (sonar.web/ce/search.javaOpts); SonarSource's host
+    # requirements ask for 2 GB for the server.
     "sonarqube": ImageFacts(1000, 1000, None, False, 9000, "http",
                             ("/opt/sonarqube/logs", "/opt/sonarqube/temp"),
-                            data=("/opt/sonarqube/data", "/opt/sonarqube/extensions")),
+                            data=("/opt/sonarqube/data", "/opt/sonarqube/extensions"), memory=2048 * _MI),
     # confluentinc/kafka-images kafka/Dockerfile.ubi9: `USER ${APP_UID}` (confluentinc/common-docker
     # base-java-micro: `ARG APP_UID=1000`, `ARG APP_GID=1000`; 7.x's cp-base-new: `useradd …
     # appuser`, the first user id, 1000), `EXPOSE 9092`, `VOLUME ["/var/lib/${COMPONENT}/data",
     # …]`, `CMD ["/etc/confluent/docker/run"]`; its configure script renders kafka.properties and
     # log4j files into /etc/kafka from the environment at every start (`path /etc/kafka/
     # writable`), and Kafka's scripts write their GC log to /var/log/kafka.
+    # Heap: Kafka's bin/kafka-server-start sets KAFKA_HEAP_OPTS="-Xmx1G -Xms1G" when it is unset.
     "cp-kafka": ImageFacts(1000, 1000, "queue", True, 9092, "kafka", ("/var/log/kafka",),
-                           data=("/var/lib/kafka/data",), seeded=("/etc/kafka",), server=("run",)),
+                           data=("/var/lib/kafka/data",), seeded=("/etc/kafka",), server=("run",), heap=1024 * _MI),
     # kafka-images 7.6.x zookeeper/Dockerfile.ubi8 (cp-zookeeper ended with 7.x): `USER appuser`,
     # `EXPOSE 2181 2888 3888`, `VOLUME ["/var/lib/${COMPONENT}/data", "/var/lib/${COMPONENT}/log",
     # …]`; configure renders zookeeper.properties into /etc/kafka (`dub path /etc/kafka/ writable`).
+    # Heap: bin/zookeeper-server-start sets KAFKA_HEAP_OPTS="-Xmx512M -Xms512M" when it is unset.
     "cp-zookeeper": ImageFacts(1000, 1000, None, True, 2181, "zookeeper", ("/var/log/kafka",),
                                data=("/var/lib/zookeeper/data", "/var/lib/zookeeper/log"), seeded=("/etc/kafka",),
-                               server=("run",)),
+                               server=("run",), heap=512 * _MI),
     # apache/kafka docker/jvm/Dockerfile: `adduser -h /home/appuser -D … appuser` (busybox's first
     # user id, 1000), `USER appuser`, `EXPOSE 9092`, `VOLUME ["/etc/kafka/secrets",
     # "/var/lib/kafka/data", "/mnt/shared/config"]`, `CMD ["/etc/kafka/docker/run"]`; its

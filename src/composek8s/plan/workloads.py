@@ -144,9 +144,10 @@ _HEAP_UNITS = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
 def java_heap(svc: Service) -> int | None:
     """The largest JVM heap (``-Xmx``) the service's environment asks for, in bytes
-    (``ES_JAVA_OPTS``, ``LS_JAVA_OPTS``, ``JAVA_OPTS``, ``JAVA_TOOL_OPTIONS``…)."""
+    (``ES_JAVA_OPTS``, ``JAVA_OPTS``, ``JAVA_TOOL_OPTIONS``, Kafka's ``KAFKA_HEAP_OPTS``…)."""
     heaps = [int(n) * _HEAP_UNITS[unit.lower()] for name, value in svc.environment.items()
-             if isinstance(value, str) and "JAVA" in name.upper() for n, unit in _HEAP.findall(value)]
+             if isinstance(value, str) and ("JAVA" in name.upper() or "HEAP" in name.upper())
+             for n, unit in _HEAP.findall(value)]
     return max(heaps, default=None)
 
 
@@ -155,23 +156,47 @@ def _quantities(amounts: dict[str, str]) -> str:
     return ", ".join(f"{name} {amount}" for name, amount in amounts.items())
 
 
+def _needs(svc: Service) -> tuple[int | None, int | None, str]:
+    """The JVM heap and the resident memory the service's process needs, in bytes, and where
+    the figure comes from. The image's own figures (plan/images.py) count only when the
+    service runs the image's server: ``mysql`` as a one-shot client needs no buffer pool."""
+    heap = java_heap(svc)
+    if heap:
+        return heap, None, "-Xmx"
+    known = facts_for(svc) if runs_image_server(svc) else None
+    if known and known.heap:
+        return known.heap, None, f"the -Xmx {svc.image}'s start script sets"
+    if known and known.memory:
+        return None, known.memory, f"what {svc.image} holds resident at rest"
+    return None, None, ""
+
+
 def resources(svc: Service, reporter: Reporter) -> dict:
     r = svc.resources
-    heap = java_heap(svc)
-    if r is None and heap:
-        # The heap plus the JVM's own memory (metaspace, threads, buffers): about half again.
-        limit = memory(max(int(heap * 1.5), 256 * 2**20))
-        request = memory(max(heap, 128 * 2**20))
-        reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; its JVM heap is "
-                      f"{memory(heap)} (-Xmx), so memory is requested at {request} and limited to {limit}, CPU "
-                      f"{DEFAULT_REQUESTS['cpu']} to {DEFAULT_LIMITS['cpu']}", svc.position)
+    heap, resident, origin = _needs(svc)
+    need = heap or resident
+    if r is None and need:
+        # A heap needs the JVM's own memory (metaspace, threads, buffers) on top: about half
+        # again; a server's resident size at rest grows with its load by as much.
+        limit = memory(max(int(need * 1.5), 256 * 2**20))
+        request = memory(max(need, 128 * 2**20))
+        what = f"its JVM heap is {memory(heap)} ({origin})" if heap else f"it needs about {memory(resident)} ({origin})"
+        reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; {what}, so memory is "
+                      f"requested at {request} and limited to {limit}, CPU {DEFAULT_REQUESTS['cpu']} to "
+                      f"{DEFAULT_LIMITS['cpu']}", svc.position)
         return {"requests": {"cpu": DEFAULT_REQUESTS["cpu"], "memory": request},
                 "limits": {"cpu": DEFAULT_LIMITS["cpu"], "memory": limit}}
+    at = svc.deploy_keys.get("resources") or svc.keys.get("deploy") or svc.position
     if r is not None and heap and r.memory_limit and r.memory_limit < heap * 1.25:
         reporter.warn("W-RESOURCES-HEAP", f"service {svc.name!r}: its memory limit {memory(r.memory_limit)} "
-                      f"leaves too little beside its JVM heap {memory(heap)} (-Xmx): the kernel kills the "
+                      f"leaves too little beside its JVM heap {memory(heap)} ({origin}): the kernel kills the "
                       "container when the JVM's own memory comes on top; raise the limit to about 1.5x the heap",
-                      svc.deploy_keys.get("resources") or svc.keys.get("deploy") or svc.position)
+                      at)
+    if r is not None and resident and r.memory_limit and r.memory_limit < resident:
+        reporter.warn("W-RESOURCES-LOW", f"service {svc.name!r}: its memory limit {memory(r.memory_limit)} is "
+                      f"below the {memory(resident)} {origin.removeprefix('what ')} in its default "
+                      "configuration: the kernel kills the container at start; raise the limit, "
+                      "or configure the server smaller", at)
     if r is None:
         reporter.warn("W-RESOURCES-DEFAULT", f"service {svc.name!r} sets no deploy.resources; using "
                       f"requests {_quantities(DEFAULT_REQUESTS)} and limits {_quantities(DEFAULT_LIMITS)} "
