@@ -85,7 +85,7 @@ def synth(
 
     from .apirules import chart_version as version_problems
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
-    from .helm import chart_name, package_chart, write_chart
+    from .helm import chart_name, package_name, packaged
     from .helm.versioning import recorded, unbumped, versioned_chart
     from .nextsteps import next_steps
     from .pipeline import compile_plan, output_root
@@ -94,7 +94,7 @@ def synth(
     from .inputs import Recording
     from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
-    from .synth.output import write_tree
+    from .synth.transaction import output_transaction
 
     reporter = Reporter()
     recording = Recording()  # what the compile reads, for the next synth --check (checkcache)
@@ -124,23 +124,32 @@ def synth(
             progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
             files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
             name = chart_name(plan)
-            progress.stage(f"rendering the chart {name}")
-            with recording:
-                chart = versioned_chart(plan, chart_dir / name, chart_version)
-            if not check_only:
-                progress.stage("comparing with what is on disk")
-                dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
-                refuse_foreign(out, dist_changes)
-                refuse_foreign(chart_dir / name, chart_changes)
-                progress.stage("writing")
-                if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
-                    write_tree(out, files)
-                if not chart_changes.unchanged:
-                    write_chart(chart, chart_dir / name)
-                save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
-                if package is not None:
-                    version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
-                    archive = package_chart(chart, name, version, package)
+            if check_only:
+                progress.stage(f"rendering the chart {name}")
+                with recording:
+                    chart = versioned_chart(plan, chart_dir / name, chart_version)
+            else:  # under the output lock: the chart's version reads the chart on disk
+                targets = [out, chart_dir / name] + ([package / name] if package is not None else [])
+                with output_transaction(targets) as transaction:
+                    progress.stage(f"rendering the chart {name}")
+                    with recording:
+                        chart = versioned_chart(plan, chart_dir / name, chart_version)
+                    progress.stage("comparing with what is on disk")
+                    dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
+                    refuse_foreign(out, dist_changes)
+                    refuse_foreign(chart_dir / name, chart_changes)
+                    if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
+                        transaction.tree(out, files)
+                    if not chart_changes.unchanged:
+                        transaction.tree(chart_dir / name, chart, marker="Chart.yaml", option="--chart-dir")
+                    if package is not None:
+                        archive = package / package_name(name, str(yaml.safe_load(chart["Chart.yaml"])["version"]))
+                        data = packaged(chart, name)
+                        if not (archive.is_file() and archive.read_bytes() == data):
+                            transaction.file(archive, data)
+                    progress.stage("writing")
+                    transaction.commit()  # dist/, the chart and the package together, or none of them
+                    save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
@@ -275,7 +284,7 @@ def gitops(
     from .gitops import revision as checked_revision
     from .helm import chart_name
     from .pipeline import compile_plan
-    from .synth.output import write_tree
+    from .synth.transaction import write_tree
 
     reporter = Reporter()
     try:
