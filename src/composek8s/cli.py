@@ -9,7 +9,7 @@ import os
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import click
 import typer
@@ -46,12 +46,19 @@ def _print(diagnostics) -> None:
         typer.echo(str(diagnostic), err=True)
 
 
+# The options of every command that loads a project, worded once.
+ComposeFiles = Annotated[Optional[List[Path]], typer.Option("--file", "-f", help="Compose file (repeat to merge). "
+                                                            + DISCOVERY)]
+EnvFiles = Annotated[Optional[List[Path]], typer.Option("--env-file", help="Env file instead of <project dir>/.env.")]
+Profiles = Annotated[Optional[List[str]], typer.Option("--profile", help="Enable a Compose profile (repeatable).")]
+NamespaceOption = Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (default: the project name).")]
+
+
 @app.command()
 def synth(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False, help="Output folder for the "
                                        "manifests. Default: dist/ in the compose project's folder when the "
                                        "compose file was found in a parent folder, else here."),
@@ -68,7 +75,7 @@ def synth(
                                 "written): for CI."),
     package: Optional[Path] = typer.Option(None, "--package", help="Also write <project>-<version>.tgz "
                                            "(byte-identical on every run) into this folder."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
+    namespace: NamespaceOption = None,
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
     from .checkcache import command_key, current, save
@@ -311,11 +318,10 @@ def gitops(
 
 @app.command()
 def graph(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
+    namespace: NamespaceOption = None,
     output: str = typer.Option("mermaid", "--format", click_type=click.Choice(["mermaid", "dot"]),
                                help="Mermaid flowchart (renders on GitHub and GitLab) or Graphviz dot."),
 ) -> None:
@@ -337,10 +343,9 @@ def graph(
 
 @app.command()
 def config(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
 ) -> None:
     """Print the loaded, normalised project as JSON, shaped like `docker compose config --format json`.
 
