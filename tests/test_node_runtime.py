@@ -33,7 +33,7 @@ def test_no_node_on_path_is_one_line_saying_what_to_install(tmp_path):
     result = synth(project(tmp_path), str(bin_))
     assert result.returncode == 2
     assert errors(result) == [
-        "error[E-NODE]: Node.js was not found (no `node` on PATH); composek8s renders through cdk8s, which "
+        "composek8s: error[E-NODE]: Node.js was not found (no `node` on PATH); composek8s renders through cdk8s, which "
         "runs on Node.js: install Node.js 22 or 24 (https://nodejs.org/, or your system's `nodejs` "
         "package) so that `node` is on PATH, or set JSII_NODE to its path"]
     assert not (tmp_path / "dist").exists() and not (tmp_path / "charts").exists()
@@ -48,7 +48,7 @@ def test_a_node_too_old_for_cdk8s_is_refused_before_it_starts(tmp_path):
     result = synth(project(tmp_path), str(bin_))
     assert result.returncode == 2
     [line] = errors(result)
-    assert line.startswith(f"error[E-NODE]: Node.js v14.21.3 ({node}) is too old for cdk8s, which needs "
+    assert line.startswith(f"composek8s: error[E-NODE]: Node.js v14.21.3 ({node}) is too old for cdk8s, which needs "
                            "16.20.0 or newer: install Node.js 22 or 24")
     assert not (tmp_path / "dist").exists()
 
@@ -65,7 +65,7 @@ def test_a_node_that_dies_while_rendering_is_one_line(tmp_path):
     result = synth(project(tmp_path), str(bin_))
     assert result.returncode == 2, result.stderr
     [line] = errors(result)
-    assert line.startswith("error[E-NODE]: Node.js ran out of memory rendering ")
+    assert line.startswith("composek8s: error[E-NODE]: Node.js ran out of memory rendering ")
     assert "(Reached heap limit Allocation failed - JavaScript heap out of memory)" in line
     assert "Traceback" not in result.stderr and "OOMErrorHandler" not in result.stderr
     assert not (tmp_path / "dist").exists()
