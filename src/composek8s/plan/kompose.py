@@ -441,7 +441,7 @@ def check_kompose_fit(svc: Service, found: KomposeSettings, kind: str, ep, singl
         if kind == "Job":
             reporter.warn("W-KOMPOSE-LABEL", f"{owner}: {label} is ignored: a Job gets no Service",
                           found.at(label))
-        elif not ep.ports:
+        elif not ep.ports and found.service_type != "Headless":  # a headless one needs none
             reporter.error("E-KOMPOSE", f"{owner}: {label} needs ports: the service declares none, so "
                            "it gets no Service", found.at(label))
         elif found.service_type in ("NodePort", "LoadBalancer"):
