@@ -9,7 +9,7 @@ import os
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import click
 import typer
@@ -46,12 +46,19 @@ def _print(diagnostics) -> None:
         typer.echo(str(diagnostic), err=True)
 
 
+# The options of every command that loads a project, worded once.
+ComposeFiles = Annotated[Optional[List[Path]], typer.Option("--file", "-f", help="Compose file (repeat to merge). "
+                                                            + DISCOVERY)]
+EnvFiles = Annotated[Optional[List[Path]], typer.Option("--env-file", help="Env file instead of <project dir>/.env.")]
+Profiles = Annotated[Optional[List[str]], typer.Option("--profile", help="Enable a Compose profile (repeatable).")]
+NamespaceOption = Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (default: the project name).")]
+
+
 @app.command()
 def synth(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", show_default=False, help="Output folder for the "
                                        "manifests. Default: dist/ in the compose project's folder when the "
                                        "compose file was found in a parent folder, else here."),
@@ -68,7 +75,7 @@ def synth(
                                 "written): for CI."),
     package: Optional[Path] = typer.Option(None, "--package", help="Also write <project>-<version>.tgz "
                                            "(byte-identical on every run) into this folder."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
+    namespace: NamespaceOption = None,
 ) -> None:
     """Compile compose files into Kubernetes manifests (--out) and a Helm chart (--chart-dir)."""
     from .checkcache import command_key, current, save
@@ -85,7 +92,7 @@ def synth(
 
     from .apirules import chart_version as version_problems
     from .diagnostics import CompileError, Diagnostic, Reporter, fail
-    from .helm import chart_name, package_chart, write_chart
+    from .helm import chart_name, package_name, packaged
     from .helm.versioning import recorded, unbumped, versioned_chart
     from .nextsteps import next_steps
     from .pipeline import compile_plan, output_root
@@ -94,7 +101,7 @@ def synth(
     from .inputs import Recording
     from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
-    from .synth.output import write_tree
+    from .synth.transaction import output_transaction
 
     reporter = Reporter()
     recording = Recording()  # what the compile reads, for the next synth --check (checkcache)
@@ -124,23 +131,32 @@ def synth(
             progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
             files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
             name = chart_name(plan)
-            progress.stage(f"rendering the chart {name}")
-            with recording:
-                chart = versioned_chart(plan, chart_dir / name, chart_version)
-            if not check_only:
-                progress.stage("comparing with what is on disk")
-                dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
-                refuse_foreign(out, dist_changes)
-                refuse_foreign(chart_dir / name, chart_changes)
-                progress.stage("writing")
-                if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
-                    write_tree(out, files)
-                if not chart_changes.unchanged:
-                    write_chart(chart, chart_dir / name)
-                save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
-                if package is not None:
-                    version = str(yaml.safe_load(chart["Chart.yaml"])["version"])
-                    archive = package_chart(chart, name, version, package)
+            if check_only:
+                progress.stage(f"rendering the chart {name}")
+                with recording:
+                    chart = versioned_chart(plan, chart_dir / name, chart_version)
+            else:  # under the output lock: the chart's version reads the chart on disk
+                targets = [out, chart_dir / name] + ([package / name] if package is not None else [])
+                with output_transaction(targets) as transaction:
+                    progress.stage(f"rendering the chart {name}")
+                    with recording:
+                        chart = versioned_chart(plan, chart_dir / name, chart_version)
+                    progress.stage("comparing with what is on disk")
+                    dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
+                    refuse_foreign(out, dist_changes)
+                    refuse_foreign(chart_dir / name, chart_changes)
+                    if not dist_changes.unchanged:  # an unchanged tree keeps its files, inodes and mtimes
+                        transaction.tree(out, files)
+                    if not chart_changes.unchanged:
+                        transaction.tree(chart_dir / name, chart, marker="Chart.yaml", option="--chart-dir")
+                    if package is not None:
+                        archive = package / package_name(name, str(yaml.safe_load(chart["Chart.yaml"])["version"]))
+                        data = packaged(chart, name)
+                        if not (archive.is_file() and archive.read_bytes() == data):
+                            transaction.file(archive, data)
+                    progress.stage("writing")
+                    transaction.commit()  # dist/, the chart and the package together, or none of them
+                    save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
@@ -275,7 +291,7 @@ def gitops(
     from .gitops import revision as checked_revision
     from .helm import chart_name
     from .pipeline import compile_plan
-    from .synth.output import write_tree
+    from .synth.transaction import write_tree
 
     reporter = Reporter()
     try:
@@ -302,11 +318,10 @@ def gitops(
 
 @app.command()
 def graph(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
-    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Namespace (default: the project name)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
+    namespace: NamespaceOption = None,
     output: str = typer.Option("mermaid", "--format", click_type=click.Choice(["mermaid", "dot"]),
                                help="Mermaid flowchart (renders on GitHub and GitLab) or Graphviz dot."),
 ) -> None:
@@ -328,10 +343,9 @@ def graph(
 
 @app.command()
 def config(
-    file: Optional[List[Path]] = typer.Option(None, "--file", "-f", help="Compose file (repeat to merge). "
-                                              + DISCOVERY),
-    env_file: Optional[List[Path]] = typer.Option(None, "--env-file", help="Env file instead of <project dir>/.env."),
-    profile: Optional[List[str]] = typer.Option(None, "--profile", help="Enable a Compose profile (repeatable)."),
+    file: ComposeFiles = None,
+    env_file: EnvFiles = None,
+    profile: Profiles = None,
 ) -> None:
     """Print the loaded, normalised project as JSON, shaped like `docker compose config --format json`.
 

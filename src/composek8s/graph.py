@@ -176,30 +176,39 @@ def _service_label(graph: AppGraph, name: str) -> str:
     return f"Service {name}" + (f" :{ports}" if ports else "")
 
 
+def _elements(graph: AppGraph) -> tuple[list[tuple[str, str, tuple[str, ...]]], list[tuple[str, str, str, str]]]:
+    """What both formats draw, in order: nodes (id, shape, label lines) and edges (from, to,
+    style, label); a format only says how a shape and a style look."""
+    ids = _ids(graph)
+    nodes = [(ids[("i", ingress)], "ingress", ("Ingress " + ingress,))
+             for ingress in dict.fromkeys(r[0] for r in graph.routes)]
+    nodes += [(ids[("s", name)], "service", (_service_label(graph, name),)) for name in graph.services]
+    nodes += [(ids[("w", w.name)], "workload", (w.kind, w.name)) for w in graph.workloads]
+    nodes += [(ids[("c", c)], "claim", ("claim " + c + (" " + size if size else ""),)) for c, size in graph.claims]
+    edges = [(ids[("i", ingress)], ids[("s", service)], "route", f"{where} :{port}")
+             for ingress, where, service, port in graph.routes if ("s", service) in ids]
+    edges += [(ids[("s", service)], ids[("w", server)], "backend", "")
+              for service, backends in graph.backends.items() for server in backends]
+    edges += [(ids[("w", f.client)], ids[("s", f.service)], "flow", _port_text(f.port, f.protocol))
+              for f in graph.flows]
+    edges += [(ids[("w", w.name)], ids[("c", claim)], "mount", "")
+              for w in graph.workloads for claim in w.claims if ("c", claim) in ids]
+    return nodes, edges
+
+
+_MERMAID_SHAPES = {"ingress": ("{{", "}}"), "service": ("([", "])"), "workload": ("[", "]"), "claim": ("[(", ")]")}
+
+
 def to_mermaid(graph: AppGraph) -> str:
-    ids, q = _ids(graph), _mermaid_text
+    q = _mermaid_text
+    nodes, edges = _elements(graph)
     lines = ["flowchart LR"]
-    for i, ingress in enumerate(dict.fromkeys(r[0] for r in graph.routes)):
-        lines.append(f'  i{i}{{{{"{q("Ingress " + ingress)}"}}}}')
-    for name in graph.services:
-        lines.append(f'  {ids[("s", name)]}(["{q(_service_label(graph, name))}"])')
-    for w in graph.workloads:
-        lines.append(f'  {ids[("w", w.name)]}["{q(w.kind)}<br/>{q(w.name)}"]')
-    for c, size in graph.claims:
-        lines.append(f'  {ids[("c", c)]}[("{q("claim " + c + (" " + size if size else ""))}")]')
-    for ingress, where, service, port in graph.routes:
-        if ("s", service) in ids:
-            lines.append(f'  {ids[("i", ingress)]} -->|"{q(where)} :{q(port)}"| {ids[("s", service)]}')
-    for service, backends in graph.backends.items():
-        for server in backends:
-            lines.append(f'  {ids[("s", service)]} -.- {ids[("w", server)]}')
-    for flow in graph.flows:
-        lines.append(f'  {ids[("w", flow.client)]} -->|"{q(_port_text(flow.port, flow.protocol))}"| '
-                     f'{ids[("s", flow.service)]}')
-    for w in graph.workloads:
-        for claim in w.claims:
-            if ("c", claim) in ids:
-                lines.append(f'  {ids[("w", w.name)]} --- {ids[("c", claim)]}')
+    for node, shape, label in nodes:
+        opening, closing = _MERMAID_SHAPES[shape]
+        lines.append(f'  {node}{opening}"{"<br/>".join(q(line) for line in label)}"{closing}')
+    for start, end, style, label in edges:
+        arrow = {"backend": "-.-", "mount": "---"}.get(style, "-->")
+        lines.append(f'  {start} {arrow}{f"|{chr(34)}{q(label)}{chr(34)}|" if label else ""} {end}')
     return "\n".join(lines) + "\n"
 
 
@@ -210,30 +219,19 @@ def _dot_text(text: object) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+_DOT_SHAPES = {"ingress": "hexagon", "service": "ellipse", "workload": "box", "claim": "cylinder"}
+_DOT_STYLES = {"backend": ", style=dotted, arrowhead=none", "mount": ", arrowhead=none"}
+
+
 def to_dot(graph: AppGraph, name: str = "app") -> str:
-    ids, q = _ids(graph), _dot_text
+    q = _dot_text
+    nodes, edges = _elements(graph)
     lines = [f"digraph {q(name)} {{", "  rankdir=LR;", '  node [fontname="Helvetica"];']
-    for i, ingress in enumerate(dict.fromkeys(r[0] for r in graph.routes)):
-        lines.append(f"  i{i} [shape=hexagon, label={q('Ingress ' + ingress)}];")
-    for service in graph.services:
-        lines.append(f"  {ids[('s', service)]} [shape=ellipse, label={q(_service_label(graph, service))}];")
-    for w in graph.workloads:
-        lines.append(f"  {ids[('w', w.name)]} [shape=box, label={q(w.kind + chr(10) + w.name)}];")
-    for c, size in graph.claims:
-        lines.append(f"  {ids[('c', c)]} [shape=cylinder, label={q('claim ' + c + (' ' + size if size else ''))}];")
-    for ingress, where, service, port in graph.routes:
-        if ("s", service) in ids:
-            lines.append(f"  {ids[('i', ingress)]} -> {ids[('s', service)]} [label={q(f'{where} :{port}')}];")
-    for service, backends in graph.backends.items():
-        for server in backends:
-            lines.append(f"  {ids[('s', service)]} -> {ids[('w', server)]} [style=dotted, arrowhead=none];")
-    for flow in graph.flows:
-        lines.append(f"  {ids[('w', flow.client)]} -> {ids[('s', flow.service)]} "
-                     f"[label={q(_port_text(flow.port, flow.protocol))}];")
-    for w in graph.workloads:
-        for claim in w.claims:
-            if ("c", claim) in ids:
-                lines.append(f"  {ids[('w', w.name)]} -> {ids[('c', claim)]} [arrowhead=none];")
+    for node, shape, label in nodes:
+        lines.append(f"  {node} [shape={_DOT_SHAPES[shape]}, label={q(chr(10).join(label))}];")
+    for start, end, style, label in edges:
+        attributes = (f"label={q(label)}" if label else "") + _DOT_STYLES.get(style, "")
+        lines.append(f"  {start} -> {end} [{attributes.removeprefix(', ')}];")
     return "\n".join(lines) + "\n}\n"
 
 

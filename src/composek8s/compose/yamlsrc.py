@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -239,13 +240,17 @@ def _decode(raw: bytes, file: str) -> str:
     return decode(raw, file, "E-YAML-ENCODING")
 
 
-def parse_text(text: str, file: str) -> Document:
-    """Parse one YAML document held in ``text``; ``file`` names it in positions."""
+def _refuse_too_large(text: str, file: str) -> None:
     if len(text) > MAX_BYTES:
         raise fail("E-YAML-TOO-LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
                    Position(file, 1, 1))
+
+
+@contextmanager
+def _located_yaml_errors(text: str, file: str):
+    """PyYAML's errors (and a nesting deep enough to exhaust the stack) as located diagnostics."""
     try:
-        node = yaml.compose(text, Loader=_PlainTaggingLoader)
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
@@ -258,6 +263,13 @@ def parse_text(text: str, file: str) -> Document:
     except RecursionError:
         raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
                    Position(file, 1, 1)) from None
+
+
+def parse_text(text: str, file: str) -> Document:
+    """Parse one YAML document held in ``text``; ``file`` names it in positions."""
+    _refuse_too_large(text, file)
+    with _located_yaml_errors(text, file):
+        node = yaml.compose(text, Loader=_PlainTaggingLoader)
     if node is None:
         return Document(file, None, {(): Position(file, 1, 1)})
     builder = _Builder(file)
@@ -269,11 +281,9 @@ def parse_text(text: str, file: str) -> Document:
 def parse_documents(text: str, file: str) -> list[Document]:
     """Every document of ``text`` (``---`` separated), under the limits of ``parse_text``:
     the values of all documents together count against ``MAX_VALUES``."""
-    if len(text) > MAX_BYTES:
-        raise fail("E-YAML-TOO-LARGE", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MiB",
-                   Position(file, 1, 1))
+    _refuse_too_large(text, file)
     documents, count = [], 0
-    try:
+    with _located_yaml_errors(text, file):
         for node in yaml.compose_all(text, Loader=_PlainTaggingLoader):
             if node is None:
                 continue
@@ -282,18 +292,6 @@ def parse_documents(text: str, file: str) -> list[Document]:
             builder.refuse_bombs(node)
             documents.append(Document(file, builder.build(node, ()), builder.positions))
             count = builder.count
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
-        if "maximum nesting depth" in str(exc.problem):
-            raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
-                       where) from None
-        raise fail("E-YAML-SYNTAX", _yaml_message(exc, _char_at(text, mark)), where) from None
-    except yaml.YAMLError as exc:
-        raise fail("E-YAML-SYNTAX", str(exc).splitlines()[0], Position(file, 1, 1)) from None
-    except RecursionError:
-        raise fail("E-YAML-TOO-DEEP", f"values are nested more than {MAX_DEPTH} levels deep",
-                   Position(file, 1, 1)) from None
     return documents
 
 

@@ -6,7 +6,7 @@ import io
 import tarfile
 from pathlib import Path
 
-__all__ = ["render_chart", "write_chart", "package_chart", "chart_name"]
+__all__ = ["render_chart", "write_chart", "package_chart", "packaged", "package_name", "chart_name"]
 
 
 def __getattr__(name: str):
@@ -19,13 +19,17 @@ def __getattr__(name: str):
 
 
 def write_chart(files: dict[str, str], directory: Path) -> None:
-    """Replace the chart folder ``directory`` with ``files``, atomically."""
-    from ..synth.output import write_tree
+    """Replace the chart folder ``directory`` with ``files``, as one transaction."""
+    from ..synth.transaction import write_tree
 
-    write_tree(directory, files, marker="Chart.yaml")
+    write_tree(directory, files, marker="Chart.yaml", option="--chart-dir")
 
 
-def package_chart(files: dict[str, str], name: str, version: str, out_dir: Path) -> Path:
+def package_name(name: str, version: str) -> str:
+    return f"{name}-{version}.tgz"
+
+
+def packaged(files: dict[str, str], name: str) -> bytes:
     """``<name>-<version>.tgz`` as ``helm package`` lays it out, byte-identical on every run:
     sorted entries, fixed mtimes, owners and modes, and no timestamp in the gzip header."""
     buffer = io.BytesIO()
@@ -37,13 +41,18 @@ def package_chart(files: dict[str, str], name: str, version: str, out_dir: Path)
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"{name}-{version}.tgz"
     compressed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=compressed, mtime=0) as gz:
         gz.write(buffer.getvalue())
-    tmp = target.with_suffix(".tgz.tmp")
-    tmp.write_bytes(compressed.getvalue())
-    tmp.replace(target)
-    return target
+    return compressed.getvalue()
 
+
+def package_chart(files: dict[str, str], name: str, version: str, out_dir: Path) -> Path:
+    """The packaged chart written into ``out_dir``, as one transaction."""
+    from ..synth.transaction import output_transaction
+
+    target = out_dir / package_name(name, version)
+    with output_transaction([target]) as transaction:
+        transaction.file(target, packaged(files, name))
+        transaction.commit()
+    return target

@@ -27,21 +27,27 @@ from ..plan import Plan
 
 def synthesize(plan: Plan) -> dict[str, str]:
     """Render ``plan`` through a cdk8s app: {file name: text} for ``dist/``."""
-    import cdk8s
+    from .node import check_node, guard_jsii, node_failures
 
-    from .chart import ComposeChart
-    from .environments import refuse_weakening
-    from .output import render_files
-    from .overlays import overlay_files
+    check_node()  # E-NODE, before jsii starts it (missing or too old)
+    guard_jsii()
+    with node_failures(len(plan.resources)):
+        import cdk8s
 
-    refuse_weakening(plan)  # before anything is rendered: an environment may not weaken the base
-    app = cdk8s.App()
-    chart = ComposeChart(app, plan.project, plan=plan)
-    return {**render_files(chart.to_json(), plan), **overlay_files(plan)}
+        from .chart import ComposeChart
+        from .environments import refuse_weakening
+        from .output import render_files
+        from .overlays import overlay_files
+
+        refuse_weakening(plan)  # before anything is rendered: an environment may not weaken the base
+        app = cdk8s.App()
+        chart = ComposeChart(app, plan.project, plan=plan)
+        manifests = chart.to_json()
+    return {**render_files(manifests, plan), **overlay_files(plan)}
 
 
 def write_dist(plan: Plan, out: Path) -> dict[str, str]:
-    from .output import write_tree
+    from .transaction import write_tree
 
     files = synthesize(plan)
     write_tree(out, files)

@@ -18,7 +18,7 @@ def main() -> int:
     from ..pipeline import compile_plan
     from . import synthesize
     from .changes import refuse_foreign, tree_changes
-    from .output import write_tree
+    from .transaction import write_tree
 
     reporter = Reporter()
     out = Path(os.environ.get("CDK8S_OUTDIR", "dist"))

@@ -1,0 +1,127 @@
+"""The Node.js that cdk8s runs on (through jsii): checked before it starts, and its death one error instead of Node's crash report and jsii's
+tracebacks.
+
+jsii starts ``node`` (or ``$JSII_NODE``) on first use and offers no error handling of its own
+(its kernel says so): a missing ``node`` is a 74-line traceback plus "Exception ignored in
+_NodeProcess.__del__", a Node that runs out of memory prints its native stack, then jsii a
+``JSONDecodeError``. Nothing in jsii's public API can be told otherwise, so ``guard_jsii``
+replaces two of its private functions (the stderr reader and ``_NodeProcess.stop``), each
+checked to exist first; written by hand because no library wraps jsii's process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator
+
+from ..diagnostics import CompileError, fail
+
+MINIMUM = (16, 20, 0)  # cdk8s' package.json: "engines": {"node": ">= 16.20.0"}
+INSTALL = ("install Node.js 22 or 24 (https://nodejs.org/, or your system's `nodejs` package) so that "
+           "`node` is on PATH, or set JSII_NODE to its path")
+
+
+class _Node:
+    checked = False
+    guarded = False
+    ended = False  # Node's stderr reached its end: the process is gone
+    report: list[str] = []  # what Node wrote outside jsii's protocol (a crash report)
+
+
+def check_node() -> None:
+    """``E-NODE`` unless the Node.js jsii will start exists and is new enough."""
+    if _Node.checked:
+        return
+    name = os.environ.get("JSII_NODE", "node")
+    path = shutil.which(name)
+    if path is None:
+        raise fail("E-NODE", f"Node.js was not found (no `{name}` on PATH); composek8s renders through cdk8s, "
+                   f"which runs on Node.js: {INSTALL}")
+    try:
+        printed = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise fail("E-NODE", f"{path} does not run ({exc}): {INSTALL}") from None
+    found = re.match(r"v(\d+)\.(\d+)\.(\d+)", printed.strip())
+    if not found:
+        raise fail("E-NODE", f"{path} --version printed {printed.strip()[:40]!r}, not a Node.js version: {INSTALL}")
+    version = tuple(int(part) for part in found.groups())
+    if version < MINIMUM:
+        raise fail("E-NODE", f"Node.js {printed.strip()} ({path}) is too old for cdk8s, which needs "
+                   f"{'.'.join(map(str, MINIMUM))} or newer: {INSTALL}")
+    _Node.checked = True
+
+
+def _stderr_reader(reader) -> None:
+    """jsii's ``stderr_sink``, except that what Node writes outside jsii's protocol (its
+    crash report) is kept for the error message instead of flooding the terminal."""
+    import base64
+
+    for line in iter(reader.readline, b""):
+        try:
+            console = json.loads(line)
+            if console.get("stderr") is not None:
+                sys.stderr.buffer.write(base64.b64decode(console["stderr"]))
+            if console.get("stdout") is not None:
+                sys.stdout.buffer.write(base64.b64decode(console["stdout"]))
+        except (ValueError, AttributeError, TypeError):
+            if len(_Node.report) < 200:
+                _Node.report.append(line.decode("utf-8", "replace").strip())
+    _Node.ended = True
+
+
+def guard_jsii() -> None:
+    """Before Node starts: its crash report kept, and stopping a Node that died (or never
+    started) silent, where jsii raises from ``__del__`` and at exit."""
+    if _Node.guarded:
+        return
+    from jsii._kernel.providers import process
+
+    if hasattr(process, "stderr_sink"):
+        process.stderr_sink = _stderr_reader
+    node_process = getattr(process, "_NodeProcess", None)
+    if node_process is not None and hasattr(node_process, "stop"):
+        stop = node_process.stop
+
+        def quiet_stop(self) -> None:
+            try:
+                stop(self)
+            except (OSError, AttributeError, ValueError):
+                pass  # nothing left to stop
+
+        node_process.stop = quiet_stop
+    _Node.guarded = True
+
+
+@contextmanager
+def node_failures(objects: int) -> Iterator[None]:
+    """Node's death while rendering ``objects`` objects as one ``E-NODE`` error."""
+    try:
+        yield
+    except CompileError:
+        raise
+    except FileNotFoundError as exc:  # jsii could not start Node at all
+        raise fail("E-NODE", f"Node.js could not be started ({exc.strerror}: {exc.filename}): {INSTALL}") from None
+    except Exception:
+        deadline = time.monotonic() + 2
+        while not _Node.ended and time.monotonic() < deadline:  # its stderr closes just after stdout
+            time.sleep(0.01)
+        if not _Node.ended:
+            raise  # Node is alive: not its failure
+        crash = next((line for line in _Node.report if "FATAL ERROR" in line or "out of memory" in line), "")
+        if "memory" in crash.lower():
+            limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+            where = (f" under this process's address-space limit of {limit >> 20} MiB (ulimit -v)"
+                     if limit != resource.RLIM_INFINITY else "")
+            raise fail("E-NODE", f"Node.js ran out of memory rendering {objects} objects through cdk8s{where} "
+                       f"({crash.removeprefix('FATAL ERROR: ')}); give it more memory or split the project "
+                       "(README: Limits)") from None
+        said = f" ({crash or _Node.report[-1]})" if (crash or _Node.report) else ""
+        raise fail("E-NODE", f"Node.js stopped while cdk8s rendered {objects} objects{said}: run again; "
+                   "if it stops again, check the machine's memory and the Node.js install") from None
