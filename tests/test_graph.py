@@ -264,3 +264,38 @@ def test_graph_command_on_bad_input(tmp_path):
     assert result.returncode == 2
     assert "compose.yaml:4:" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def _web_farm(tmp_path: Path, n: int) -> Path:
+    """``n`` web services on one network, each depending on the previous one."""
+    lines = ["name: farm", "services:"]
+    for i in range(n):
+        lines += [f"  web{i}:", "    image: nginx:1.27", "    user: '101'", "    read_only: true",
+                  "    expose: ['8080']"] + ([f"    depends_on: [web{i - 1}]"] if i else [])
+    (tmp_path / "compose.yaml").write_text("\n".join(lines) + "\n")
+    return tmp_path / "compose.yaml"
+
+
+def test_a_picture_too_large_for_mermaid_is_not_embedded(tmp_path, parse_mermaid):
+    from composek8s.graph import MERMAID_MAX_EDGES, readme_section
+
+    plan, objects = _objects(_web_farm(tmp_path, 30))
+    full = build_graph(objects)
+    assert full.complete and len(full.flows) > MERMAID_MAX_EDGES  # every pod may reach every other here
+    result = parse_mermaid(to_mermaid(full))
+    assert result.returncode == 1 and "Edge limit exceeded" in result.stderr  # what a README would show
+    stopped = build_graph(objects, max_edges=MERMAID_MAX_EDGES)
+    assert not stopped.complete and stopped.flows == full.flows[:len(stopped.flows)]
+    section = "\n".join(readme_section(plan))
+    assert "```mermaid" not in section
+    assert "30 workloads and 30 Services" in section and "composek8s graph --format dot" in section
+
+
+def test_a_picture_within_mermaids_limits_is_embedded(tmp_path, parse_mermaid):
+    from composek8s.graph import readme_section
+
+    plan, objects = _objects(_web_farm(tmp_path, 5))
+    graph = build_graph(objects, max_edges=500)
+    assert graph.complete and graph.flows == build_graph(objects).flows
+    assert parse_mermaid(to_mermaid(graph)).returncode == 0
+    assert f"```mermaid\n{to_mermaid(graph)}```" in "\n".join(readme_section(plan)) + "\n"

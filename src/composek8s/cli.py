@@ -310,7 +310,7 @@ def gitops(
         files = render(delivery)
         for wanted in [f"{base}/overlays/{e}" for e in environments] or [base]:
             if not Path(wanted).is_dir():
-                typer.echo(f"warning[W-GITOPS-PATH]: {wanted}/ does not exist here: run `composek8s synth` "
+                typer.echo(f"composek8s: warning[W-GITOPS-PATH]: {wanted}/ does not exist here: run `composek8s synth` "
                            "(with the environment in x-k8s.environments) and commit it", err=True)
         write_tree(out, files, marker=MARKER)
     except CompileError as exc:

@@ -55,6 +55,7 @@ class AppGraph:
     routes: list[tuple[str, str, str, int | str]] = field(default_factory=list)  # ingress, host+path, svc, port
     claims: list[tuple[str, str]] = field(default_factory=list)  # name, size
     flows: list[Flow] = field(default_factory=list)
+    complete: bool = True  # False: build_graph stopped at its max_edges
 
 
 def _pod_template(obj: dict) -> dict:
@@ -94,8 +95,12 @@ def _size(claim: dict) -> str:
     return str((((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage") or "")
 
 
-def build_graph(objects: list[dict]) -> AppGraph:
-    """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it)."""
+def build_graph(objects: list[dict], max_edges: int | None = None) -> AppGraph:
+    """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it).
+
+    With ``max_edges``, the flows stop being computed once the drawing would have more edges
+    than that (``graph.complete`` is then False): a README cannot show such a diagram, and
+    the flows of a large project grow with the square of its services."""
     graph = AppGraph()
     network = Network(objects)
     graph.workloads = [_workload(o) for o in objects if o.get("kind") in WORKLOAD_KINDS]
@@ -118,20 +123,25 @@ def build_graph(objects: list[dict]) -> AppGraph:
                     port = backend.get("port") or {}
                     graph.routes.append((str(meta.get("name")), f"{rule.get('host') or '*'}{path.get('path') or '/'}",
                                          str(backend.get("name")), port.get("number", port.get("name"))))
+    services = []
     for obj in objects:
         if obj.get("kind") != "Service":
             continue
         meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
         name, selector = str(meta.get("name")), spec.get("selector")
-        namespace = meta.get("namespace") or "default"
         # A Service selects pods by equality on every selector label (no selector: no pods).
-        backends = [w for w in graph.workloads if selector and w.pod.namespace == namespace
-                    and all(w.pod.labels.get(k) == v for k, v in selector.items())]
+        backends = _selected(graph.workloads, meta.get("namespace") or "default", selector)
         graph.backends[name] = [w.name for w in backends]
-        ports = graph.services.setdefault(name, [])
+        graph.services.setdefault(name, [])
+        services.append((name, spec, backends))
+    claims = {claim for claim, _ in graph.claims}
+    edges = sum(1 for r in graph.routes if r[2] in graph.services) + sum(map(len, graph.backends.values())) \
+        + sum(1 for w in graph.workloads for claim in w.claims if claim in claims)
+    seen: set[Flow] = set()  # graph.flows in a set, for the membership test
+    for name, spec, backends in services:
         for port in spec.get("ports") or []:
             protocol = str(port.get("protocol") or "TCP")
-            ports.append(ServicePort(name, int(port["port"]), protocol))
+            graph.services[name].append(ServicePort(name, int(port["port"]), protocol))
             for server in backends:
                 target = _target(port, server.pod)  # each backend resolves a named targetPort itself
                 if target is None:
@@ -140,9 +150,21 @@ def build_graph(objects: list[dict]) -> AppGraph:
                     if network.allows_egress(client.pod, server.pod, target, protocol) \
                             and network.allows_ingress(client.pod, server.pod, target, protocol):
                         flow = Flow(client.name, server.name, name, int(port["port"]), protocol)
-                        if flow not in graph.flows:
+                        if flow not in seen:
+                            seen.add(flow)
                             graph.flows.append(flow)
+                            if max_edges is not None and edges + len(graph.flows) > max_edges:
+                                graph.complete = False
+                                return graph
     return graph
+
+
+def _selected(workloads: list[Workload], namespace: object, selector: object) -> list[Workload]:
+    """The workloads whose pods ``selector`` (a Service's: equality on every label) selects."""
+    if not selector or not isinstance(selector, dict):
+        return []
+    return [w for w in workloads if w.pod.namespace == namespace
+            and all(w.pod.labels.get(k) == v for k, v in selector.items())]
 
 
 # --- Mermaid -------------------------------------------------------------------------------
@@ -245,10 +267,25 @@ def plan_objects(plan) -> list[dict]:
     return [resource.plain() for resource in plan.resources]
 
 
+# Mermaid's own limits (its defaults, which GitHub and GitLab keep): a flowchart of more edges
+# or text fails to render ("Edge limit exceeded", "Maximum text size in diagram exceeded").
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
+
+
 def readme_section(plan) -> list[str]:
-    """The Markdown lines of the picture, for dist/README.md and the chart's README.md."""
+    """The Markdown lines of the picture, for dist/README.md and the chart's README.md; a
+    project too large for Mermaid gets a sentence and the command that draws it instead."""
+    graph = build_graph(plan_objects(plan), max_edges=MERMAID_MAX_EDGES)
+    diagram = to_mermaid(graph) if graph.complete else ""
+    if graph.complete and len(diagram) <= MERMAID_MAX_TEXT:
+        return ["## The app", "",
+                "Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
+                "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
+                "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).", "",
+                "```mermaid", diagram.rstrip("\n"), "```", ""]
     return ["## The app", "",
-            "Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
-            "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
-            "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).", "",
-            "```mermaid", to_mermaid(build_graph(plan_objects(plan))).rstrip("\n"), "```", ""]
+            f"{len(graph.workloads)} workloads and {len(graph.services)} Services: too large a picture for a "
+            f"Mermaid diagram in a README (Mermaid draws at most {MERMAID_MAX_EDGES} arrows and "
+            f"{MERMAID_MAX_TEXT:,} characters). `composek8s graph --format dot` prints it for Graphviz, with "
+            "every flow the NetworkPolicies allow.", ""]
