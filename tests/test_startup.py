@@ -1,13 +1,12 @@
-"""What a command loads and starts (issue #16): only ``synth`` starts Node.js; it starts it
-while the project loads, and a compile that fails leaves no Node behind and prints only its
-own errors. Behaviour, not timing (bench/run.py measures the time)."""
+"""What a command loads and starts (issue #16): only ``synth`` imports jsii and cdk8s, and a
+compile that fails leaves no Node behind and prints only its own errors. Behaviour, not
+timing (bench/run.py measures the time)."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-import threading
 import uuid
 from pathlib import Path
 
@@ -63,9 +62,8 @@ def _node_processes(marker: str) -> list[int]:
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_a_compile_error_prints_only_itself_and_leaves_no_node_behind(tmp_path):
-    """Node starts while the project loads; the project is wrong, so Node is not needed: the
-    run prints the error alone (no jsii or Node output), exits 2, writes nothing and leaves no
-    process behind."""
+    """The project is wrong, so Node is not needed: the run prints the error alone (no jsii or
+    Node output), exits 2, writes nothing and leaves no process behind."""
     (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    ports: {a: b}\n")
     marker = f"COMPOSEK8S_TEST_RUN={uuid.uuid4()}"
     name, value = marker.split("=")
@@ -78,27 +76,3 @@ def test_a_compile_error_prints_only_itself_and_leaves_no_node_behind(tmp_path):
         "compose.yaml:4:5: error[E-COMPOSE-TYPE]: services.web.ports: expected a list, got a mapping"]
     assert _node_processes(marker) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml"]
-
-
-def test_the_early_start_reads_are_not_inputs_of_the_compile(tmp_path):
-    """What the Node-starting thread opens or probes is not recorded as an input; what the
-    compiling thread reads still is."""
-    from composek8s.inputs import Recording, unrecorded
-
-    ours, theirs = tmp_path / "compose.yaml", tmp_path / "elsewhere.txt"
-    ours.write_text("services: {}\n")
-    theirs.write_text("jsii\n")
-
-    def beside() -> None:
-        with unrecorded():
-            theirs.read_text()
-            theirs.exists()
-
-    with Recording() as recording:
-        thread = threading.Thread(target=beside)
-        thread.start()
-        thread.join()
-        ours.read_text()
-    assert str(ours) in recording.opened
-    assert str(theirs) not in recording.opened
-    assert not any(path == str(theirs) for path, _ in recording.probed)

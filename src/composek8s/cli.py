@@ -88,10 +88,6 @@ def synth(
             _check_recorded(record, base)
             return
 
-    from .synth import start_node
-
-    start_node()  # Node.js loads cdk8s on the other core while this thread loads and plans
-
     import yaml
 
     from .apirules import chart_version as version_problems
