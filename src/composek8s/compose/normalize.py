@@ -199,6 +199,7 @@ def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ
     svc.healthcheck = _healthcheck(raw.get("healthcheck"), ctx)
     svc.depends_on = _depends_on(raw.get("depends_on"), ctx)
     svc.networks = _networks(raw.get("networks"))
+    svc.host_aliases = _host_aliases(raw)
     svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
     svc.configs = _config_uses(raw.get("configs") or [], ctx)
     read_deploy(svc, raw, ctx)
@@ -598,6 +599,19 @@ def _networks(raw: object) -> list[str]:
     if raw is None:
         return []
     return [str(n) for n in raw]
+
+
+def _host_aliases(raw: dict) -> dict[str, str]:
+    """The names other containers reach this one by besides its service name: Docker's DNS
+    answers for the ``container_name`` and for each network's ``aliases``."""
+    found = {}
+    if isinstance(raw.get("container_name"), str):
+        found[raw["container_name"]] = "container_name"
+    networks = raw.get("networks")
+    for net, spec in (networks.items() if isinstance(networks, dict) else []):
+        for alias in (spec.get("aliases") if isinstance(spec, dict) else None) or []:
+            found.setdefault(str(alias), f"alias on network {net!r}")
+    return found
 
 
 def _needs_source(items: list, key: str, ctx: ServiceContext) -> list:

@@ -39,7 +39,7 @@ class ProjectFacts:
 
     build_contexts: frozenset[Path]  # a bind mount inside one is source code for live reload
     secret_files: SecretFiles  # files the project's `secrets` read: never a ConfigMap
-    hosts: Hosts  # compose service names as host names
+    hosts: Hosts  # the names services are reached by (their names, container_names, aliases)
     # Service → env variable → the other services its value names (one scan of every value).
     env_refs: dict[str, dict[str, tuple[HostRef, ...]]]
 
@@ -47,7 +47,8 @@ class ProjectFacts:
 def derive_facts(draft: Draft) -> None:
     """Pass: build contexts, the secrets' files, and every host name used in env values."""
     project = draft.project
-    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
+    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()},
+                  {alias: svc.name for svc in project.services.values() for alias in svc.host_aliases})
     draft.facts = ProjectFacts(
         build_contexts=build_contexts(project), secret_files=declared_secret_files(project), hosts=hosts,
         env_refs={svc.name: env_references(svc, hosts) for svc in project.services.values()})
