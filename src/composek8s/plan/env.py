@@ -6,11 +6,14 @@ Secret variables reach the container through ``secretKeyRef``; a value that embe
 text is escaped so Kubernetes' ``$(VAR)`` expansion cannot change it.
 
 A value is secret by its variable's name (``is_secret_name``) or by what it holds
-(``secretscan``: a password in a URL, a private key, a token): a value that holds a credential
-moves whole into the project's Secret under its variable's name (``DATABASE_URL`` →
-``secretKeyRef``); a command word that holds one becomes ``$(<SERVICE>_COMMAND_<n>)``, read
-from the Secret key of that name. Either way ``W-SECRET-LITERAL`` says so at its line, and the
-value is never written.
+(``secretscan``: a password in a URL, a private key, a token). When the only credential is a
+URL's password (``postgres://app:pw@db/app``), the password alone moves into the project's
+Secret, as ``<VARIABLE>_PASSWORD``, and the URL stays a value around ``$(…)``: its host is
+then written as the Service's name like any other (``plausible_db`` → ``plausible-db``), so the
+URL works when applied. Any other credential moves the value whole into the Secret under its
+variable's name (``API_URL`` → ``secretKeyRef``); a command word that holds one becomes
+``$(<SERVICE>_COMMAND_<n>)``, read from the Secret key of that name. Either way
+``W-SECRET-LITERAL`` says so at its line, and the secret is never written.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ from ..hostrefs import host_context
 from .references import HostRef, Hosts, text_parts, value_references
 
 _DOLLAR = re.compile(r"\$(?=[$(])")
+# A URL's literal password: `scheme://user:PASSWORD@` (the user may be empty: redis://:pw@).
+_URL_PASSWORD = re.compile(r"://[^\s/@:\x00]*:([^\s/@\x00]+)@")
 
 
 def escape(text: str) -> str:
@@ -44,6 +49,17 @@ def _marked(value: str | Template) -> str:
     if isinstance(value, str):
         return value
     return "".join(p if isinstance(p, str) else SECRET_MARK for p in value.parts)
+
+
+def url_password_split(value: str, key: str) -> Template | None:
+    """``value`` with its URL's password as the secret variable ``key``, when that password is
+    the only credential the detector finds in it; else None (the value moves whole)."""
+    m = _URL_PASSWORD.search(value)
+    if m is None:
+        return None
+    parts = tuple(p for p in (value[:m.start(1)], SecretRef(key), value[m.end(1):]) if p != "")
+    split = Template(parts)
+    return None if scan_value(_marked(split)) else split
 
 
 def _secret_ref(secret: Name, ref: SecretRef) -> dict:
@@ -100,6 +116,21 @@ class EnvBuilder:
         self._use(ref)
         return _secret_ref(self.secret, ref)
 
+    def _split(self, name: str, value: str | Template) -> Template | None:
+        """``value`` with its URL's password read from the Secret key ``<name>_PASSWORD``, when
+        that is its only credential and the key names nothing else of the service's."""
+        key = f"{name}_PASSWORD"
+        if not isinstance(value, str) or key in self.svc.environment:
+            return None
+        split = url_password_split(value, key)
+        if split is not None:
+            self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} holds a password in "
+                               f"its URL; the password is not written to the output: the container reads it "
+                               f"from the key {key} of the Secret {self.secret.base!r} (create it with that "
+                               f"password) and the URL is $({key}) in place", self.svc.env_positions.get(name))
+            self._use(SecretRef(key))
+        return split
+
     def env(self) -> list[dict]:
         entries: list[dict] = []
         for name, value in self.svc.environment.items():
@@ -115,7 +146,11 @@ class EnvBuilder:
                 entries.append({"name": name, **_secret_ref(self.secret, value.parts[0])})
                 continue
             found = [] if is_secret_name(name) and not isinstance(value, Template) else scan_value(_marked(value))
-            if found:
+            split = self._split(name, value) if found else None
+            if split is not None:
+                entries.append({"name": name, "value": self._hosted(
+                    name, split, value_references(split, self.hosts, host_context(name)))})
+            elif found:
                 entries.append({"name": name, **self._to_secret(name, name, found, where)})
             elif isinstance(value, Template):
                 for ref in value.secrets:
