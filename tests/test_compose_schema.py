@@ -318,3 +318,81 @@ def test_the_flattened_service_schema_accepts_exactly_what_the_original_does():
         for value in values:
             document = {"services": {"web": {"image": "nginx", key: value}}}
             assert slow.is_valid(document) == fast.is_valid(document), (key, value)
+
+
+# --- the fast path: jsonschema-rs says "valid", jsonschema is asked only otherwise ------------
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _slow_valid(data: object) -> bool:
+    from composek8s.compose.schema import _validator
+
+    return next(iter(_validator().iter_errors(data)), None) is None
+
+
+def test_the_fast_validator_accepts_only_what_jsonschema_accepts():
+    """Every service key with values of every JSON type, and data where the two libraries
+    could differ: text ending in a newline (Python's ``$`` matches before it) or holding a
+    carriage return or a Unicode line separator (ECMAScript's ``.`` does not match them),
+    numbers as floats, 64-bit bounds, NaN, a Decimal."""
+    from decimal import Decimal
+
+    from composek8s.compose.schema import known_valid, service_keys
+
+    plain = [None, "text", 1, 1.0, True, [], ["a"], ["a", "a"], {}, {"x": 1}]
+    apart = ["a\n", "a\r", "a\u2028", 2**63, -2**63 - 1, float("nan"), float("inf"), Decimal(1),
+             {"a\n": 1}, {"a\r": 1}, {"\u2029": 1}]
+    verdicts = []
+    for key in sorted(service_keys()) + ["imgae", "x-extension", "per_replica"]:
+        for value, counted in [(v, True) for v in plain] + [(v, False) for v in apart]:
+            document = {"services": {"web": {"image": "nginx", key: value}}}
+            fast, slow = known_valid(document), _slow_valid(document)
+            assert slow or not fast, (key, value)
+            if counted:
+                verdicts.append((fast, slow))
+    for name in ["web", "web\n", "web\r", "x-web", "Web", "1", "a b"]:
+        document = {"services": {name: {"image": "nginx"}}, "volumes": {name: {}}, "networks": {name: None}}
+        assert _slow_valid(document) or not known_valid(document), name
+    # a real fast path: most plain documents jsonschema accepts are recognised without it
+    accepted = [fast for fast, slow in verdicts if slow]
+    assert sum(accepted) > 0.9 * len(accepted)
+
+
+def _compose_files() -> list[Path]:
+    found = []
+    for folder in ("compose_corpus", "stacks", "hostile"):
+        for path in sorted((TESTS / folder).rglob("*")):
+            if path.suffix in (".yaml", ".yml") and path.is_file() and path.stat().st_size < 200_000:
+                text = path.read_text(errors="replace")
+                if text.startswith("services:") or "\nservices:" in text:
+                    found.append(path)
+    return found
+
+
+def test_the_fast_validator_agrees_with_jsonschema_on_the_test_projects(monkeypatch, tmp_path: Path):
+    """Every compose file under tests/ (corpus, stacks, hostile inputs) and every row of the
+    table above, loaded as the CLI loads it: where jsonschema-rs says valid, jsonschema finds
+    no error, so no message is lost."""
+    from composek8s.compose import schema
+
+    real, seen = schema.known_valid, []
+
+    def both(data: object) -> bool:
+        fast = real(data)
+        seen.append((fast, _slow_valid(data)))
+        return fast
+
+    monkeypatch.setattr(schema, "known_valid", both)
+    files = _compose_files()
+    assert len(files) > 50
+    for path in files:
+        try:
+            load_project([path], environ={}, reporter=Reporter(), cwd=path.parent)
+        except CompileError:
+            pass
+    for case in CASES:
+        (tmp_path / case.id).mkdir()
+        _ours(case, _project(case, tmp_path / case.id))
+    assert all(slow for fast, slow in seen if fast)
+    assert sum(fast for fast, slow in seen) > 0.9 * sum(slow for fast, slow in seen)

@@ -163,3 +163,45 @@ def test_what_the_base_already_has_is_not_an_environment_error(tmp_path):
     """))
     (tmp_path / "Dockerfile").write_text("FROM nginx:1.27\nUSER 10001\n")
     refuse_weakening(compile_plan(cwd=tmp_path, environ={}, reporter=Reporter()))  # no error
+
+
+def test_the_fast_values_check_accepts_only_what_jsonschema_accepts():
+    """check_environments asks jsonschema only when jsonschema-rs does not accept every
+    environment's values: Atlantiplex's values with each leaf replaced by a value of every
+    JSON type (and text the two regex dialects read apart) are accepted by jsonschema-rs only
+    where jsonschema finds no error."""
+    import json
+
+    import jsonschema
+
+    from composek8s.helm.chart import render_chart
+    from composek8s.helm.values import values_tree
+    from composek8s.schemagate import certainly_valid, fast_validator
+
+    plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
+    schema = json.loads(render_chart(plan, "0.0.0")["values.schema.json"])
+    fast, slow = fast_validator(schema), jsonschema.Draft7Validator(schema)
+    tree = values_tree(plan)
+
+    def leaves(node, path=()):
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                yield from leaves(value, path + (key,))
+        else:
+            yield path
+
+    def replaced(node, path, value):
+        if not path:
+            return value
+        return {**node, path[0]: replaced(node[path[0]], path[1:], value)}
+
+    assert certainly_valid(fast, tree) and slow.is_valid(tree)
+    candidates = [None, "text", "1Gi\n", "100m", "/x\n", "a\r", "", -1, 0, 1, 1.5, 70000, True, [], ["a"], {}, {"x": 1}]
+    checked = 0
+    for path in leaves(tree):
+        for value in candidates:
+            values = replaced(tree, path, value)
+            if certainly_valid(fast, values):
+                assert slow.is_valid(values), (path, value)
+            checked += 1
+    assert checked > 500

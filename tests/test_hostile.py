@@ -287,6 +287,17 @@ def manifest_fifo(project: Path) -> None:
     os.mkfifo(project / "m.yaml")
 
 
+def chart_yaml_fifo(project: Path) -> None:
+    """A chart folder whose Chart.yaml is a FIFO (helm and the check would read it forever)."""
+    (project / "chart" / "templates").mkdir(parents=True)
+    os.mkfifo(project / "chart" / "Chart.yaml")
+
+
+def kustomization_fifo(project: Path) -> None:
+    (project / "k").mkdir()
+    os.mkfifo(project / "k" / "kustomization.yaml")
+
+
 GENERATORS = {f.__name__: f for f in (inline_config_of_2_mib, non_utf8, alias_bomb, merge_bomb, deep_flow, deep_block,
                                       deep_block_mappings, deep_150, huge_file, symlink_out,
                                       symlink_compose_out, include_many_big, include_fan_out,
@@ -298,7 +309,8 @@ GENERATORS = {f.__name__: f for f in (inline_config_of_2_mib, non_utf8, alias_bo
                                       dotenv_symlink_out, env_file_fifo, dockerfile_fifo,
                                       dockerfile_of_2_mib, bind_fifo, bind_folder_with_fifo,
                                       config_fifo, include_fifo, package_is_a_file,
-                                      manifest_non_utf8, manifest_alias_bomb, manifest_fifo)}
+                                      manifest_non_utf8, manifest_alias_bomb, manifest_fifo,
+                                      chart_yaml_fifo, kustomization_fifo)}
 
 
 # --- running the CLI ---------------------------------------------------------------------

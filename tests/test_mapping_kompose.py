@@ -99,6 +99,28 @@ def test_service_type_headless_has_no_cluster_ip(compile_compose):
         peer for rule in c.get("NetworkPolicy", "web")["spec"]["ingress"] for peer in rule["from"]]
 
 
+def test_service_type_headless_without_ports_is_a_headless_service_without_ports(compile_compose):
+    """A headless Service only gives the pods DNS names: it needs no port (kompose adds a
+    dummy 55555 for a Kubernetes bug fixed long ago; composek8s writes none)."""
+    c = compile_compose("""
+name: shop
+services:
+  worker:
+    image: example/worker:1.2
+    labels:
+      kompose.service.type: headless
+""")
+    assert not errors(c.diagnostics)
+    spec = c.get("Service", "worker")["spec"]
+    assert spec["clusterIP"] == "None" and "ports" not in spec
+    assert spec["selector"] == c.get("Deployment", "worker")["spec"]["selector"]["matchLabels"]
+
+
+def test_another_service_type_without_ports_is_still_an_error(compile_error):
+    found = compile_error(web("      kompose.service.type: nodeport").replace('    ports: ["8080:8080"]\n', ""))
+    assert any("needs ports" in e.message for e in found), found
+
+
 def test_a_cluster_ip_service_stays_closed_to_the_outside(compile_compose):
     c = compile_compose(web("      kompose.service.type: clusterip"))
     assert c.get("Service", "web")["spec"]["type"] == "ClusterIP"

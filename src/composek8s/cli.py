@@ -88,6 +88,10 @@ def synth(
             _check_recorded(record, base)
             return
 
+    from .synth import start_node
+
+    start_node()  # Node.js loads cdk8s on the other core while this thread loads and plans
+
     import yaml
 
     from .apirules import chart_version as version_problems
@@ -306,7 +310,7 @@ def gitops(
         files = render(delivery)
         for wanted in [f"{base}/overlays/{e}" for e in environments] or [base]:
             if not Path(wanted).is_dir():
-                typer.echo(f"warning[W-GITOPS-PATH]: {wanted}/ does not exist here: run `composek8s synth` "
+                typer.echo(f"composek8s: warning[W-GITOPS-PATH]: {wanted}/ does not exist here: run `composek8s synth` "
                            "(with the environment in x-k8s.environments) and commit it", err=True)
         write_tree(out, files, marker=MARKER)
     except CompileError as exc:

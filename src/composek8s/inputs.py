@@ -19,11 +19,25 @@ import os
 import stat as _stat
 import sys
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 ALL = "\0all"  # the whole environment was iterated or copied
 _active: "Recording | None" = None
 _hook_installed = False
 _lock = threading.Lock()
+_elsewhere = threading.local()  # .on: this thread's reads are not the compile's (``unrecorded``)
+
+
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """What this thread reads meanwhile is not an input: a thread that works beside the
+    compile (synth starts Node.js while the project loads) must not add its files to it."""
+    _elsewhere.on = True
+    try:
+        yield
+    finally:
+        _elsewhere.on = False
 
 
 class Doubt(Exception):
@@ -183,7 +197,7 @@ class Recording:
 
     def _note(self, path, dir_fd, follow: bool, result) -> None:
         """A probe's result: ``result`` is the stat (or the OSError) the caller got."""
-        if dir_fd is not None:
+        if dir_fd is not None or getattr(_elsewhere, "on", False):
             return
         text = _path(path)
         if not self._wanted(text) or (text, follow) in self.probed:
@@ -261,7 +275,7 @@ def _wrap(real, follows: bool):
 
 def _dispatch(event: str, args: tuple) -> None:
     rec = _active
-    if rec is not None and event in ("open", "os.listdir", "os.scandir"):
+    if rec is not None and event in ("open", "os.listdir", "os.scandir") and not getattr(_elsewhere, "on", False):
         rec._audit(event, args)
 
 

@@ -12,13 +12,15 @@ Python library does either check, so it is written here on top of our Dockerfile
 """
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..compose.dockerfile import DockerfileError, Stage, read_dockerfile, stages
-from ..diagnostics import CompileError
+from ..compose.dockerfile import MAX_DOCKERFILE_BYTES, DockerfileError, Stage, read_dockerfile, stages
+from ..compose.reader import read_text
+from ..diagnostics import CompileError, Position
 
 BUILD_TOOLS = {"build-base", "gcc", "g++", "make", "cmake", "musl-dev", "libc-dev", "libc6-dev",
                "linux-headers", "python3-dev", "build-essential", "autoconf", "automake", "libtool"}
@@ -123,7 +125,11 @@ def check_context(context: Path, dockerfile: str = "Dockerfile") -> list[Problem
     except (OSError, DockerfileError) as exc:
         return [Problem(dockerfile, getattr(exc, "line", 0), f"cannot read the Dockerfile: {exc}")]
     ignore_file = context / ".dockerignore"
-    ignore = DockerIgnore(ignore_file.read_text() if ignore_file.is_file() else "")
+    try:
+        ignore = DockerIgnore(read_text(ignore_file, ".dockerignore", MAX_DOCKERFILE_BYTES, Position(".dockerignore"))
+                              if os.path.lexists(ignore_file) else "")
+    except CompileError as exc:
+        return [Problem(".dockerignore", 0, f"cannot read .dockerignore: {exc.diagnostics[0].message}")]
     problems: list[Problem] = []
     names: set[str] = set()
     for index, stage in enumerate(all_stages):

@@ -129,11 +129,9 @@ def _discover(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
 def _alias(root: Path, roots: list[Path]) -> bool:
     """A kustomization that only names another of ``roots`` (``dist/`` is ``dist/base``):
     it renders the same objects, so it is not rendered twice."""
-    file = next(root / k for k in KUSTOMIZATIONS if (root / k).is_file())
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return False
+    file = next(root / k for k in KUSTOMIZATIONS if os.path.lexists(root / k))
+    docs = read_documents(file, str(file))  # a FIFO or a bomb is refused here, not in kubectl
+    data = docs[0].data if docs else None
     if not isinstance(data, dict) or set(data) - {"apiVersion", "kind", "resources"}:
         return False
     resources = data.get("resources")
@@ -215,7 +213,8 @@ def _value_sets(chart: Path, values: list[Path]) -> list[tuple[str, list[Path]]]
 
 
 def _helm_template(helm: str, chart: Path, values: list[Path]) -> list[str]:
-    meta = yaml.safe_load((chart / "Chart.yaml").read_text()) or {}
+    docs = read_documents(chart / "Chart.yaml", str(chart / "Chart.yaml"))  # bounded, as a manifest
+    meta = (docs[0].data if docs else None) or {}
     name = str(meta.get("name", "release")) if isinstance(meta, dict) else "release"
     command = [helm, "template", name, str(chart), "-n", name]
     for v in values:

@@ -11,6 +11,7 @@ so the output is valid Compose input that reads back to the same values.
 from __future__ import annotations
 
 import posixpath
+import re
 from pathlib import Path
 
 from .interpolate import SecretRef, Template
@@ -64,6 +65,8 @@ def _abs(directory: Path, path: str) -> str:
     """A relative path resolved against the project directory, as Compose does."""
     if path.startswith("/"):
         return posixpath.normpath(path)
+    if re.match(r"^[A-Za-z]:[\\/]", path):  # a Windows host path is absolute too, kept as written
+        return path
     return posixpath.normpath(posixpath.join(directory.resolve().as_posix(), path))
 
 

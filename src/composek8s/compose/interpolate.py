@@ -126,8 +126,11 @@ class Interpolator:
             else:
                 m = _NAME.match(text, i + 1)
                 if not m:
-                    raise fail("E-INTERPOLATION", f"invalid interpolation format in {text!r}: "
-                               "use $$ for a literal $", where)
+                    # `$(hostname)`, `$1`, `$@`, a `$` at the end: Compose keeps the `$` as it
+                    # is (only `${` must be a valid reference), and so does composek8s.
+                    literal.append("$")
+                    i += 1
+                    continue
                 sub, i = self._lookup(m.group(0), None, None, where), m.end()
             parts.append("".join(literal))
             literal = []

@@ -7,6 +7,8 @@ references between sections) and what only the compiler needs.
 """
 from __future__ import annotations
 
+import re
+
 import shlex
 from pathlib import Path
 
@@ -449,11 +451,14 @@ def _port(item: object, where: Position) -> list[Port]:
                      position=where)]
     text = str(item)
     text, _, protocol = text.partition("/")
-    parts = text.rsplit(":", 2) if text.count(":") <= 2 else None
-    if parts is None:
-        raise ValueError("too many ':'")
+    # As Compose (go-connections' ParsePortSpec): the last part is the container port, the
+    # one before it the host port, everything before that a host IP ("[::1]", "::1",
+    # "127.0.0.1"), which must be an IP address ("80:80:80" is not).
+    parts = text.split(":")
     container = parts[-1]
     published = parts[-2] if len(parts) >= 2 else None
+    if len(parts) > 2:
+        _host_ip(":".join(parts[:-2]))
     targets = _port_range(container)
     if published:
         hosts = _port_range(published)
@@ -466,12 +471,28 @@ def _port(item: object, where: Position) -> list[Port]:
             for t, p in zip(targets, pubs)]
 
 
+def _host_ip(text: str) -> str:
+    """The host IP of a short-syntax port, brackets dropped; a ValueError unless it is one."""
+    import ipaddress
+
+    bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    try:
+        if "%" in bare:  # Go's net.ParseIP (so Compose) takes no IPv6 zone
+            raise ValueError(bare)
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address (the part before the host port)") from None
+
+
 def _port_range(text: str) -> list[int]:
     start, _, end = text.partition("-")
     first, last = int(start), int(end or start)
     if not (0 < first <= last <= 65535) or last - first > 1000:
         raise ValueError(f"{text!r} is not a port or port range")
     return list(range(first, last + 1))
+
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 
 
 def _volumes(items: list, ctx: ServiceContext) -> list[Mount]:
@@ -497,13 +518,18 @@ def _volumes(items: list, ctx: ServiceContext) -> list[Mount]:
                                 source=item.get("source"), read_only=bool(item.get("read_only")),
                                 tmpfs_size=tmpfs_size, position=where))
             continue
-        parts = str(item).split(":")
+        text = str(item)
+        # A Windows host path (`C:\\Users\\data:/data`): its drive's ':' is not a separator, and
+        # it is a bind mount, as Compose reads it (the plan refuses it as a host path).
+        drive = text[:2] if _WINDOWS_DRIVE.match(text) else ""
+        parts = text[len(drive):].split(":")
+        parts[0] = drive + parts[0]
         if len(parts) == 1:
             mounts.append(Mount(type="volume", target=parts[0], position=where))
             continue
         source, target = parts[0], parts[1]
         options = parts[2].split(",") if len(parts) > 2 else []
-        kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+        kind = "bind" if source.startswith((".", "/", "~")) or drive else "volume"
         mounts.append(Mount(type=kind, source=source, target=target, read_only="ro" in options,
                             position=where))
     return mounts

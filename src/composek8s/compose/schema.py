@@ -11,6 +11,9 @@ the validator of the draft it declares. Each schema error becomes one diagnostic
 ``FILE:LINE:COL`` of the key or value it concerns, in words: ``oneOf`` failures are reduced
 to the branch the value was meant for. Values holding secret variables (``Template``) are
 checked as the text they are written as.
+
+A valid file, the common case, is recognised by jsonschema-rs (``schemagate.py``); only a
+file it does not accept goes through jsonschema, whose errors the messages are made of.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import json
 import re
 
 from ..diagnostics import Position, Reporter
+from ..schemagate import certainly_valid, fast_validator
 from .interpolate import Template
 from .shapes import cast_values
 from .yamlsrc import Document, Override, Reset
@@ -51,6 +55,27 @@ def _validator():
     draft = validators.validator_for(schema)
     # Compose does not enforce uniqueItems (`cap_add: [A, A]` is accepted), so neither do we.
     return validators.extend(draft, {"uniqueItems": None})(_flattened(schema))
+
+
+@functools.cache
+def _fast_validator():
+    """jsonschema-rs with the same schema and rules (``uniqueItems`` dropped, as below)."""
+    return fast_validator(_without_unique_items(_flattened(compose_schema())))
+
+
+def _without_unique_items(schema: object) -> object:
+    if isinstance(schema, dict):
+        return {k: _without_unique_items(v) for k, v in schema.items()
+                if not (k == "uniqueItems" and isinstance(v, bool))}
+    if isinstance(schema, list):
+        return [_without_unique_items(v) for v in schema]
+    return schema
+
+
+def known_valid(data: object) -> bool:
+    """True when ``data`` (as ``validate_file`` hands it to the schema) is certainly valid;
+    False means only that jsonschema must look."""
+    return certainly_valid(_fast_validator(), data)
 
 
 _PLAIN_PART = {"type", "description", "properties", "patternProperties"}
@@ -102,7 +127,8 @@ def validate_file(doc: Document, reporter: Reporter) -> object:
     data = cast_values(doc.data, cast_error, yaml11)
     remap: dict[tuple, list[int]] = {}
     plain = _plain(data, (), remap)
-    for error in _validator().iter_errors(plain):
+    errors = () if known_valid(plain) else _validator().iter_errors(plain)
+    for error in errors:
         for leaf in _reduce(error):
             found.extend(_describe(leaf, doc, remap))
     for position, code, message in sorted(set(found)):

@@ -87,18 +87,22 @@ def check_environments(plan: Plan, files: dict[str, str]) -> None:
         return
     import json
 
-    import jsonschema
-
-    tree = values_tree(plan)
-    schema_text = files["values.schema.json"]
-
     from ..diagnostics import CompileError, Diagnostic
     from ..plan.model import merge_values
+    from ..schemagate import certainly_valid, fast_validator
 
-    validator = jsonschema.Draft7Validator(json.loads(schema_text))
+    tree = values_tree(plan)
+    schema = json.loads(files["values.schema.json"])
+    merged = {env: merge_values(tree, spec["values"]) for env, spec in plan.environments.items()}
+    fast = fast_validator(schema)
+    if all(certainly_valid(fast, values) for values in merged.values()):
+        return  # jsonschema (below) only for the messages
+    import jsonschema
+
+    validator = jsonschema.Draft7Validator(schema)
     errors = []
-    for env, spec in plan.environments.items():
-        for error in sorted(validator.iter_errors(merge_values(tree, spec["values"])), key=lambda e: list(e.path)):
+    for env, values in merged.items():
+        for error in sorted(validator.iter_errors(values), key=lambda e: list(e.path)):
             where = ".".join(str(p) for p in error.path) or "values"
             errors.append(Diagnostic("error", "E-ENVIRONMENT", f"environment {env!r}: {where}: "
                                      f"{error.message}", plan.x_k8s_at("environments", env, "values", *error.path)))

@@ -11,7 +11,7 @@ at the label's line (kompose often falls back to a default silently; we do not g
 | label | becomes |
 |---|---|
 | ``kompose.controller.type`` | ``x-k8s.kind``: ``deployment``, ``statefulset``; ``daemonset`` and ``replicationcontroller`` are refused |
-| ``kompose.service.type`` | Service ``type`` (chart ``<svc>.service.type``): ``clusterip``, ``nodeport``, ``loadbalancer`` (warned, NetworkPolicy opened on the Service's ports), ``headless`` (``clusterIP: None``) |
+| ``kompose.service.type`` | Service ``type`` (chart ``<svc>.service.type``): ``clusterip``, ``nodeport``, ``loadbalancer`` (warned, NetworkPolicy opened on the Service's ports), ``headless`` (``clusterIP: None``; without ports when the service has none) |
 | ``kompose.service.nodeport.port`` | the Service port's ``nodePort`` (chart ``<svc>.service.nodePort``), 30000–32767, with type ``nodeport`` and one port |
 | ``kompose.service.expose`` | ``x-k8s.ingress``: ``true`` (every host), or hosts ``a.example.com,b.example.com/api`` (one path for all) |
 | ``kompose.service.expose.tls-secret`` | ``x-k8s.ingress.tlsSecret`` (needs ``expose``) |
@@ -441,7 +441,7 @@ def check_kompose_fit(svc: Service, found: KomposeSettings, kind: str, ep, singl
         if kind == "Job":
             reporter.warn("W-KOMPOSE-LABEL", f"{owner}: {label} is ignored: a Job gets no Service",
                           found.at(label))
-        elif not ep.ports:
+        elif not ep.ports and found.service_type != "Headless":  # a headless one needs none
             reporter.error("E-KOMPOSE", f"{owner}: {label} needs ports: the service declares none, so "
                            "it gets no Service", found.at(label))
         elif found.service_type in ("NodePort", "LoadBalancer"):

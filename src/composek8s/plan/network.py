@@ -36,7 +36,9 @@ def plan_network(draft: Draft) -> None:
     warn_data_store_access(endpoints, flows, draft.references, draft.reporter)
     for svc, sd in draft.each():
         ep, comp, key = sd.endpoint, sd.component, camel_key(svc.name)
-        if ep.ports and sd.kind != "Job":
+        # A headless Service needs no port (kompose.service.type: headless on a service
+        # without one): it gives the pods DNS names, which is what it is asked for.
+        if (ep.ports or ep.service_type == "Headless") and sd.kind != "Job":
             sd.service = service_manifest(ep, project, ns, comp, key)
         if sd.kind == "StatefulSet":  # its serviceName, needed even without ports
             sd.headless = service_manifest(ep, project, ns, comp, key, headless=True)
@@ -170,9 +172,10 @@ def service_manifest(ep: Endpoint, project: str, namespace: str, component: str,
     spec: dict = {
         "type": "ClusterIP" if headless else Value(f"{key}.service.type", ep.service_type),
         "selector": selector_labels(project, ep.name),
-        "ports": [{"name": p["name"], "port": p["port"], "targetPort": p["name"],
-                   "protocol": p["protocol"]} for p in ep.ports],
     }
+    if ep.ports or not headless:
+        spec["ports"] = [{"name": p["name"], "port": p["port"], "targetPort": p["name"],
+                          "protocol": p["protocol"]} for p in ep.ports]
     if ep.node_port is not None and not headless:  # one port (checked): it gets the nodePort
         spec["ports"][0]["nodePort"] = Value(f"{key}.service.nodePort", ep.node_port)
     if headless:

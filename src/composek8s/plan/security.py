@@ -6,6 +6,8 @@ level any service asked for.
 """
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING
 
 from ..compose import Service
@@ -80,6 +82,11 @@ def refuse_unsafe(svc: Service, reporter: Reporter) -> None:
             refuse("E-SECURITY-OPT", f"security_opt {opt}", "security_opt")
 
 
+# A user or group: decimal digits, or a name as useradd takes it (shadow-utils' pattern).
+# An id past 2^31-1 parses: plan/apicheck refuses it as E-API-RANGE (apirules/), the API server's rule.
+_USER_PART = re.compile(r"^(?:[0-9]+|[A-Za-z_][A-Za-z0-9_.-]*\$?)$")
+
+
 def user_ids(svc: Service, reporter: Reporter) -> tuple[int, int]:
     """The numeric UID and GID the pod runs as: compose ``user``, x-k8s, known image, default."""
     uid, gid, _ = user_ids_and_origin(svc, reporter)
@@ -94,6 +101,13 @@ def user_ids_and_origin(svc: Service, reporter: Reporter) -> tuple[int, int, str
     known = facts_for(svc)
     if svc.user:
         uid_text, _, gid_text = svc.user.partition(":")
+        bad = next((t for t in (uid_text, gid_text) if t and not _USER_PART.match(t)), None)
+        if bad is not None:
+            # `+0`, `0x0`, `-1`: neither an id nor a name; Docker would refuse it at start.
+            reporter.error("E-SECURITY-USER", f"service {svc.name!r}: user {svc.user!r} is neither "
+                           "\"UID[:GID]\" nor a user name: write user: \"UID:GID\", "
+                           "e.g. \"10001:10001\"", svc.keys.get("user"))
+            return DEFAULT_UID, DEFAULT_UID, "the default UID"
         if uid_text == "root":  # root by name is refused like UID 0, whatever the image
             uid_text = "0"
         if uid_text.isdigit():

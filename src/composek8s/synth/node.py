@@ -17,6 +17,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from typing import Iterator
@@ -33,6 +34,7 @@ class _Node:
     guarded = False
     ended = False  # Node's stderr reached its end: the process is gone
     report: list[str] = []  # what Node wrote outside jsii's protocol (a crash report)
+    starter: threading.Thread | None = None  # the thread starting Node early (synth.start_node)
 
 
 def check_node() -> None:
@@ -90,6 +92,13 @@ def guard_jsii() -> None:
         stop = node_process.stop
 
         def quiet_stop(self) -> None:
+            if _Node.starter is not None and _Node.starter.is_alive() and threading.current_thread() is not _Node.starter:
+                # The process ends while Node is still loading for a compile that failed:
+                # nothing will use it, and jsii's stop would wait for the load to finish.
+                try:
+                    self._process.terminate()
+                except (OSError, AttributeError):
+                    pass
             try:
                 stop(self)
             except (OSError, AttributeError, ValueError):

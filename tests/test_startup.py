@@ -1,0 +1,104 @@
+"""What a command loads and starts (issue #16): only ``synth`` starts Node.js; it starts it
+while the project loads, and a compile that fails leaves no Node behind and prints only its
+own errors. Behaviour, not timing (bench/run.py measures the time)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+JSII = ("jsii", "cdk8s", "constructs")
+
+# Runs the CLI in this process and prints which of JSII's modules it imported.
+PROBE = """
+import json, sys
+from composek8s.cli import app
+try:
+    app(sys.argv[1:], prog_name="composek8s")
+except SystemExit:
+    pass
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {jsii!r})), file=sys.__stderr__)
+"""
+
+
+def imported(args: list[str], cwd: Path) -> list[str]:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run([sys.executable, "-c", PROBE.format(jsii=set(JSII)), *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=300)
+    return json.loads(result.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("args", [["--help"], ["synth", "--help"], ["config"], ["graph"],
+                                  ["check", "dist/base/deployment-frontend.yaml"]],
+                         ids=["help", "synth-help", "config", "graph", "check"])
+def test_commands_that_render_nothing_do_not_load_jsii_or_cdk8s(args):
+    assert imported(args, ROOT) == []
+
+
+def test_the_probe_sees_a_command_that_loads_cdk8s(tmp_path):
+    """The check above can fail: synth imports them."""
+    out = imported(["synth", "--out", str(tmp_path / "dist"), "--chart-dir", str(tmp_path / "charts")], ROOT)
+    assert {"cdk8s", "jsii", "constructs"} <= set(out)
+
+
+def _node_processes(marker: str) -> list[int]:
+    """Processes whose environment carries ``marker`` (Node inherits the CLI's environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_a_compile_error_prints_only_itself_and_leaves_no_node_behind(tmp_path):
+    """Node starts while the project loads; the project is wrong, so Node is not needed: the
+    run prints the error alone (no jsii or Node output), exits 2, writes nothing and leaves no
+    process behind."""
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n    ports: {a: b}\n")
+    marker = f"COMPOSEK8S_TEST_RUN={uuid.uuid4()}"
+    name, value = marker.split("=")
+    env = {**os.environ, name: value, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run([sys.executable, "-m", "composek8s.cli", "synth"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "compose.yaml:4:5: error[E-COMPOSE-TYPE]: services.web.ports: expected a list, got a mapping"]
+    assert _node_processes(marker) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml"]
+
+
+def test_the_early_start_reads_are_not_inputs_of_the_compile(tmp_path):
+    """What the Node-starting thread opens or probes is not recorded as an input; what the
+    compiling thread reads still is."""
+    from composek8s.inputs import Recording, unrecorded
+
+    ours, theirs = tmp_path / "compose.yaml", tmp_path / "elsewhere.txt"
+    ours.write_text("services: {}\n")
+    theirs.write_text("jsii\n")
+
+    def beside() -> None:
+        with unrecorded():
+            theirs.read_text()
+            theirs.exists()
+
+    with Recording() as recording:
+        thread = threading.Thread(target=beside)
+        thread.start()
+        thread.join()
+        ours.read_text()
+    assert str(ours) in recording.opened
+    assert str(theirs) not in recording.opened
+    assert not any(path == str(theirs) for path, _ in recording.probed)
