@@ -19,7 +19,8 @@ import yaml
 
 from composek8s.check.netpol import Network
 from composek8s.diagnostics import Reporter
-from composek8s.graph import _target, _workload, build_graph, plan_objects, to_dot, to_mermaid
+from composek8s.graph import (MERMAID_MAX_EDGES, README_MAX_WORKLOADS, _target, _workload, build_graph, plan_objects,
+                              readme_section, to_dot, to_mermaid)
 from composek8s.pipeline import compile_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,6 +246,35 @@ def test_the_readmes_embed_the_diagram_of_the_objects():
     diagram = f"```mermaid\n{to_mermaid(build_graph(objects))}```"
     assert diagram in (ROOT / "dist" / "README.md").read_text()
     assert diagram in (ROOT / "charts" / "atlantiplex" / "README.md").read_text()
+
+
+def _mesh(tmp_path: Path, services: int) -> Path:
+    """``services`` on one compose network, each reaching every other: an n x n mesh of flows."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("name: mesh\nservices:\n" + "".join(
+        f"  s{i}:\n    image: example/app:1.{i}\n    expose: ['8080']\n" for i in range(services)))
+    return compose
+
+
+def test_a_picture_mermaid_would_refuse_is_left_out_of_the_readme(tmp_path):
+    """40 services on one network: 1,600 flows, more edges than Mermaid draws by default
+    (GitHub would show an error box instead of the picture). The README says why and how to
+    get it; `composek8s graph` still prints the whole graph."""
+    plan, objects = _objects(_mesh(tmp_path, 40))
+    graph = build_graph(objects)
+    assert len(graph.flows) == 40 * 40 > MERMAID_MAX_EDGES
+    section = "\n".join(readme_section(plan))
+    assert "```mermaid" not in section
+    assert f"its 1,640 edges and {len(to_mermaid(graph)):,} characters are more than Mermaid renders" in section
+    assert "composek8s graph --format dot" in section
+
+
+def test_a_project_of_more_workloads_than_a_legible_picture_holds_gets_a_sentence(tmp_path):
+    plan, _ = _objects(_mesh(tmp_path, README_MAX_WORKLOADS + 1))
+    section = "\n".join(readme_section(plan))
+    assert "```mermaid" not in section and f"{README_MAX_WORKLOADS + 1} workloads are more than" in section
+    plan, _ = _objects(_mesh(tmp_path, 3))
+    assert "```mermaid" in "\n".join(readme_section(plan))
 
 
 def test_graph_command(tmp_path):

@@ -98,6 +98,7 @@ def build_graph(objects: list[dict]) -> AppGraph:
     """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it)."""
     graph = AppGraph()
     network = Network(objects)
+    flows: dict[Flow, None] = {}  # in the order found, each once
     graph.workloads = [_workload(o) for o in objects if o.get("kind") in WORKLOAD_KINDS]
     for obj in objects:
         kind, meta = obj.get("kind"), obj.get("metadata") or {}
@@ -139,9 +140,8 @@ def build_graph(objects: list[dict]) -> AppGraph:
                 for client in graph.workloads:
                     if network.allows_egress(client.pod, server.pod, target, protocol) \
                             and network.allows_ingress(client.pod, server.pod, target, protocol):
-                        flow = Flow(client.name, server.name, name, int(port["port"]), protocol)
-                        if flow not in graph.flows:
-                            graph.flows.append(flow)
+                        flows[Flow(client.name, server.name, name, int(port["port"]), protocol)] = None
+    graph.flows = list(flows)
     return graph
 
 
@@ -245,10 +245,32 @@ def plan_objects(plan) -> list[dict]:
     return [resource.plain() for resource in plan.resources]
 
 
+# What a README picture may hold. Mermaid's own defaults (``maxEdges``, ``maxTextSize`` in
+# mermaid.js; GitHub renders with them) refuse a bigger diagram, and a picture of more than a
+# hundred workloads is not legible anyway: it is then left out, which also keeps the pairwise
+# flow search (workloads x Services) off large projects.
+MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, README_MAX_WORKLOADS = 500, 50_000, 100
+
+
 def readme_section(plan) -> list[str]:
     """The Markdown lines of the picture, for dist/README.md and the chart's README.md."""
-    return ["## The app", "",
-            "Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
-            "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
-            "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).", "",
-            "```mermaid", to_mermaid(build_graph(plan_objects(plan))).rstrip("\n"), "```", ""]
+    intro = ("Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
+             "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
+             "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).")
+    objects = plan_objects(plan)
+    workloads = sum(1 for o in objects if o.get("kind") in WORKLOAD_KINDS)
+    if workloads > README_MAX_WORKLOADS:
+        return _left_out(intro, f"{workloads} workloads are more than a legible picture holds "
+                                f"({README_MAX_WORKLOADS})")
+    graph = build_graph(objects)
+    text = to_mermaid(graph)
+    edges = len(_elements(graph)[1])
+    if edges > MERMAID_MAX_EDGES or len(text) > MERMAID_MAX_TEXT:
+        return _left_out(intro, f"its {edges:,} edges and {len(text):,} characters are more than Mermaid "
+                                f"renders ({MERMAID_MAX_EDGES} edges, {MERMAID_MAX_TEXT:,} characters)")
+    return ["## The app", "", intro, "", "```mermaid", text.rstrip("\n"), "```", ""]
+
+
+def _left_out(intro: str, why: str) -> list[str]:
+    return ["## The app", "", intro, "", f"The picture is not embedded here: {why}; run `composek8s graph "
+            "--format dot` and render it with Graphviz.", ""]

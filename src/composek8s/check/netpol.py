@@ -78,6 +78,9 @@ class Network:
 
     def __init__(self, objects: list[dict]):
         self.policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+        # (namespace, labels, direction) -> the policies isolating such a pod: asked once per
+        # pod, not once per pair of pods (the graph asks about every pair).
+        self._isolating_cache: dict[tuple, list[dict]] = {}
         self.namespace_labels: dict[str, dict] = {}
         for o in objects:
             if o.get("kind") == "Namespace":
@@ -88,8 +91,12 @@ class Network:
         return {**self.namespace_labels.get(namespace, {}), METADATA_NAME: namespace}
 
     def _isolating(self, pod: Pod, direction: str) -> list[dict]:
-        return [p for p in self.policies if _namespace(p) == pod.namespace and direction in policy_types(p)
+        key = (pod.namespace, tuple(sorted(pod.labels.items(), key=repr)), direction)
+        if key not in self._isolating_cache:
+            self._isolating_cache[key] = [
+                p for p in self.policies if _namespace(p) == pod.namespace and direction in policy_types(p)
                 and selects((p.get("spec") or {}).get("podSelector") or {}, pod.labels)]
+        return self._isolating_cache[key]
 
     def _peer_matches(self, peer: dict, policy_namespace: str, other: Pod) -> bool:
         if not isinstance(peer, dict) or "ipBlock" in peer:
