@@ -219,10 +219,10 @@ def test_a_container_name_used_as_a_host_is_written_as_the_service_name(compile_
                                                              "app.kubernetes.io/instance": "listmonk"}}}]
     warnings = [d for d in c.diagnostics if d.code == "W-HOST-ALIAS"]
     assert [(w.position.line, w.message) for w in warnings] == [
-        (8, "service 'app': LISTMONK_db__host names 'listmonk_db', the container_name of service 'db'; "
-            "Kubernetes resolves Service names only, so the output writes 'db' there"),
-        (9, "service 'app': DATABASE_URL names 'listmonk_db', the container_name of service 'db'; "
-            "Kubernetes resolves Service names only, so the output writes 'db' there")]
+        (8, "service 'app': LISTMONK_db__host names 'listmonk_db', which Compose resolves to service 'db' "
+            "(its container_name); Kubernetes resolves Service names only, so the output writes 'db' there"),
+        (9, "service 'app': DATABASE_URL names 'listmonk_db', which Compose resolves to service 'db' "
+            "(its container_name); Kubernetes resolves Service names only, so the output writes 'db' there")]
     clean(c)
 
 
@@ -247,8 +247,29 @@ def test_a_network_alias_in_a_proxy_config_reaches_the_backend_service(compile_c
     assert [p["port"] for p in c.get("Service", "backend-app")["spec"]["ports"]] == [8000]
     warning = only(c.diagnostics, "W-HOST-ALIAS")
     assert warning.position.file == "default.conf" and warning.position.line == 4
-    assert "names 'api.internal', the alias on network 'default' of service 'backend_app'" in warning.message
+    assert ("names 'api.internal', which Compose resolves to service 'backend_app' (its alias on network "
+            "'default')") in warning.message
     assert "writes 'backend-app' there" in warning.message
+    clean(c)
+
+
+def test_a_link_alias_used_as_a_host_is_written_as_the_service_name(compile_compose):
+    c = compile_compose("""
+        name: legacy
+        services:
+          web:
+            image: example/web:1
+            links: ["db:database", "cache"]
+            command: ["serve", "--db", "postgres://app@database:5432/app"]
+          db:
+            image: postgres:16
+          cache:
+            image: redis:7.4-alpine
+    """)
+    assert c.container("web")["args"] == ["serve", "--db", "postgres://app@db:5432/app"]
+    warning = only(c.diagnostics, "W-HOST-ALIAS")
+    assert "command names 'database', which Compose resolves to service 'db' (a link alias of service 'web')" \
+        in warning.message
     clean(c)
 
 

@@ -65,7 +65,8 @@ EXPLAINED = {
     "runtime": "Docker runtimes are not Kubernetes RuntimeClasses: add `runtimeClassName` with a kustomize patch or post-renderer",
     "shm_size": "mount a memory-backed emptyDir at /dev/shm (`tmpfs: /dev/shm:size=…`)",
     "extra_hosts": "use Services or DNS instead of /etc/hosts entries",
-    "links": "services reach each other through their Service names",
+    "links": "services reach each other through their Service names (where the project uses a link alias as "
+             "a host, the Service name is written instead: W-HOST-ALIAS)",
     "pull_policy": "imagePullPolicy is Always for an image named by tag, IfNotPresent for a digest",
     "dns": "pods resolve through the cluster DNS (a pod `dnsConfig` is not set from compose)",
     "dns_search": "pods resolve through the cluster DNS (a pod `dnsConfig` is not set from compose)",

@@ -47,9 +47,10 @@ def warn_renamed_hosts(draft: Draft, references: list[Reference]) -> None:
         warned.add((ref.source, ref.via, ref.written))
         target = draft.project.services[ref.target]
         service = draft.facts.hosts.names[ref.target]
-        draft.reporter.warn("W-HOST-ALIAS", f"service {ref.source!r}: {ref.via} names {ref.written!r}, "
-                            f"the {target.host_aliases[ref.written]} of service {ref.target!r}; Kubernetes resolves "
-                            f"Service names only, so the output writes {service!r} there", ref.position)
+        draft.reporter.warn("W-HOST-ALIAS", f"service {ref.source!r}: {ref.via} names {ref.written!r}, which "
+                            f"Compose resolves to service {ref.target!r} ({target.host_aliases[ref.written]}); "
+                            f"Kubernetes resolves Service names only, so the output writes {service!r} there",
+                            ref.position)
 
 
 def warn_unreachable(endpoints: list[Endpoint], references: list[Reference], reporter: Reporter) -> None:
