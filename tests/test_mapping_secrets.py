@@ -135,6 +135,46 @@ def test_a_url_holding_more_than_its_password_moves_whole(compile_compose):
     assert_nowhere(c, "pw-Q8y")
 
 
+def test_one_variable_with_different_literals_in_two_services_gets_a_key_per_service(compile_compose):
+    """The project has one Secret: a shared API_TOKEN key would give both services one of the
+    two tokens. Equal values share their key; a digit-led service name still makes a valid
+    variable name for the $(…) the URL reads."""
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              API_TOKEN: token-for-web-1f3a
+              SESSION_SECRET: same-for-both-77
+              DATABASE_URL: postgres://web:pw-web-4c@db/web
+          2worker:
+            image: example/worker:1
+            environment:
+              API_TOKEN: token-for-worker-9b2e
+              SESSION_SECRET: same-for-both-77
+              DATABASE_URL: postgres://worker:pw-worker-5d@db/worker
+          db:
+            image: postgres:16
+    """)
+    web = {e["name"]: e for e in c.container("web")["env"]}
+    worker = {e["name"]: e for e in c.container("2worker")["env"]}
+    assert web["API_TOKEN"] == {"name": "API_TOKEN", **secret_ref("WEB_API_TOKEN")}
+    assert worker["API_TOKEN"] == {"name": "API_TOKEN", **secret_ref("_2WORKER_API_TOKEN")}
+    assert web["SESSION_SECRET"] == worker["SESSION_SECRET"] == {"name": "SESSION_SECRET",
+                                                                 **secret_ref("SESSION_SECRET")}
+    assert web["DATABASE_URL"]["value"] == "postgres://web:$(WEB_DATABASE_URL_PASSWORD)@db/web"
+    assert worker["DATABASE_URL"]["value"] == "postgres://worker:$(_2WORKER_DATABASE_URL_PASSWORD)@db/worker"
+    assert "_2WORKER_API_TOKEN" not in worker and "WEB_API_TOKEN" not in web  # read by API_TOKEN itself
+    warning = [d for d in c.diagnostics if d.code == "W-SECRET-LITERAL" and "API_TOKEN" in d.message][0]
+    assert "under the key WEB_API_TOKEN (other services set API_TOKEN to other values)" in warning.message
+    for value in ("token-for-web-1f3a", "token-for-worker-9b2e", "same-for-both-77", "pw-web-4c", "pw-worker-5d"):
+        assert_nowhere(c, value)
+    assert sorted(k.key for k in c.plan.secret_keys) == [
+        "SESSION_SECRET", "WEB_API_TOKEN", "WEB_DATABASE_URL_PASSWORD", "_2WORKER_API_TOKEN",
+        "_2WORKER_DATABASE_URL_PASSWORD"]
+
+
 def test_a_required_secret_variable_that_is_unset_is_resolved_in_the_cluster(compile_compose):
     c = compile_compose("""
         name: shop
