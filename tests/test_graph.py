@@ -19,8 +19,7 @@ import yaml
 
 from composek8s.check.netpol import Network
 from composek8s.diagnostics import Reporter
-from composek8s.graph import (MERMAID_MAX_EDGES, README_MAX_WORKLOADS, _target, _workload, build_graph, plan_objects,
-                              readme_section, to_dot, to_mermaid)
+from composek8s.graph import _target, _workload, build_graph, plan_objects, to_dot, to_mermaid
 from composek8s.pipeline import compile_plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,35 +247,6 @@ def test_the_readmes_embed_the_diagram_of_the_objects():
     assert diagram in (ROOT / "charts" / "atlantiplex" / "README.md").read_text()
 
 
-def _mesh(tmp_path: Path, services: int) -> Path:
-    """``services`` on one compose network, each reaching every other: an n x n mesh of flows."""
-    compose = tmp_path / "compose.yaml"
-    compose.write_text("name: mesh\nservices:\n" + "".join(
-        f"  s{i}:\n    image: example/app:1.{i}\n    expose: ['8080']\n" for i in range(services)))
-    return compose
-
-
-def test_a_picture_mermaid_would_refuse_is_left_out_of_the_readme(tmp_path):
-    """40 services on one network: 1,600 flows, more edges than Mermaid draws by default
-    (GitHub would show an error box instead of the picture). The README says why and how to
-    get it; `composek8s graph` still prints the whole graph."""
-    plan, objects = _objects(_mesh(tmp_path, 40))
-    graph = build_graph(objects)
-    assert len(graph.flows) == 40 * 40 > MERMAID_MAX_EDGES
-    section = "\n".join(readme_section(plan))
-    assert "```mermaid" not in section
-    assert f"its 1,640 edges and {len(to_mermaid(graph)):,} characters are more than Mermaid renders" in section
-    assert "composek8s graph --format dot" in section
-
-
-def test_a_project_of_more_workloads_than_a_legible_picture_holds_gets_a_sentence(tmp_path):
-    plan, _ = _objects(_mesh(tmp_path, README_MAX_WORKLOADS + 1))
-    section = "\n".join(readme_section(plan))
-    assert "```mermaid" not in section and f"{README_MAX_WORKLOADS + 1} workloads are more than" in section
-    plan, _ = _objects(_mesh(tmp_path, 3))
-    assert "```mermaid" in "\n".join(readme_section(plan))
-
-
 def test_graph_command(tmp_path):
     result = _composek8s("graph", "-f", str(ATLANTIPLEX), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -294,3 +264,38 @@ def test_graph_command_on_bad_input(tmp_path):
     assert result.returncode == 2
     assert "compose.yaml:4:" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""
+
+
+def _web_farm(tmp_path: Path, n: int) -> Path:
+    """``n`` web services on one network, each depending on the previous one."""
+    lines = ["name: farm", "services:"]
+    for i in range(n):
+        lines += [f"  web{i}:", "    image: nginx:1.27", "    user: '101'", "    read_only: true",
+                  "    expose: ['8080']"] + ([f"    depends_on: [web{i - 1}]"] if i else [])
+    (tmp_path / "compose.yaml").write_text("\n".join(lines) + "\n")
+    return tmp_path / "compose.yaml"
+
+
+def test_a_picture_too_large_for_mermaid_is_not_embedded(tmp_path, parse_mermaid):
+    from composek8s.graph import MERMAID_MAX_EDGES, readme_section
+
+    plan, objects = _objects(_web_farm(tmp_path, 30))
+    full = build_graph(objects)
+    assert full.complete and len(full.flows) > MERMAID_MAX_EDGES  # every pod may reach every other here
+    result = parse_mermaid(to_mermaid(full))
+    assert result.returncode == 1 and "Edge limit exceeded" in result.stderr  # what a README would show
+    stopped = build_graph(objects, max_edges=MERMAID_MAX_EDGES)
+    assert not stopped.complete and stopped.flows == full.flows[:len(stopped.flows)]
+    section = "\n".join(readme_section(plan))
+    assert "```mermaid" not in section
+    assert "30 workloads and 30 Services" in section and "composek8s graph --format dot" in section
+
+
+def test_a_picture_within_mermaids_limits_is_embedded(tmp_path, parse_mermaid):
+    from composek8s.graph import readme_section
+
+    plan, objects = _objects(_web_farm(tmp_path, 5))
+    graph = build_graph(objects, max_edges=500)
+    assert graph.complete and graph.flows == build_graph(objects).flows
+    assert parse_mermaid(to_mermaid(graph)).returncode == 0
+    assert f"```mermaid\n{to_mermaid(graph)}```" in "\n".join(readme_section(plan)) + "\n"

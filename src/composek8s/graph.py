@@ -55,6 +55,7 @@ class AppGraph:
     routes: list[tuple[str, str, str, int | str]] = field(default_factory=list)  # ingress, host+path, svc, port
     claims: list[tuple[str, str]] = field(default_factory=list)  # name, size
     flows: list[Flow] = field(default_factory=list)
+    complete: bool = True  # False: build_graph stopped at its max_edges
 
 
 def _pod_template(obj: dict) -> dict:
@@ -94,11 +95,14 @@ def _size(claim: dict) -> str:
     return str((((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage") or "")
 
 
-def build_graph(objects: list[dict]) -> AppGraph:
-    """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it)."""
+def build_graph(objects: list[dict], max_edges: int | None = None) -> AppGraph:
+    """The graph of a set of Kubernetes objects (one namespace's app, as synth writes it).
+
+    With ``max_edges``, the flows stop being computed once the drawing would have more edges
+    than that (``graph.complete`` is then False): a README cannot show such a diagram, and
+    the flows of a large project grow with the square of its services."""
     graph = AppGraph()
     network = Network(objects)
-    flows: dict[Flow, None] = {}  # in the order found, each once
     graph.workloads = [_workload(o) for o in objects if o.get("kind") in WORKLOAD_KINDS]
     for obj in objects:
         kind, meta = obj.get("kind"), obj.get("metadata") or {}
@@ -119,20 +123,25 @@ def build_graph(objects: list[dict]) -> AppGraph:
                     port = backend.get("port") or {}
                     graph.routes.append((str(meta.get("name")), f"{rule.get('host') or '*'}{path.get('path') or '/'}",
                                          str(backend.get("name")), port.get("number", port.get("name"))))
+    services = []
     for obj in objects:
         if obj.get("kind") != "Service":
             continue
         meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
         name, selector = str(meta.get("name")), spec.get("selector")
-        namespace = meta.get("namespace") or "default"
         # A Service selects pods by equality on every selector label (no selector: no pods).
-        backends = [w for w in graph.workloads if selector and w.pod.namespace == namespace
-                    and all(w.pod.labels.get(k) == v for k, v in selector.items())]
+        backends = _selected(graph.workloads, meta.get("namespace") or "default", selector)
         graph.backends[name] = [w.name for w in backends]
-        ports = graph.services.setdefault(name, [])
+        graph.services.setdefault(name, [])
+        services.append((name, spec, backends))
+    claims = {claim for claim, _ in graph.claims}
+    edges = sum(1 for r in graph.routes if r[2] in graph.services) + sum(map(len, graph.backends.values())) \
+        + sum(1 for w in graph.workloads for claim in w.claims if claim in claims)
+    seen: set[Flow] = set()  # graph.flows in a set, for the membership test
+    for name, spec, backends in services:
         for port in spec.get("ports") or []:
             protocol = str(port.get("protocol") or "TCP")
-            ports.append(ServicePort(name, int(port["port"]), protocol))
+            graph.services[name].append(ServicePort(name, int(port["port"]), protocol))
             for server in backends:
                 target = _target(port, server.pod)  # each backend resolves a named targetPort itself
                 if target is None:
@@ -140,9 +149,22 @@ def build_graph(objects: list[dict]) -> AppGraph:
                 for client in graph.workloads:
                     if network.allows_egress(client.pod, server.pod, target, protocol) \
                             and network.allows_ingress(client.pod, server.pod, target, protocol):
-                        flows[Flow(client.name, server.name, name, int(port["port"]), protocol)] = None
-    graph.flows = list(flows)
+                        flow = Flow(client.name, server.name, name, int(port["port"]), protocol)
+                        if flow not in seen:
+                            seen.add(flow)
+                            graph.flows.append(flow)
+                            if max_edges is not None and edges + len(graph.flows) > max_edges:
+                                graph.complete = False
+                                return graph
     return graph
+
+
+def _selected(workloads: list[Workload], namespace: object, selector: object) -> list[Workload]:
+    """The workloads whose pods ``selector`` (a Service's: equality on every label) selects."""
+    if not selector or not isinstance(selector, dict):
+        return []
+    return [w for w in workloads if w.pod.namespace == namespace
+            and all(w.pod.labels.get(k) == v for k, v in selector.items())]
 
 
 # --- Mermaid -------------------------------------------------------------------------------
@@ -245,32 +267,25 @@ def plan_objects(plan) -> list[dict]:
     return [resource.plain() for resource in plan.resources]
 
 
-# What a README picture may hold. Mermaid's own defaults (``maxEdges``, ``maxTextSize`` in
-# mermaid.js; GitHub renders with them) refuse a bigger diagram, and a picture of more than a
-# hundred workloads is not legible anyway: it is then left out, which also keeps the pairwise
-# flow search (workloads x Services) off large projects.
-MERMAID_MAX_EDGES, MERMAID_MAX_TEXT, README_MAX_WORKLOADS = 500, 50_000, 100
+# Mermaid's own limits (its defaults, which GitHub and GitLab keep): a flowchart of more edges
+# or text fails to render ("Edge limit exceeded", "Maximum text size in diagram exceeded").
+MERMAID_MAX_EDGES = 500
+MERMAID_MAX_TEXT = 50_000
 
 
 def readme_section(plan) -> list[str]:
-    """The Markdown lines of the picture, for dist/README.md and the chart's README.md."""
-    intro = ("Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
-             "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
-             "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).")
-    objects = plan_objects(plan)
-    workloads = sum(1 for o in objects if o.get("kind") in WORKLOAD_KINDS)
-    if workloads > README_MAX_WORKLOADS:
-        return _left_out(intro, f"{workloads} workloads are more than a legible picture holds "
-                                f"({README_MAX_WORKLOADS})")
-    graph = build_graph(objects)
-    text = to_mermaid(graph)
-    edges = len(_elements(graph)[1])
-    if edges > MERMAID_MAX_EDGES or len(text) > MERMAID_MAX_TEXT:
-        return _left_out(intro, f"its {edges:,} edges and {len(text):,} characters are more than Mermaid "
-                                f"renders ({MERMAID_MAX_EDGES} edges, {MERMAID_MAX_TEXT:,} characters)")
-    return ["## The app", "", intro, "", "```mermaid", text.rstrip("\n"), "```", ""]
-
-
-def _left_out(intro: str, why: str) -> list[str]:
-    return ["## The app", "", intro, "", f"The picture is not embedded here: {why}; run `composek8s graph "
-            "--format dot` and render it with Graphviz.", ""]
+    """The Markdown lines of the picture, for dist/README.md and the chart's README.md; a
+    project too large for Mermaid gets a sentence and the command that draws it instead."""
+    graph = build_graph(plan_objects(plan), max_edges=MERMAID_MAX_EDGES)
+    diagram = to_mermaid(graph) if graph.complete else ""
+    if graph.complete and len(diagram) <= MERMAID_MAX_TEXT:
+        return ["## The app", "",
+                "Workloads (with their kind), Services and ports, Ingress routes, claims, and every flow "
+                "the NetworkPolicies allow (a solid arrow from a client to the Service port it may reach; "
+                "dotted: the Service's pods). `composek8s graph` prints it (`--format dot` for Graphviz).", "",
+                "```mermaid", diagram.rstrip("\n"), "```", ""]
+    return ["## The app", "",
+            f"{len(graph.workloads)} workloads and {len(graph.services)} Services: too large a picture for a "
+            f"Mermaid diagram in a README (Mermaid draws at most {MERMAID_MAX_EDGES} arrows and "
+            f"{MERMAID_MAX_TEXT:,} characters). `composek8s graph --format dot` prints it for Graphviz, with "
+            "every flow the NetworkPolicies allow.", ""]

@@ -78,9 +78,13 @@ class Network:
 
     def __init__(self, objects: list[dict]):
         self.policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
-        # (namespace, labels, direction) -> the policies isolating such a pod: asked once per
-        # pod, not once per pair of pods (the graph asks about every pair).
-        self._isolating_cache: dict[tuple, list[dict]] = {}
+        self._by_namespace: dict[object, list[dict]] = {}
+        for p in self.policies:
+            self._by_namespace.setdefault(repr(_namespace(p)), []).append(p)  # repr: any value is a key
+        # Which policies isolate a pod depends only on its namespace and labels; a graph asks
+        # for every (client, server) pair, so each answer is kept (a 1,000-service project
+        # asked about 10^6 times, each a scan of every policy).
+        self._isolating_of: dict[tuple, list[dict]] = {}
         self.namespace_labels: dict[str, dict] = {}
         for o in objects:
             if o.get("kind") == "Namespace":
@@ -91,12 +95,17 @@ class Network:
         return {**self.namespace_labels.get(namespace, {}), METADATA_NAME: namespace}
 
     def _isolating(self, pod: Pod, direction: str) -> list[dict]:
-        key = (pod.namespace, tuple(sorted(pod.labels.items(), key=repr)), direction)
-        if key not in self._isolating_cache:
-            self._isolating_cache[key] = [
-                p for p in self.policies if _namespace(p) == pod.namespace and direction in policy_types(p)
-                and selects((p.get("spec") or {}).get("podSelector") or {}, pod.labels)]
-        return self._isolating_cache[key]
+        try:
+            key = (pod.namespace, direction, frozenset(pod.labels.items()))
+            found = self._isolating_of.get(key)
+        except TypeError:  # a label value that is not text (a malformed manifest): not kept
+            key, found = None, None
+        if found is None:
+            found = [p for p in self._by_namespace.get(repr(pod.namespace), ()) if direction in policy_types(p)
+                     and selects((p.get("spec") or {}).get("podSelector") or {}, pod.labels)]
+            if key is not None:
+                self._isolating_of[key] = found
+        return found
 
     def _peer_matches(self, peer: dict, policy_namespace: str, other: Pod) -> bool:
         if not isinstance(peer, dict) or "ipBlock" in peer:
