@@ -379,6 +379,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (compose files, output, logs)")
     parser.add_argument("--src", type=Path, help="run composek8s from this checkout's src/ instead (PYTHONPATH; "
                         "same venv): the 'before' of a before/after table")
+    parser.add_argument("--before", type=Path, help="also run the default synth from this checkout's src/ "
+                        "(PYTHONPATH; same venv) in every round, interleaved with the floor and the default: "
+                        "a before/after of the start-up ratio under the same load")
     args = parser.parse_args(argv)
 
     runs = args.runs
@@ -424,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         "check_unchanged": "composek8s synth --check on the default project right after a synth with the "
                            "same options (the pre-commit hook on an unchanged project)"}}
     result["info"].update(runs=runs, scale_runs=scale_runs, sizes=sizes, timeout=args.timeout or None,
-                          synth_writes_chart=has_chart, src=str(args.src) if args.src else None)
+                          synth_writes_chart=has_chart, src=str(args.src) if args.src else None,
+                          before=str(args.before) if args.before else None)
     print(f"composek8s bench: {result['info'].get('date')}, {os.cpu_count()} CPUs, python "
           f"{result['info']['python']}, node {result['info'].get('node')}, cdk8s {result['info'].get('cdk8s')}",
           file=sys.stderr)
@@ -439,15 +443,23 @@ def main(argv: list[str] | None = None) -> int:
             return synth_cmd(f"default-{i}")
 
         check_cmd = synth_cmd("check", "--check")
+        before_env = dict(env, PYTHONPATH=str(args.before.resolve() / "src")) if args.before else None
 
         print("warm-up …", file=sys.stderr)
         measure(floor_cmd, ROOT, env, tmp / "floor-warmup.log", sample=False)
         measure(default_cmd("warmup"), ROOT, env, tmp / "default-warmup.log", sample=False)
         measure(synth_cmd("check"), ROOT, env, tmp / "check-synth.log", sample=False)  # what --check compares
         measure(check_cmd, ROOT, env, tmp / "check-warmup.log", sample=False)
-        floor, default, unchanged = [], [], []
+        if before_env:
+            measure(synth_cmd("before-warmup"), ROOT, before_env, tmp / "before-warmup.log", sample=False)
+        floor, default, unchanged, before = [], [], [], []
         for i in range(runs):
             floor.append(measure(floor_cmd, ROOT, env, tmp / f"floor-{i}.log", sample=False))
+            if before_env:
+                before.append(measure(synth_cmd(f"before-{i}"), ROOT, before_env, tmp / f"before-{i}.log",
+                                      sample=False))
+                print(f"  round {i + 1}/{runs}: before {before[-1]['seconds']:.3f} s "
+                      f"({before[-1]['cpu_seconds']:.3f} CPU)", file=sys.stderr)
             default.append(measure(default_cmd(str(i)), ROOT, env, tmp / f"default-{i}.log", sample=False))
             unchanged.append(measure(check_cmd, ROOT, env, tmp / f"check-{i}.log", sample=False))
             print(f"  round {i + 1}/{runs}: floor {floor[-1]['seconds']:.3f} s ({floor[-1]['cpu_seconds']:.3f} "
@@ -463,6 +475,10 @@ def main(argv: list[str] | None = None) -> int:
         result["default"] = {**ds, "runs": default, "memory": default_mem}
         result["check_unchanged"] = {**cs, "runs": unchanged, "served_from_cache": served}
         result["ratio"] = _ratio(ds, fs, RATIO_TARGET)
+        if before:
+            bs = summary(before)
+            result["before"] = {**bs, "runs": before, "src": str(args.before)}
+            result["before_ratio"] = _ratio(bs, fs, RATIO_TARGET)
         result["check_ratio"] = _ratio(cs, fs, CHECK_RATIO_TARGET)
 
         result["scale"] = {}
@@ -561,6 +577,9 @@ def print_table(result: dict) -> None:
                      f"{r['cpu']:.2f}" if r["cpu"] else "-", f"<= {r['target']:g} (cpu)", r["verdict"]))
 
     timing("floor: one-object cdk8s app", fs)
+    if result.get("before"):
+        timing(f"before ({result['before']['src']}): synth", result["before"])
+        ratio("ratio before/floor", result["before_ratio"])
     timing("default: synth docker-compose.yml", ds)
     ratio("ratio default/floor", result["ratio"])
     mem = ds["memory"]

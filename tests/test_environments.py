@@ -205,3 +205,21 @@ def test_the_fast_values_check_accepts_only_what_jsonschema_accepts():
                 assert slow.is_valid(values), (path, value)
             checked += 1
     assert checked > 500
+
+
+def test_the_environments_check_and_the_overlays_leave_the_shared_objects_as_they_were():
+    """plan.objects() is resolved once per environment and read by the environments' check,
+    the overlays and cdk8s: none of them may change it."""
+    import copy
+
+    from composek8s.synth.environments import refuse_weakening
+
+    plan = compile_plan(cwd=ROOT, environ={}, reporter=Reporter())
+    envs = [None, *plan.environments]
+    before = {env: copy.deepcopy(plan.objects(env)) for env in envs}
+    refuse_weakening(plan)
+    overlay_files(plan)
+    for env in envs:
+        assert plan.objects(env) == before[env], env
+    assert plan.objects("production") is plan.objects("production")  # resolved once
+    assert plan.objects("production") != plan.objects()  # and an environment's own

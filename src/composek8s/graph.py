@@ -124,13 +124,14 @@ def build_graph(objects: list[dict], max_edges: int | None = None) -> AppGraph:
                     graph.routes.append((str(meta.get("name")), f"{rule.get('host') or '*'}{path.get('path') or '/'}",
                                          str(backend.get("name")), port.get("number", port.get("name"))))
     services = []
+    by_label = _label_index(graph.workloads)
     for obj in objects:
         if obj.get("kind") != "Service":
             continue
         meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
         name, selector = str(meta.get("name")), spec.get("selector")
         # A Service selects pods by equality on every selector label (no selector: no pods).
-        backends = _selected(graph.workloads, meta.get("namespace") or "default", selector)
+        backends = _selected(graph.workloads, by_label, meta.get("namespace") or "default", selector)
         graph.backends[name] = [w.name for w in backends]
         graph.services.setdefault(name, [])
         services.append((name, spec, backends))
@@ -159,11 +160,31 @@ def build_graph(objects: list[dict], max_edges: int | None = None) -> AppGraph:
     return graph
 
 
-def _selected(workloads: list[Workload], namespace: object, selector: object) -> list[Workload]:
+def _label_index(workloads: list[Workload]) -> dict[tuple, list[Workload]]:
+    """(namespace, label, value) -> the workloads whose pods carry it: a Service's selector
+    then looks at the pods of one of its labels, not at every workload (a 1,000-service
+    project has 1,100 Services and 1,000 workloads)."""
+    index: dict[tuple, list[Workload]] = {}
+    for w in workloads:
+        for item in w.pod.labels.items():
+            try:
+                index.setdefault((w.pod.namespace, *item), []).append(w)
+            except TypeError:  # a value that is not text (a malformed manifest): not indexed
+                pass
+    return index
+
+
+def _selected(workloads: list[Workload], by_label: dict[tuple, list[Workload]], namespace: object,
+              selector: object) -> list[Workload]:
     """The workloads whose pods ``selector`` (a Service's: equality on every label) selects."""
     if not selector or not isinstance(selector, dict):
         return []
-    return [w for w in workloads if w.pod.namespace == namespace
+    try:
+        key, value = next(iter(selector.items()))
+        candidates = by_label.get((namespace, key, value), [])
+    except TypeError:  # unhashable: look at them all
+        candidates = workloads
+    return [w for w in candidates if w.pod.namespace == namespace
             and all(w.pod.labels.get(k) == v for k, v in selector.items())]
 
 

@@ -294,10 +294,13 @@ def check_renders(renders: list[Render], versions: list[str], level: str = "rest
 
 
 def check_sources(sources: list[Source], versions: list[str], level: str = "restricted",
-                  memo: dict | None = None, secrets: bool = True) -> list[Finding]:
+                  memo: dict | None = None, secrets: bool = True,
+                  same_objects: dict | None = None) -> list[Finding]:
     """Findings on one set of objects applied together (``versions``: the Kubernetes versions
     whose schemas to validate against; none skips schema validation; ``secrets``: scan
-    annotations and ConfigMap data for credentials)."""
+    annotations and ConfigMap data for credentials; ``same_objects``: the rules of one object
+    alone by object identity, for callers that check the same unchanged objects in several
+    sets and keep them alive and unchanged meanwhile, as synth's environments' check does)."""
     findings: list[Finding] = []
     objects = [s.obj for s in sources]
     wiring = wiring_issues(objects, secrets)
@@ -314,8 +317,13 @@ def check_sources(sources: list[Source], versions: list[str], level: str = "rest
         found: list[tuple[str, str]] = []
         if versions and not is_custom_resource(obj):
             found += _schema_errors(obj, versions, memo)
-        found += [(f"pss-{f.rule}", f"{f.path}: {f.message}") for f in check_pod_security(obj, level)]
-        found += [(p.rule, f"{format_path(p.path)}: {p.message}") for p in object_problems(obj)]
+        alone = same_objects.get((id(obj), level)) if same_objects is not None else None
+        if alone is None:
+            alone = [(f"pss-{f.rule}", f"{f.path}: {f.message}") for f in check_pod_security(obj, level)]
+            alone += [(p.rule, f"{format_path(p.path)}: {p.message}") for p in object_problems(obj)]
+            if same_objects is not None:
+                same_objects[(id(obj), level)] = alone
+        found += alone
         found += [(i.rule, i.message) for issues in across for i in issues.get(index, [])]
         for rule, message in found:
             reason = skips.get(rule)

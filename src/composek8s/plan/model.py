@@ -15,6 +15,7 @@ The plain rendering (``resolve_values``) writes each marker's default, which is 
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -215,6 +216,24 @@ class Plan:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     acknowledged: list[Diagnostic] = field(default_factory=list)  # warnings x-k8s.acknowledge silenced
 
+    def objects(self, env: str | None = None) -> list[dict]:
+        """Every object as environment ``env`` renders it (None: as ``dist/`` holds it),
+        resolved once per environment: the overlays and the environments' check both read
+        them. Valid once the plan is complete; callers must not change them."""
+        if env is None:
+            return [r.plain() for r in self.resources]
+        rendered = self.__dict__.setdefault("_objects", {})
+        if env not in rendered:
+            values = self.environments[env]["values"]
+            # An object the environment does not change is the plain object itself: checks
+            # that memoise by object (check_sources) then judge it once for all environments.
+            objects = []
+            for resource in self.resources:
+                obj = resolve_values(resource.manifest, values)
+                objects.append(resource.plain() if obj == resource.plain() else obj)
+            rendered[env] = objects
+        return rendered[env]
+
     def x_k8s_at(self, *path: object) -> Position | None:
         """Where ``x-k8s.<path>`` (or the nearest key enclosing it) was written."""
         while path:
@@ -233,9 +252,10 @@ def key_part(name: str) -> str:
     return name.replace("\\", "\\\\").replace(".", "\\.")
 
 
-def key_parts(key: str) -> list[str]:
-    """``a.b\\.c`` → ``["a", "b.c"]``: the segments of a dotted values key, unescaped."""
-    return [re.sub(r"\\(.)", r"\1", part, flags=re.S) for part in re.findall(r"(?:\\.|[^.\\])+", key, re.S)]
+@functools.cache  # a plan's few hundred keys are read for every object of every environment
+def key_parts(key: str) -> tuple[str, ...]:
+    """``a.b\\.c`` → ``("a", "b.c")``: the segments of a dotted values key, unescaped."""
+    return tuple(re.sub(r"\\(.)", r"\1", part, flags=re.S) for part in re.findall(r"(?:\\.|[^.\\])+", key, re.S))
 
 
 def value_of(values: dict | None, key: str, default: object) -> object:
@@ -270,7 +290,23 @@ def _empty(value: object, values: dict | None) -> bool:
                              and not value_of(values, value.key, value.default))
 
 
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
 def _resolve(data: object, item: object, values: dict | None) -> object:
+    kind = type(data)
+    if kind in _PLAIN_TYPES:  # most of a manifest: returned before the markers are tried
+        return data
+    if kind is dict:
+        out = {}
+        for k, v in data.items():  # type: ignore[attr-defined]
+            if type(v) in _PLAIN_TYPES:
+                out[k] = v
+                continue
+            v = _resolve(v, item, values) if not _empty(v, values) else OMIT
+            if v is not OMIT:
+                out[k] = v
+        return out
     if isinstance(data, Value):
         return _resolve(value_of(values, data.key, data.default), item, values)
     if isinstance(data, Name):

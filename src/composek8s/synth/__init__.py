@@ -78,6 +78,7 @@ def _joined() -> BaseException | None:
 def synthesize(plan: Plan) -> dict[str, str]:
     """Render ``plan`` through a cdk8s app: {file name: text} for ``dist/``."""
     from ..diagnostics import CompileError
+    from .budget import refuse_too_large
     from .environments import refuse_weakening
     from .node import check_node, guard_jsii, node_failures
     from .output import render_files
@@ -85,6 +86,7 @@ def synthesize(plan: Plan) -> dict[str, str]:
 
     # What needs no cdk8s first: the project's own errors come before Node's, and the early
     # start (start_node) has that much longer to finish.
+    refuse_too_large(plan)  # E-PROJECT-TOO-LARGE, before any object goes to Node (synth/budget.py)
     refuse_weakening(plan)  # before anything is rendered: an environment may not weaken the base
     overlays = overlay_files(plan)
     early = _joined()  # from here on, only this thread talks to jsii

@@ -26,14 +26,16 @@ def refuse_weakening(plan: Plan) -> None:
     if not plan.environments:
         return
     owners = {(r.kind, r.name): r.service for r in plan.resources}
-    base = _findings(plan, None, owners)
+    same: dict = {}  # an object no environment changes is judged alone once (plan.objects shares it)
+    base = _findings(plan, plan.objects(), owners, same)
     errors = []
     for env, spec in plan.environments.items():
         values = spec["values"] or {}
-        added = {k: f for k, f in _findings(plan, values, owners).items() if k not in base}
+        added = {k: f for k, f in _findings(plan, plan.objects(env), owners, same).items() if k not in base}
         if not added:
             continue
-        by_leaf = [(path, _findings(plan, _only(path, value), owners)) for path, value in _leaves(values)]
+        by_leaf = [(path, _findings(plan, [resolve_values(r.manifest, _only(path, value)) for r in plan.resources],
+                                    owners)) for path, value in _leaves(values)]
         for key, finding in sorted(added.items()):
             culprit = next((path for path, found in by_leaf if key in found), None)
             errors.append(_error(plan, env, finding, owners.get(key[:2]), culprit))
@@ -41,15 +43,16 @@ def refuse_weakening(plan: Plan) -> None:
         raise CompileError(sorted(errors, key=lambda d: (d.position or Position(""), d.message)))
 
 
-def _findings(plan: Plan, values: dict | None, owners: dict) -> dict[Key, Finding]:
-    """The check findings on the objects rendered with ``values`` (no schema validation: the
-    values schema has checked their shapes, and it would cost seconds per environment)."""
-    sources = [Source(r.kind, resolve_values(r.manifest, values)) for r in plan.resources]
+def _findings(plan: Plan, objects: list[dict], owners: dict, same: dict | None = None) -> dict[Key, Finding]:
+    """The check findings on ``objects``, the plan's objects rendered with some values (no
+    schema validation: the values schema has checked their shapes, and it would cost seconds
+    per environment). The checks only read them: they are shared with the overlays and cdk8s."""
+    sources = [Source(r.kind, obj) for r, obj in zip(plan.resources, objects)]
     found = {}
     # No credential scan: an environment cannot add one, since the plan refuses a secret in
     # environment values (check_environment_values) and in the base (secretscan); the scan
     # would import detect-secrets (0.12 s) to read the Checkov reasons composek8s wrote.
-    for f in check_sources(sources, [], secrets=False):
+    for f in check_sources(sources, [], secrets=False, same_objects=same):
         service = owners.get((f.kind, f.name))
         if service and plan.levels.get(service, "restricted") != "restricted" and f.rule.startswith(_OPTED_OUT_RULES):
             continue

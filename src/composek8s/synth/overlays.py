@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..diagnostics import fail
 from ..plan import Plan
-from ..plan.model import resolve_values, value_of
+from ..plan.model import value_of
 from .output import HEADER, to_yaml
 
 
@@ -37,13 +37,13 @@ def overlay_files(plan: Plan) -> dict[str, str]:
     for env, spec in plan.environments.items():
         values = spec["values"]
         patches = []
-        for resource in plan.resources:
+        for resource, rendered in zip(plan.resources, plan.objects(env)):
             if resource.condition and value_of(values, resource.condition, True) is not True:
                 raise fail("E-ENVIRONMENT", f"environment {env!r} turns {resource.condition} off; "
                            "environments change values of objects, not which objects exist",
                            plan.environments_position)
             base = resource.plain()
-            ops = json_patch(base, resolve_values(resource.manifest, values))
+            ops = json_patch(base, rendered)
             if ops:
                 group, _, version = base["apiVersion"].rpartition("/")
                 target = {"group": group, "version": version, "kind": base["kind"],
