@@ -87,6 +87,94 @@ def test_a_value_embedding_a_secret_becomes_a_dependent_variable(compile_compose
     assert_nowhere(c, "hunter2-secret")
 
 
+def test_a_literal_password_in_a_url_moves_alone_and_the_url_reaches_the_service(compile_compose):
+    """Plausible's compose file: DATABASE_URL=postgres://postgres:postgres@plausible_db:5432/….
+    Moved whole into the Secret, the URL would keep `plausible_db`, a name Kubernetes does
+    not resolve, and the user would have to rewrite it by hand."""
+    c = compile_compose("""
+        name: plausible
+        services:
+          plausible_db:
+            image: postgres:16-alpine
+          plausible:
+            image: ghcr.io/plausible/community-edition:v3.0.1
+            environment:
+              - DATABASE_URL=postgres://postgres:pg-R3al-pw@plausible_db:5432/plausible_db
+              - CACHE_URL=redis://:cache-pw-9z@plausible_db:6379/0
+    """)
+    assert c.container("plausible")["env"] == [
+        {"name": "CACHE_URL_PASSWORD", **secret_ref("CACHE_URL_PASSWORD", name="plausible-secrets")},
+        {"name": "DATABASE_URL_PASSWORD", **secret_ref("DATABASE_URL_PASSWORD", name="plausible-secrets")},
+        {"name": "DATABASE_URL", "value": "postgres://postgres:$(DATABASE_URL_PASSWORD)@plausible-db:5432/plausible_db"},
+        {"name": "CACHE_URL", "value": "redis://:$(CACHE_URL_PASSWORD)@plausible-db:6379/0"},
+    ]
+    warnings = [d for d in c.diagnostics if d.code == "W-SECRET-LITERAL"]
+    assert [w.position.line for w in warnings] == [9, 10]
+    assert "DATABASE_URL holds a password in its URL" in warnings[0].message
+    assert "from the key DATABASE_URL_PASSWORD of the Secret 'plausible-secrets'" in warnings[0].message
+    assert_nowhere(c, "pg-R3al-pw")
+    assert_nowhere(c, "cache-pw-9z")
+
+
+def test_a_url_holding_more_than_its_password_moves_whole(compile_compose):
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              HOOK_URL: https://bot:pw-Q7x@hooks.example.com/?token=ghp_16C7e42F292c6912E7710c838347Ae178B4a
+              DATABASE_URL: postgres://app:pw-Q8y@db/app
+              DATABASE_URL_PASSWORD: ${DB_PASSWORD}
+    """, environ={"DB_PASSWORD": "other"})
+    env = {e["name"]: e for e in c.container("web")["env"]}
+    assert env["HOOK_URL"] == {"name": "HOOK_URL", **secret_ref("HOOK_URL")}
+    # the key the password would go to is the service's own variable: the URL moves whole
+    assert env["DATABASE_URL"] == {"name": "DATABASE_URL", **secret_ref("DATABASE_URL")}
+    assert_nowhere(c, "pw-Q7x")
+    assert_nowhere(c, "pw-Q8y")
+
+
+def test_one_variable_with_different_literals_in_two_services_gets_a_key_per_service(compile_compose):
+    """The project has one Secret: a shared API_TOKEN key would give both services one of the
+    two tokens. Equal values share their key; a digit-led service name still makes a valid
+    variable name for the $(…) the URL reads."""
+    c = compile_compose("""
+        name: shop
+        services:
+          web:
+            image: example/web:1
+            environment:
+              API_TOKEN: token-for-web-1f3a
+              SESSION_SECRET: same-for-both-77
+              DATABASE_URL: postgres://web:pw-web-4c@db/web
+          2worker:
+            image: example/worker:1
+            environment:
+              API_TOKEN: token-for-worker-9b2e
+              SESSION_SECRET: same-for-both-77
+              DATABASE_URL: postgres://worker:pw-worker-5d@db/worker
+          db:
+            image: postgres:16
+    """)
+    web = {e["name"]: e for e in c.container("web")["env"]}
+    worker = {e["name"]: e for e in c.container("2worker")["env"]}
+    assert web["API_TOKEN"] == {"name": "API_TOKEN", **secret_ref("WEB_API_TOKEN")}
+    assert worker["API_TOKEN"] == {"name": "API_TOKEN", **secret_ref("_2WORKER_API_TOKEN")}
+    assert web["SESSION_SECRET"] == worker["SESSION_SECRET"] == {"name": "SESSION_SECRET",
+                                                                 **secret_ref("SESSION_SECRET")}
+    assert web["DATABASE_URL"]["value"] == "postgres://web:$(WEB_DATABASE_URL_PASSWORD)@db/web"
+    assert worker["DATABASE_URL"]["value"] == "postgres://worker:$(_2WORKER_DATABASE_URL_PASSWORD)@db/worker"
+    assert "_2WORKER_API_TOKEN" not in worker and "WEB_API_TOKEN" not in web  # read by API_TOKEN itself
+    warning = [d for d in c.diagnostics if d.code == "W-SECRET-LITERAL" and "API_TOKEN" in d.message][0]
+    assert "under the key WEB_API_TOKEN (other services set API_TOKEN to other values)" in warning.message
+    for value in ("token-for-web-1f3a", "token-for-worker-9b2e", "same-for-both-77", "pw-web-4c", "pw-worker-5d"):
+        assert_nowhere(c, value)
+    assert sorted(k.key for k in c.plan.secret_keys) == [
+        "SESSION_SECRET", "WEB_API_TOKEN", "WEB_DATABASE_URL_PASSWORD", "_2WORKER_API_TOKEN",
+        "_2WORKER_DATABASE_URL_PASSWORD"]
+
+
 def test_a_required_secret_variable_that_is_unset_is_resolved_in_the_cluster(compile_compose):
     c = compile_compose("""
         name: shop

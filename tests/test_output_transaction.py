@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from composek8s.synth import transaction
+from composek8s.synth import outlock, transaction
 from composek8s.synth.outlock import WORK
 from composek8s.synth.transaction import output_transaction
 
@@ -185,6 +185,28 @@ def test_a_swap_interrupted_between_the_trees_is_finished_by_the_next_run(tmp_pa
         pass  # recovery only
     assert "new" in (chart / "Chart.yaml").read_text()
     assert not (tmp_path / WORK).exists() and not (tmp_path / "charts" / WORK).exists()
+
+
+def test_the_work_folders_gitignore_appears_whole_and_an_empty_one_is_repaired(tmp_path):
+    """A run killed between creating .gitignore and writing it left an empty file: git listed
+    it (and would list everything beside it). The next run rewrites it; a new one appears
+    with its text, nothing else in the folder."""
+    work = tmp_path / WORK
+    work.mkdir()
+    outlock._ensure_ignored(work)
+    assert os.listdir(work) == [outlock.IGNORE]
+    assert (work / outlock.IGNORE).read_text() == outlock.IGNORE_TEXT
+    (work / outlock.IGNORE).write_text("")  # what the killed run left
+    outlock._ensure_ignored(work)
+    assert (work / outlock.IGNORE).read_text() == outlock.IGNORE_TEXT
+    git = shutil.which("git")
+    if git:
+        subprocess.run([git, "init", "-q"], cwd=tmp_path, check=True)
+        (work / "out.new").mkdir()
+        (work / "out.new" / "x.yaml").write_text("x: 1\n")
+        shown = subprocess.run([git, "status", "--porcelain", "--untracked-files=all"], cwd=tmp_path,
+                               capture_output=True, text=True, check=True).stdout
+        assert shown == ""
 
 
 def test_two_runs_into_one_output_never_interleave(tmp_path):

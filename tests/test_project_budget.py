@@ -8,6 +8,7 @@ bench/run.py's generator (the projects the budget was measured on).
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import resource
 import subprocess
@@ -21,8 +22,10 @@ from composek8s.pipeline import compile_plan
 from composek8s.synth import budget
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from run import compose_text  # noqa: E402  (the benchmark's generator)
+_spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_bench)
+compose_text = _bench.compose_text  # the benchmark's generator (without bench/ on sys.path)
 
 MIB = 1 << 20
 

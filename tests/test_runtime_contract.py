@@ -189,6 +189,90 @@ def test_a_data_store_admits_who_names_it_without_depends_on(compile_compose):
     clean(c)
 
 
+def test_a_container_name_used_as_a_host_is_written_as_the_service_name(compile_compose):
+    """Docker's DNS answers for a container_name (listmonk's compose file points its app at
+    `listmonk_db`); Kubernetes has no such name, and `_` is not even valid in one."""
+    c = compile_compose("""
+        name: listmonk
+        services:
+          app:
+            image: listmonk/listmonk:v4.1.0
+            ports: ["9000:9000"]
+            environment:
+              LISTMONK_db__host: listmonk_db
+              DATABASE_URL: postgres://listmonk@listmonk_db:5432/listmonk
+          db:
+            image: postgres:17-alpine
+            container_name: listmonk_db
+            volumes: ["data:/var/lib/postgresql/data"]
+          cache:
+            image: redis:7.4-alpine
+            container_name: unused-name
+        volumes: {data: {}}
+    """)
+    env = {e["name"]: e.get("value") for e in c.container("app")["env"]}
+    assert env["LISTMONK_db__host"] == "db"
+    assert env["DATABASE_URL"] == "postgres://listmonk@db:5432/listmonk"
+    # the data store admits the app, which names it only through the container name
+    [rule] = c.get("NetworkPolicy", "db")["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "app",
+                                                             "app.kubernetes.io/instance": "listmonk"}}}]
+    warnings = [d for d in c.diagnostics if d.code == "W-HOST-ALIAS"]
+    assert [(w.position.line, w.message) for w in warnings] == [
+        (8, "service 'app': LISTMONK_db__host names 'listmonk_db', which Compose resolves to service 'db' "
+            "(its container_name); Kubernetes resolves Service names only, so the output writes 'db' there"),
+        (9, "service 'app': DATABASE_URL names 'listmonk_db', which Compose resolves to service 'db' "
+            "(its container_name); Kubernetes resolves Service names only, so the output writes 'db' there")]
+    clean(c)
+
+
+def test_a_network_alias_in_a_proxy_config_reaches_the_backend_service(compile_compose):
+    c = compile_compose("""
+        name: site
+        services:
+          proxy:
+            image: nginx:1.27
+            ports: ["80:80"]
+            volumes: ["./default.conf:/etc/nginx/conf.d/default.conf:ro"]
+          backend_app:
+            build: ./backend
+            image: example/backend:1
+            networks:
+              default:
+                aliases: [api.internal]
+    """, files={"default.conf": NGINX_CONF.replace("http://backend:8000", "http://api.internal:8000"),
+                "backend/Dockerfile": "FROM python:3.12\nUSER 1000\nCMD [\"gunicorn\"]\n"})
+    [config] = [m for m in c.manifests if m["kind"] == "ConfigMap"]
+    assert "proxy_pass http://backend-app:8000;" in config["data"]["default.conf"]
+    assert [p["port"] for p in c.get("Service", "backend-app")["spec"]["ports"]] == [8000]
+    warning = only(c.diagnostics, "W-HOST-ALIAS")
+    assert warning.position.file == "default.conf" and warning.position.line == 4
+    assert ("names 'api.internal', which Compose resolves to service 'backend_app' (its alias on network "
+            "'default')") in warning.message
+    assert "writes 'backend-app' there" in warning.message
+    clean(c)
+
+
+def test_a_link_alias_used_as_a_host_is_written_as_the_service_name(compile_compose):
+    c = compile_compose("""
+        name: legacy
+        services:
+          web:
+            image: example/web:1
+            links: ["db:database", "cache"]
+            command: ["serve", "--db", "postgres://app@database:5432/app"]
+          db:
+            image: postgres:16
+          cache:
+            image: redis:7.4-alpine
+    """)
+    assert c.container("web")["args"] == ["serve", "--db", "postgres://app@db:5432/app"]
+    warning = only(c.diagnostics, "W-HOST-ALIAS")
+    assert "command names 'database', which Compose resolves to service 'db' (a link alias of service 'web')" \
+        in warning.message
+    clean(c)
+
+
 def test_a_bare_host_name_counts_only_where_the_variable_holds_a_host(compile_compose):
     c = compile_compose("""
         name: blog

@@ -177,10 +177,13 @@ def test_credentials_become_secret_references_said_so_at_their_lines(handled):
     root, texts, stderr = handled
     api = next(yaml.safe_load(t) for n, t in texts.items() if n == "dist/base/deployment-api.yaml")
     env = {e["name"]: e for e in api["spec"]["template"]["spec"]["containers"][0]["env"]}
-    for name in ("DATABASE_URL", "REDIS_URL", "AMQP_URL", "GPG_PASSPHRASE", "ROOT_PW", "SESSION_COOKIE_SIGNING",
-                 "UPSTREAM", "GITHUB_ACCESS", "AWS_ACCESS_KEY_ID", "SESSION_SEED", "ID_TOKEN_SAMPLE",
-                 "SSH_DEPLOY", "PAYMENTS", "API_TOKEN"):
+    for name in ("GPG_PASSPHRASE", "ROOT_PW", "SESSION_COOKIE_SIGNING", "GITHUB_ACCESS", "AWS_ACCESS_KEY_ID",
+                 "SESSION_SEED", "ID_TOKEN_SAMPLE", "SSH_DEPLOY", "PAYMENTS", "API_TOKEN"):
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "vault-secrets", "key": name}, name
+    for name in ("DATABASE_URL", "REDIS_URL", "AMQP_URL", "UPSTREAM"):  # only a URL's password: it alone moves
+        key = f"{name}_PASSWORD"
+        assert env[key]["valueFrom"]["secretKeyRef"] == {"name": "vault-secrets", "key": key}, name
+        assert f":$({key})@" in env[name]["value"], name
     for name in ("CACHE_URL", "PLAIN_DB_URL", "PUBLIC_KEY_URL", "GIT_SHA", "REQUEST_ID", "LOG_LEVEL"):
         assert "value" in env[name], f"{name} should stay a plain value"
     lines = [line for line in stderr.splitlines() if "W-SECRET-LITERAL" in line]
@@ -189,10 +192,10 @@ def test_credentials_become_secret_references_said_so_at_their_lines(handled):
     assert worker["args"] == ["work", "--db", "$(WORKER_COMMAND_3)"]
     assert worker["command"] == ["run", "--db", "$(WORKER_ENTRYPOINT_3)"]
     readme = texts["dist/README.md"]
-    for key in ("DATABASE_URL", "WORKER_COMMAND_3", "WORKER_ENTRYPOINT_3"):
+    for key in ("DATABASE_URL_PASSWORD", "WORKER_COMMAND_3", "WORKER_ENTRYPOINT_3"):
         assert f"--from-literal={key}=" in readme
     values = texts["charts/vault/values.yaml"]
-    assert "DATABASE_URL" in values and "WORKER_COMMAND_3" in values  # the Secret keys, documented
+    assert "DATABASE_URL_PASSWORD" in values and "WORKER_COMMAND_3" in values  # the Secret keys, documented
 
 
 REFUSED = [

@@ -157,6 +157,8 @@ class Service:
     secrets: list[SecretUse] = field(default_factory=list)
     configs: list[ConfigUse] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
+    # Other names Compose's DNS gives this service: name -> which key gives it, in words.
+    host_aliases: dict[str, str] = field(default_factory=dict)
     stop_grace_period: float | None = None
     working_dir: str | None = None
     platform: str | None = None  # os/arch[/variant]

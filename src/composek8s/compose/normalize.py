@@ -60,6 +60,7 @@ def normalize_project(doc: Document, name: str, directory: Path, files: list[str
             inactive.append(svc_name)
             continue
         services[svc_name] = _service(svc_name, raw, ctx, directory, environ)
+    _link_aliases(services, raw_services)
     for svc in services.values():
         for dep, entry in svc.depends_on.items():
             if dep not in raw_services:
@@ -201,6 +202,7 @@ def _service(name: str, raw: dict, ctx: ServiceContext, directory: Path, environ
     svc.healthcheck = _healthcheck(raw.get("healthcheck"), ctx)
     svc.depends_on = _depends_on(raw.get("depends_on"), ctx)
     svc.networks = _networks(raw.get("networks"))
+    svc.host_aliases = _host_aliases(raw)
     svc.secrets = _secret_uses(raw.get("secrets") or [], ctx)
     svc.configs = _config_uses(raw.get("configs") or [], ctx)
     read_deploy(svc, raw, ctx)
@@ -624,6 +626,29 @@ def _networks(raw: object) -> list[str]:
     if raw is None:
         return []
     return [str(n) for n in raw]
+
+
+def _host_aliases(raw: dict) -> dict[str, str]:
+    """The names other containers reach this one by besides its service name: Docker's DNS
+    answers for the ``container_name`` and for each network's ``aliases``."""
+    found = {}
+    if isinstance(raw.get("container_name"), str):
+        found[raw["container_name"]] = "its container_name"
+    networks = raw.get("networks")
+    for net, spec in (networks.items() if isinstance(networks, dict) else []):
+        for alias in (spec.get("aliases") if isinstance(spec, dict) else None) or []:
+            found.setdefault(str(alias), f"its alias on network {net!r}")
+    return found
+
+
+def _link_aliases(services: dict[str, Service], raw_services: dict) -> None:
+    """``links: ["db:database"]``: the linking container reaches db as ``database`` too. The
+    alias is added to the linked service (Kubernetes has one name space for the project)."""
+    for name in services:
+        for link in raw_services[name].get("links") or []:
+            target, _, alias = str(link).partition(":")
+            if alias and target in services:
+                services[target].host_aliases.setdefault(alias, f"a link alias of service {name!r}")
 
 
 def _needs_source(items: list, key: str, ctx: ServiceContext) -> list:

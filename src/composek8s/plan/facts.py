@@ -39,18 +39,33 @@ class ProjectFacts:
 
     build_contexts: frozenset[Path]  # a bind mount inside one is source code for live reload
     secret_files: SecretFiles  # files the project's `secrets` read: never a ConfigMap
-    hosts: Hosts  # compose service names as host names
+    hosts: Hosts  # the names services are reached by (their names, container_names, aliases)
     # Service → env variable → the other services its value names (one scan of every value).
     env_refs: dict[str, dict[str, tuple[HostRef, ...]]]
+    # Variables whose values differ between services: one moved into the project's Secret
+    # needs a key per service (<SERVICE>_<VARIABLE>), or one service would read the other's.
+    differing_env: frozenset[str] = frozenset()
 
 
 def derive_facts(draft: Draft) -> None:
     """Pass: build contexts, the secrets' files, and every host name used in env values."""
     project = draft.project
-    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()})
+    hosts = Hosts({svc.name: dns_name(svc.name) for svc in project.services.values()},
+                  {alias: svc.name for svc in project.services.values() for alias in svc.host_aliases})
     draft.facts = ProjectFacts(
         build_contexts=build_contexts(project), secret_files=declared_secret_files(project), hosts=hosts,
-        env_refs={svc.name: env_references(svc, hosts) for svc in project.services.values()})
+        env_refs={svc.name: env_references(svc, hosts) for svc in project.services.values()},
+        differing_env=differing_env(project))
+
+
+def differing_env(project: Project) -> frozenset[str]:
+    """Environment variables set to different values in different services (a value with
+    secret variables counts as itself: it reads the project's Secret by their names)."""
+    values: dict[str, set] = {}
+    for svc in project.services.values():
+        for name, value in svc.environment.items():
+            values.setdefault(name, set()).add(value)
+    return frozenset(name for name, seen in values.items() if len(seen) > 1)
 
 
 def declared_secret_files(project: Project) -> SecretFiles:

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from ..compose import Project, Service
 from ..diagnostics import Reporter
+from .names import dns_name
 
 if TYPE_CHECKING:
     from .draft import Draft
@@ -43,7 +44,7 @@ CONVERSIONS = {
     "depends_on": "start-up order and NetworkPolicy rules (data stores accept the services that depend on them or name them). `service_started` (default): nothing, Kubernetes restarts the dependent until its dependency answers; `service_healthy`: an init container `wait-for-<dep>` (busybox, `global.waitImage`) waits until the dependency's Service accepts a TCP connection on its first port (a Service routes only to Ready pods, and readiness is the healthcheck), a dependency with no port warns; `service_completed_successfully`: the dependency runs as a Job named `<dep>-<hash of its spec and values>` (a change makes a new Job: Job templates are immutable), and an init container runs `kubectl wait` on it (`global.kubectlImage`) with an API token projected into it alone, a Role reading that one Job, and egress to the API server (`global.apiServer`); `required: false`: no wait; `restart: true`: not mapped, warns; cycles are refused",
     "configs": "a ConfigMap per config (`file`, `content` or `environment`; `external` names an existing one) mounted read-only at `target` (default `/<config>`) with `mode` (default 0444)",
     "secrets": "a projected Secret volume at `/run/secrets/<target>` from `<project>-<secret>`",
-    "networks": "NetworkPolicies: peers on a shared compose network reach each other's ports; a data store admits only the services that depend on it or name it as a host (env values, commands, mounted files), on the port they name, and the warning lists who it shuts out",
+    "networks": "NetworkPolicies: peers on a shared compose network reach each other's ports; a data store admits only the services that depend on it or name it as a host (env values, commands, mounted files), on the port they name, and the warning lists who it shuts out; a network alias used as a host is written as the Service name (W-HOST-ALIAS)",
     "stop_grace_period": "`terminationGracePeriodSeconds`",
     "working_dir": "container `workingDir`",
     "platform": "`nodeSelector` on `kubernetes.io/os` and `kubernetes.io/arch` (the variant is dropped)",
@@ -53,7 +54,9 @@ CONVERSIONS = {
 MAPPED = frozenset(CONVERSIONS)
 # Keys with no Kubernetes meaning here, and why.
 EXPLAINED = {
-    "container_name": "Kubernetes names pods itself; the workload is named after the service",
+    "container_name": "Kubernetes names pods itself; the workload and its Service are named after the "
+                      "service (where the project uses the container name as a host, the Service name is "
+                      "written instead: W-HOST-ALIAS)",
     "hostname": "pods are reached through their Service name",
     "logging": "the cluster collects stdout and stderr",
     "init": "use an init process in the image (e.g. dumb-init)",
@@ -62,7 +65,8 @@ EXPLAINED = {
     "runtime": "Docker runtimes are not Kubernetes RuntimeClasses: add `runtimeClassName` with a kustomize patch or post-renderer",
     "shm_size": "mount a memory-backed emptyDir at /dev/shm (`tmpfs: /dev/shm:size=…`)",
     "extra_hosts": "use Services or DNS instead of /etc/hosts entries",
-    "links": "services reach each other through their Service names",
+    "links": "services reach each other through their Service names (where the project uses a link alias as "
+             "a host, the Service name is written instead: W-HOST-ALIAS)",
     "pull_policy": "imagePullPolicy is Always for an image named by tag, IfNotPresent for a digest",
     "dns": "pods resolve through the cluster DNS (a pod `dnsConfig` is not set from compose)",
     "dns_search": "pods resolve through the cluster DNS (a pod `dnsConfig` is not set from compose)",
@@ -293,9 +297,10 @@ def _account_for_sub_keys(svc: Service, reporter: Reporter) -> None:
         if key in SUB_KEYS_READ:
             continue
         if key == "networks.aliases":
-            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: network aliases are ignored: other "
-                          f"services reach it by its Service name {svc.name!r} only (add a Service "
-                          "per alias with a kustomize patch if clients use them)", where)
+            reporter.warn("W-KEY-IGNORED", f"service {svc.name!r}: network aliases are ignored: Kubernetes "
+                          f"resolves its Service name {dns_name(svc.name)!r} only (where the project uses an "
+                          "alias as a host, the Service name is written instead: W-HOST-ALIAS; clients "
+                          "outside the project must change to it)", where)
             continue
         parts = key.split(".")
         why = next((SUB_KEYS_EXPLAINED[".".join(parts[:n])] for n in range(len(parts), 0, -1)

@@ -33,6 +33,24 @@ def warn_reach(draft: Draft) -> None:
             warn_run_once(svc, draft.reporter)
     warn_unreachable(draft.endpoints, draft.references, draft.reporter)
     warn_undeclared_ports(draft.endpoints, draft.references, draft.reporter)
+    warn_renamed_hosts(draft, draft.references)
+
+
+def warn_renamed_hosts(draft: Draft, references: list[Reference]) -> None:
+    """A container_name or network alias used as a host: Kubernetes' DNS knows only Service
+    names (and a container_name like ``listmonk_db`` is not even a valid one), so the output
+    writes the Service's name in its place; say where, once per value."""
+    warned: set[tuple[str, str, str]] = set()
+    for ref in references:
+        if ref.written is None or (ref.source, ref.via, ref.written) in warned:
+            continue
+        warned.add((ref.source, ref.via, ref.written))
+        target = draft.project.services[ref.target]
+        service = draft.facts.hosts.names[ref.target]
+        draft.reporter.warn("W-HOST-ALIAS", f"service {ref.source!r}: {ref.via} names {ref.written!r}, which "
+                            f"Compose resolves to service {ref.target!r} ({target.host_aliases[ref.written]}); "
+                            f"Kubernetes resolves Service names only, so the output writes {service!r} there",
+                            ref.position)
 
 
 def warn_unreachable(endpoints: list[Endpoint], references: list[Reference], reporter: Reporter) -> None:

@@ -35,10 +35,15 @@ if TYPE_CHECKING:
 
 
 class Hosts:
-    """Compose service names as host names, to find in values: built once per project."""
+    """The host names a project's services are reached by, to find in values: each service's
+    name, and the other names Compose's DNS answers for (container_name, network aliases),
+    which Kubernetes does not have. Built once per project."""
 
-    def __init__(self, names: dict[str, str]):
-        self.names = names  # compose name -> Kubernetes Service name
+    def __init__(self, services: dict[str, str], aliases: dict[str, str] | None = None):
+        # name as written -> the compose service it reaches (a service's own name wins)
+        self.target = {**(aliases or {}), **{name: name for name in services}}
+        # name as written -> the Kubernetes Service name written in its place
+        self.names = {written: services[target] for written, target in self.target.items()}
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class HostRef:
     port: int | None
     effective_port: int | None = None
     scheme: str | None = None
+    written: str | None = None  # the alias written, when not the service's own name
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class Reference:
     position: Position | None
     in_file: bool = False  # found in a mounted file (weaker evidence than an env value)
     scheme: str | None = None  # of the URL it is written in (http, postgres…)
+    written: str | None = None  # the container_name or network alias written, if not the name
 
 
 def text_parts(value: str | Template) -> list[str | None]:
@@ -94,8 +101,9 @@ def value_references(value: str | Template, hosts: Hosts, host_named: bool) -> t
         if m.bare and not host_named:
             continue
         index = max(i for i, at in enumerate(starts) if at <= m.start)
-        found.append(HostRef(m.name, index, m.start - starts[index], m.end - starts[index], m.port,
-                             m.effective_port, m.scheme))
+        target = hosts.target[m.name]
+        found.append(HostRef(target, index, m.start - starts[index], m.end - starts[index], m.port,
+                             m.effective_port, m.scheme, None if m.name == target else m.name))
     return tuple(found)
 
 
@@ -118,8 +126,8 @@ def find_references(draft: Draft) -> None:
     for svc, sd in draft.each():
         for variable, found in draft.facts.env_refs.get(svc.name, {}).items():
             where = svc.env_positions.get(variable, svc.keys.get("environment"))
-            refs += [_reference(svc.name, r.target, r.port, r.effective_port, variable, where, scheme=r.scheme)
-                     for r in found]
+            refs += [_reference(svc.name, r.target, r.port, r.effective_port, variable, where, scheme=r.scheme,
+                                written=r.written) for r in found]
         for key, words in (("command", svc.command), ("entrypoint", svc.entrypoint)):
             for i, word in enumerate(words or []):
                 previous = words[i - 1] if i and isinstance(words[i - 1], str) else ""
@@ -127,7 +135,7 @@ def find_references(draft: Draft) -> None:
                                                         and host_context(word))
                 for r in value_references(word, draft.facts.hosts, bool(host_named)):
                     refs.append(_reference(svc.name, r.target, r.port, r.effective_port, key, svc.keys.get(key),
-                                           scheme=r.scheme))
+                                           scheme=r.scheme, written=r.written))
         for display, data, key in _mounted_texts(draft, svc, sd):
             if (id(data), key) not in scanned:  # a config several services mount is scanned once
                 scanned[(id(data), key)] = (data, key, data[key], list(find_hosts(data[key], names, bare=False)))
@@ -135,8 +143,10 @@ def find_references(draft: Draft) -> None:
             for m in mentions:
                 line = text.count("\n", 0, m.start) + 1
                 column = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
-                refs.append(_reference(svc.name, m.name, m.port, m.effective_port, display,
-                                       Position(display, line, column), in_file=True, scheme=m.scheme))
+                target = draft.facts.hosts.target[m.name]
+                refs.append(_reference(svc.name, target, m.port, m.effective_port, display,
+                                       Position(display, line, column), in_file=True, scheme=m.scheme,
+                                       written=None if m.name == target else m.name))
     # The Services' names in those files: `flask_app` is `flask-app`, and a chart's follow its release.
     for data, key, text, mentions in scanned.values():
         if mentions:
@@ -145,7 +155,7 @@ def find_references(draft: Draft) -> None:
 
 
 def hosted(text: str, spans: list[tuple[int, int, str]], names: dict[str, str], escape=lambda t: t) -> str | Concat:
-    """``text`` with each span (a compose service named as a host) as its Service's name, a
+    """``text`` with each span (a name a compose service is reached by) as its Service's name, a
     ``Name`` marker (release-aware in the chart); ``escape`` applies to the literal pieces."""
     if not spans:
         return escape(text)
@@ -159,8 +169,9 @@ def hosted(text: str, spans: list[tuple[int, int, str]], names: dict[str, str], 
 
 
 def _reference(source: str, target: str, port: int | None, effective: int | None, via: str,
-               where: Position | None, in_file: bool = False, scheme: str | None = None) -> Reference:
-    return Reference(source, target, effective, port is not None, via, where, in_file, scheme)
+               where: Position | None, in_file: bool = False, scheme: str | None = None,
+               written: str | None = None) -> Reference:
+    return Reference(source, target, effective, port is not None, via, where, in_file, scheme, written)
 
 
 def _mounted_texts(draft: Draft, svc: Service, sd) -> Iterator[tuple[str, dict, str]]:

@@ -73,7 +73,8 @@ def plan_workloads(draft: Draft) -> None:
     """Pass: each service's workload with its ServiceAccount, PodDisruptionBudget, claims,
     ConfigMaps, start-up RBAC and autoscaler; the Secret keys its containers read."""
     plan, reporter = draft.plan, draft.reporter
-    planner = WorkloadPlanner(plan.project, plan.namespace, draft.secret, reporter, draft.facts.hosts)
+    planner = WorkloadPlanner(plan.project, plan.namespace, draft.secret, reporter, draft.facts.hosts,
+                              draft.facts.differing_env)
     claims: dict[str, str] = {}  # claim name -> the service that made it
     for svc, sd in draft.each():
         kompose = draft.kompose[svc.name]
@@ -255,10 +256,12 @@ def rolling_update(svc: Service) -> dict:
 
 
 class WorkloadPlanner:
-    def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter, hosts: Hosts):
+    def __init__(self, project: str, namespace: str, secret: Name, reporter: Reporter, hosts: Hosts,
+                 differing_env: frozenset[str] = frozenset()):
         self.project, self.namespace, self.secret = project, namespace, secret
         self.reporter = reporter
         self.hosts = hosts  # compose host names -> Kubernetes Service names
+        self.differing_env = differing_env  # variables set differently by different services
 
     def meta(self, name: str, comp: str, owner: str | None = None, annotations: dict | None = None) -> dict:
         meta = {"name": Name(name), "namespace": Namespace(self.namespace),
@@ -276,7 +279,7 @@ class WorkloadPlanner:
         startup = startup or Startup()
         key = camel_key(svc.name)
         uid, gid, uid_origin = user_ids_and_origin(svc, self.reporter)
-        envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts, host_refs or {})
+        envb = EnvBuilder(svc, self.secret, self.reporter, key, self.hosts, host_refs or {}, self.differing_env)
         image = self.image(svc, key)
         policy = (kompose and kompose.pull_policy) or pull_policy(image.tag)
         container: dict = {"name": ep.name, "image": image,

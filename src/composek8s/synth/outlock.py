@@ -41,9 +41,38 @@ def _timeout() -> float:
 
 
 def _ensure_ignored(work: Path) -> None:
+    """``work/.gitignore`` holding ``IGNORE_TEXT``, which appears whole or not at all: a run
+    killed between creating the file and writing it would leave an empty .gitignore, which
+    git lists and which ignores nothing. So it is written unnamed (``O_TMPFILE``) and linked
+    into place; where the file system cannot, in one write. A wrong one is rewritten."""
     ignore = work / IGNORE
-    if not ignore.is_file():
-        ignore.write_text(IGNORE_TEXT, encoding="utf-8")
+    try:
+        if ignore.read_bytes() == IGNORE_TEXT.encode():
+            return
+    except OSError:
+        pass
+    data = IGNORE_TEXT.encode()
+    if not ignore.exists():
+        try:
+            fd = os.open(work, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+        except (AttributeError, OSError):  # not Linux, or a file system without O_TMPFILE
+            fd = None
+        if fd is not None:
+            try:
+                os.write(fd, data)
+                os.link(f"/proc/self/fd/{fd}", ignore)  # linkat(AT_SYMLINK_FOLLOW): atomic
+                return
+            except FileExistsError:  # another run linked its own meanwhile: the same text
+                return
+            except OSError:
+                pass  # no /proc: write it below
+            finally:
+                os.close(fd)
+    fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def _try_lock(parent: Path) -> int | None:
