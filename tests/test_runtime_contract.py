@@ -273,6 +273,26 @@ def test_a_link_alias_used_as_a_host_is_written_as_the_service_name(compile_comp
     clean(c)
 
 
+def test_a_data_store_shutting_out_many_services_names_ten_and_counts_the_rest(compile_compose):
+    others = "".join(f"          w{i:02}:\n            image: example/w:1\n            expose: ['80']\n"
+                     for i in range(25))
+    c = compile_compose("""
+        name: big
+        services:
+          db:
+            image: postgres:16
+            volumes: ["db:/var/lib/postgresql/data"]
+          app:
+            image: example/app:1
+            environment: {DB_HOST: db}
+""" + others + """
+        volumes: {db: {}}
+    """)
+    message = only(c.diagnostics, "W-DATA-STORE-ACCESS").message
+    assert "accepts connections only from app (DB_HOST); w00, w01, w02, w03, w04, w05, w06, w07, w08, w09 " \
+           "and 15 more share its network" in message
+
+
 def test_a_bare_host_name_counts_only_where_the_variable_holds_a_host(compile_compose):
     c = compile_compose("""
         name: blog

@@ -152,13 +152,23 @@ def warn_data_store_access(endpoints: list[Endpoint], links: dict, references: l
             ways = (["depends_on"] if store.service.name in by_name[client].service.depends_on else []) + \
                 sorted(via.get((client, store.service.name), ()))
             how.append(f"{client} ({', '.join(ways)})")
-        admitted = f"accepts connections only from {', '.join(how)}" if how else "accepts connections from no service"
+        admitted = f"accepts connections only from {_listed(how)}" if how else "accepts connections from no service"
         one = len(shut) == 1
-        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} {admitted}; {', '.join(shut)} "
+        reporter.warn("W-DATA-STORE-ACCESS", f"data store {store.service.name!r} {admitted}; {_listed(shut)} "
                       f"{'shares' if one else 'share'} its network but {'does' if one else 'do'} not depend on it or "
                       f"name it, so its NetworkPolicy shuts {'it' if one else 'them'} out (Compose would let "
                       f"{'it' if one else 'them'} connect): if one uses it, add it to that service's depends_on",
                       store.service.position)
+
+
+LISTED = 10  # names a warning spells out; a large project's store would list hundreds
+
+
+def _listed(names: list[str]) -> str:
+    """``names`` joined, the first ``LISTED`` of them and how many more."""
+    if len(names) <= LISTED:
+        return ", ".join(names)
+    return f"{', '.join(names[:LISTED])} and {len(names) - LISTED} more"
 
 
 def _port_rules(ports: list[dict]) -> list[dict]:
