@@ -135,7 +135,7 @@ class EnvBuilder:
         self.read_whole.add(key)
         return self._to_secret(key, what, found, where)
 
-    def _split(self, name: str, value: str | Template) -> Template | None:
+    def _split(self, name: str, value: str | Template, where) -> Template | None:
         """``value`` with its URL's password read from the Secret key ``<name>_PASSWORD``, when
         that is its only credential and the key names nothing else of the service's."""
         key = f"{self._secret_key(name)}_PASSWORD"
@@ -146,7 +146,7 @@ class EnvBuilder:
             self.reporter.warn("W-SECRET-LITERAL", f"service {self.svc.name!r}: {name} holds a password in "
                                f"its URL; the password is not written to the output: the container reads it "
                                f"from the key {key} of the Secret {self.secret.base!r} (create it with that "
-                               f"password) and the URL is $({key}) in place", self.svc.env_positions.get(name))
+                               f"password) and the URL is $({key}) in place", where)
             self._use(SecretRef(key))
         return split
 
@@ -165,7 +165,7 @@ class EnvBuilder:
                 entries.append({"name": name, **_secret_ref(self.secret, value.parts[0])})
                 continue
             found = [] if is_secret_name(name) and not isinstance(value, Template) else scan_value(_marked(value))
-            split = self._split(name, value) if found else None
+            split = self._split(name, value, where) if found else None
             if split is not None:
                 entries.append({"name": name, "value": self._hosted(
                     name, split, value_references(split, self.hosts, host_context(name)))})
