@@ -33,15 +33,15 @@ def warn_reach(draft: Draft) -> None:
             warn_run_once(svc, draft.reporter)
     warn_unreachable(draft.endpoints, draft.references, draft.reporter)
     warn_undeclared_ports(draft.endpoints, draft.references, draft.reporter)
-    warn_renamed_hosts(draft, draft.references)
+    warn_renamed_hosts(draft)
 
 
-def warn_renamed_hosts(draft: Draft, references: list[Reference]) -> None:
+def warn_renamed_hosts(draft: Draft) -> None:
     """A container_name or network alias used as a host: Kubernetes' DNS knows only Service
     names (and a container_name like ``listmonk_db`` is not even a valid one), so the output
     writes the Service's name in its place; say where, once per value."""
     warned: set[tuple[str, str, str]] = set()
-    for ref in references:
+    for ref in draft.references:
         if ref.written is None or (ref.source, ref.via, ref.written) in warned:
             continue
         warned.add((ref.source, ref.via, ref.written))

@@ -45,6 +45,11 @@ class Hosts:
         # name as written -> the Kubernetes Service name written in its place
         self.names = {written: services[target] for written, target in self.target.items()}
 
+    def reached(self, written: str) -> tuple[str, str | None]:
+        """The compose service a host name reaches, and the name if it is an alias (else None)."""
+        target = self.target[written]
+        return target, (None if written == target else written)
+
 
 @dataclass(frozen=True)
 class HostRef:
@@ -101,9 +106,9 @@ def value_references(value: str | Template, hosts: Hosts, host_named: bool) -> t
         if m.bare and not host_named:
             continue
         index = max(i for i, at in enumerate(starts) if at <= m.start)
-        target = hosts.target[m.name]
+        target, alias = hosts.reached(m.name)
         found.append(HostRef(target, index, m.start - starts[index], m.end - starts[index], m.port,
-                             m.effective_port, m.scheme, None if m.name == target else m.name))
+                             m.effective_port, m.scheme, alias))
     return tuple(found)
 
 
@@ -143,10 +148,10 @@ def find_references(draft: Draft) -> None:
             for m in mentions:
                 line = text.count("\n", 0, m.start) + 1
                 column = m.start - (text.rfind("\n", 0, m.start) + 1) + 1
-                target = draft.facts.hosts.target[m.name]
+                target, alias = draft.facts.hosts.reached(m.name)
                 refs.append(_reference(svc.name, target, m.port, m.effective_port, display,
                                        Position(display, line, column), in_file=True, scheme=m.scheme,
-                                       written=None if m.name == target else m.name))
+                                       written=alias))
     # The Services' names in those files: `flask_app` is `flask-app`, and a chart's follow its release.
     for data, key, text, mentions in scanned.values():
         if mentions:
