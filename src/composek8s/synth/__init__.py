@@ -48,7 +48,7 @@ def synthesize(plan: Plan) -> dict[str, str]:
 
         app = cdk8s.App()
         chart = ComposeChart(app, plan.project, plan=plan)
-        manifests = chart.to_json()
+        manifests = chart.manifests()
     return {**render_files(manifests, plan), **overlays}
 
 

@@ -1,20 +1,21 @@
 """``ComposeChart``: a cdk8s Chart holding the objects of a Plan.
 
-Objects are plain ``ApiObject``s with one JSON patch per top-level field: the cheapest way
-through jsii, and free of cdk8s-plus defaults (see docs/architecture.md). Users can extend the chart in
-their own cdk8s app like any other, e.g. ``chart.api_object("Deployment", "web")``.
+Objects are plain ``ApiObject``s with one JSON patch per top-level field, free of cdk8s-plus
+defaults, made inside Node in one jsii call (``synth/batch``; see docs/architecture.md).
+Users can extend the chart in their own cdk8s app like any other, e.g.
+``chart.api_object("Deployment", "web")``.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cdk8s
 from constructs import Construct
 
 from ..pipeline import compile_plan
-from ..plan import Plan, resolve_values
-
-_HEAD = ("apiVersion", "kind", "metadata")
+from ..plan import Plan
+from .batch.binding import Batch
 
 
 class ComposeChart(cdk8s.Chart):
@@ -31,21 +32,16 @@ class ComposeChart(cdk8s.Chart):
         self.plan = plan or compile_plan([Path(f) for f in compose or []],
                                          env_files=[Path(f) for f in env_files] if env_files else None,
                                          profiles=profiles, namespace=namespace, cwd=cwd)
-        self._objects: dict[tuple[str, str], cdk8s.ApiObject] = {}
-        for resource in self.plan.resources:
-            manifest = resource.plain()
-            meta = manifest["metadata"]
-            obj = cdk8s.ApiObject(
-                self, f"{resource.kind}-{resource.name}",
-                api_version=manifest["apiVersion"], kind=manifest["kind"],
-                metadata=cdk8s.ApiObjectMetadata(name=meta["name"], namespace=meta.get("namespace"),
-                                                 labels=meta.get("labels"),
-                                                 annotations=meta.get("annotations")))
-            for key, value in manifest.items():
-                if key not in _HEAD:
-                    obj.add_json_patch(cdk8s.JsonPatch.add(f"/{key}", value))
-            self._objects[(resource.kind, resource.name)] = obj
+        ids = {(resource.kind, resource.name): f"{resource.kind}-{resource.name}"
+               for resource in self.plan.resources}
+        Batch.define(self, json.dumps([[ids[(r.kind, r.name)], r.plain()] for r in self.plan.resources],
+                                      separators=(",", ":"), ensure_ascii=False))
+        self._ids = ids
 
     def api_object(self, kind: str, name: str) -> cdk8s.ApiObject:
         """The object ``kind/name``, to patch it from a cdk8s app."""
-        return self._objects[(kind, name)]
+        return cdk8s.ApiObject.of(self.node.find_child(self._ids[(kind, name)]))
+
+    def manifests(self) -> list[dict]:
+        """``to_json()`` in one jsii call: the chart's objects, as ``cdk8s synth`` writes them."""
+        return json.loads(Batch.to_json(self))

@@ -1,0 +1,1 @@
+"""The tarball of the ``composek8s-batch`` jsii assembly (built by ``batch/build.py``)."""
