@@ -228,6 +228,24 @@ def test_a_service_that_opted_out_keeps_free_security_contexts(tmp_path):
     assert [list(e.path) for e in validator.iter_errors(values)] == [["web", "securityContext", "allowPrivilegeEscalation"]]
 
 
+
+def test_the_values_schema_writes_what_every_service_repeats_once(tmp_path):
+    """The restricted contexts and the resources' schema are definitions each service refers
+    to: inline they made the schema 8.4 MB at 1,000 services (issue #16)."""
+    import json
+
+    services = "".join(f"  s{i}:\n    image: example/s{i}:1.0.0\n    user: '10001:10001'\n" for i in range(20))
+    (tmp_path / "compose.yaml").write_text("name: many\nservices:\n" + services)
+    plan = compile_plan(cwd=tmp_path, environ={}, reporter=Reporter())
+    text = render_chart(plan)["values.schema.json"]
+    schema = json.loads(text)
+    definitions = json.dumps(schema["definitions"])
+    for key in ('"allowPrivilegeEscalation"', '"seccompProfile"', '"ephemeral-storage"'):
+        assert text.count(key) == definitions.count(key) > 0, key
+    props = schema["properties"]["s7"]["properties"]
+    assert props["securityContext"] == {"$ref": "#/definitions/containerSecurityContext"}
+    assert props["resources"] == {"$ref": "#/definitions/resources"}
+
 MANGLED = """
     name: keys
     services:
