@@ -78,6 +78,26 @@ def test_batch_makes_the_objects_cdk8s_python_api_makes(source, tmp_path):
     assert [c.node.id for c in chart.node.children] == [f"{r.kind}-{r.name}" for r in plan.resources]
 
 
+def test_rendering_chunk_by_chunk_gives_the_chart_s_objects(monkeypatch):
+    """``composek8s synth`` renders in charts of about CHUNK_BYTES of JSON that Node drops at
+    once; their objects, in order, are the one chart's."""
+    import cdk8s
+
+    from composek8s.synth import chart as chart_module
+
+    plan = compile_plan([ROOT / "docker" / "docker-compose.yml"], cwd=ROOT)
+    whole = chart_module.ComposeChart(cdk8s.App(), plan.project, plan=plan).manifests()
+    calls = []
+    render = chart_module.Batch.render
+    monkeypatch.setattr(chart_module.Batch, "render", lambda id, objects: calls.append(id) or render(id, objects))
+    monkeypatch.setattr(chart_module, "CHUNK_BYTES", 4096)
+    assert chart_module.render(plan) == whole
+    assert len(calls) > 5 and set(calls) == {plan.project}
+    monkeypatch.setattr(chart_module, "CHUNK_BYTES", 1 << 20)
+    calls.clear()
+    assert chart_module.render(plan) == whole and len(calls) == 1
+
+
 def test_null_members_are_left_out_and_null_items_kept_as_through_jsii():
     import json
 

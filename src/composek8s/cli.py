@@ -98,6 +98,7 @@ def synth(
     from .pipeline import compile_plan, output_root
     from .progress import Progress
     from .synth import synthesize
+    from .synth.node import stop_node
     from .inputs import Recording
     from .synth.changes import refuse_foreign, summary, tree_changes
     from .synth.drift import tree_diff
@@ -130,6 +131,7 @@ def synth(
             # Render everything before writing anything, so an error leaves both trees as they were.
             progress.stage(f"rendering {len(plan.resources)} objects through cdk8s")
             files = synthesize(plan)  # from the plan alone (jsii's own files are not inputs)
+            stop_node()  # its memory back before the chart is rendered: this command needs it no more
             name = chart_name(plan)
             if check_only:
                 progress.stage(f"rendering the chart {name}")

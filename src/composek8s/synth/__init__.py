@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def synthesize(plan: Plan) -> dict[str, str]:
-    """Render ``plan`` through a cdk8s app: {file name: text} for ``dist/``."""
+    """Render ``plan`` through cdk8s: {file name: text} for ``dist/``."""
     from .budget import refuse_too_large
     from .environments import refuse_weakening
     from .node import check_node, guard_jsii, node_failures
@@ -42,13 +42,9 @@ def synthesize(plan: Plan) -> dict[str, str]:
     check_node()  # E-NODE, before jsii starts it (missing or too old)
     guard_jsii()
     with node_failures(len(plan.resources)):
-        import cdk8s
+        from .chart import render
 
-        from .chart import ComposeChart
-
-        app = cdk8s.App()
-        chart = ComposeChart(app, plan.project, plan=plan)
-        manifests = chart.manifests()
+        manifests = render(plan)
     return {**render_files(manifests, plan), **overlays}
 
 

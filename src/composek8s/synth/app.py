@@ -17,6 +17,7 @@ def main() -> int:
     from ..diagnostics import CompileError, Reporter
     from ..pipeline import compile_plan
     from . import synthesize
+    from .node import stop_node
     from .changes import refuse_foreign, tree_changes
     from .transaction import write_tree
 
@@ -25,6 +26,7 @@ def main() -> int:
     try:
         plan = compile_plan(reporter=reporter)
         files = synthesize(plan)
+        stop_node()  # the app renders nothing more through Node
         changes = tree_changes(out, files)
         refuse_foreign(out, changes)  # as composek8s synth: never delete a file we did not write
         if not changes.unchanged:

@@ -17,6 +17,32 @@ from ..pipeline import compile_plan
 from ..plan import Plan
 from .batch.binding import Batch
 
+# JSON per jsii call when composek8s renders a plan: Node holds one chunk's objects at a time
+# (at 1,000 services its process peaked 80 MB above the floor's with the whole plan at once).
+CHUNK_BYTES = 1 << 20
+
+
+def _entry(resource) -> str:
+    return json.dumps([f"{resource.kind}-{resource.name}", resource.plain()], separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def render(plan: Plan) -> list[dict]:
+    """The plan's objects as cdk8s renders them: what ``ComposeChart(app, plan.project,
+    plan=plan).manifests()`` returns, made in charts of about ``CHUNK_BYTES`` of JSON each
+    that Node drops as soon as their JSON is back (objects of a chart depend on nothing, so
+    its JSON is its objects' in order)."""
+    manifests: list[dict] = []
+    chunk: list[str] = []
+    size = 0
+    for resource in plan.resources:
+        chunk.append(_entry(resource))
+        size += len(chunk[-1])
+        if size >= CHUNK_BYTES or resource is plan.resources[-1]:
+            manifests += json.loads(Batch.render(plan.project, f"[{','.join(chunk)}]"))
+            chunk, size = [], 0
+    return manifests
+
 
 class ComposeChart(cdk8s.Chart):
     """The Kubernetes objects compiled from a compose project.
@@ -32,11 +58,8 @@ class ComposeChart(cdk8s.Chart):
         self.plan = plan or compile_plan([Path(f) for f in compose or []],
                                          env_files=[Path(f) for f in env_files] if env_files else None,
                                          profiles=profiles, namespace=namespace, cwd=cwd)
-        ids = {(resource.kind, resource.name): f"{resource.kind}-{resource.name}"
-               for resource in self.plan.resources}
-        Batch.define(self, json.dumps([[ids[(r.kind, r.name)], r.plain()] for r in self.plan.resources],
-                                      separators=(",", ":"), ensure_ascii=False))
-        self._ids = ids
+        self._ids = {(r.kind, r.name): f"{r.kind}-{r.name}" for r in self.plan.resources}
+        Batch.define(self, f"[{','.join(_entry(r) for r in self.plan.resources)}]")
 
     def api_object(self, kind: str, name: str) -> cdk8s.ApiObject:
         """The object ``kind/name``, to patch it from a cdk8s app."""

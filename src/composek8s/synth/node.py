@@ -99,6 +99,22 @@ def guard_jsii() -> None:
     _Node.guarded = True
 
 
+def stop_node() -> None:
+    """Stops the Node.js jsii started, for a command that renders nothing more through it: its
+    two processes hold what they grew to (about 140 MB at 1,000 services) until Python exits,
+    while the chart is rendered and written. jsii has no public way to stop it; its
+    ``_NodeProcess.stop`` (quiet after ``guard_jsii``) is what jsii itself calls at exit.
+    Nothing can use jsii in this process afterwards."""
+    if "jsii" not in sys.modules:
+        return  # never started
+    from jsii import _runtime
+
+    provider = getattr(getattr(_runtime, "kernel", None), "provider", None)
+    node = getattr(provider, "_process", None) if provider is not None else None
+    if node is not None and callable(getattr(node, "stop", None)):
+        node.stop()
+
+
 @contextmanager
 def node_failures(objects: int) -> Iterator[None]:
     """Node's death while rendering ``objects`` objects as one ``E-NODE`` error."""

@@ -19,6 +19,12 @@ class Batch(metaclass=jsii.JSIIMeta, jsii_type="composek8s-batch.Batch"):
         """Adds each ``[id, manifest]`` of the JSON array ``objects`` to ``scope``."""
         return jsii.sinvoke(cls, "define", [scope, objects])
 
+    @jsii.member(jsii_name="render")
+    @builtins.classmethod
+    def render(cls, id: str, objects: str) -> str:
+        """The JSON of a chart ``id`` holding just ``objects``, made and dropped in Node."""
+        return jsii.sinvoke(cls, "render", [id, objects])
+
     @jsii.member(jsii_name="toJson")
     @builtins.classmethod
     def to_json(cls, chart: cdk8s.Chart) -> str:

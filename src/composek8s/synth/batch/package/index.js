@@ -24,6 +24,15 @@ class Batch {
     }
   }
 
+  /** The JSON of a chart `id` holding just `objects` (as `define` takes them), made and
+   * dropped inside this call: rendering a large project chunk by chunk keeps Node's heap to
+   * one chunk's objects. */
+  static render(id, objects) {
+    const chart = new cdk8s.Chart(new cdk8s.App(), id, { disableResourceNameHashes: true });
+    Batch.define(chart, objects);
+    return Batch.toJson(chart);
+  }
+
   /** `chart.toJson()` as one JSON string. A null member of an object is left out, as jsii
    * leaves it out when it returns `toJson()` to Python (a null inside a list is kept). */
   static toJson(chart) {
