@@ -41,7 +41,7 @@ def test_a_short_run_prints_nothing_and_a_long_one_a_line_it_clears():
 
 def test_synth_on_a_terminal_shows_progress_and_in_a_pipe_does_not(tmp_path):
     """A project big enough to take more than a second, run through a pseudo-terminal."""
-    services = "".join(f"  s{i}:\n    image: example/app:1.{i}\n    expose: ['8080']\n" for i in range(150))
+    services = "".join(f"  s{i}:\n    image: example/app:1.{i}\n    expose: ['8080']\n" for i in range(800))
     (tmp_path / "compose.yaml").write_text("services:\n" + services)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", TERM="xterm")

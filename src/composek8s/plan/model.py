@@ -16,6 +16,7 @@ The plain rendering (``resolve_values``) writes each marker's default, which is 
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -174,6 +175,15 @@ class Resource:
         cached = self.__dict__.get("_plain")
         if cached is None:
             cached = self.__dict__["_plain"] = resolve_values(self.manifest)
+        return cached
+
+    def plain_json(self) -> str:
+        """``plain()`` as compact JSON, made once: what the project budget measures and what
+        cdk8s is given (``synth/chart.py``)."""
+        cached = self.__dict__.get("_plain_json")
+        if cached is None:
+            cached = self.__dict__["_plain_json"] = json.dumps(self.plain(), separators=(",", ":"),
+                                                               ensure_ascii=False)
         return cached
 
 

@@ -2,23 +2,24 @@
 anything is rendered (``E-PROJECT-TOO-LARGE``, exit 2, nothing written), instead of Node.js
 dying of it minutes later (``E-NODE``).
 
-What rendering needs grows with the plan's objects and the bytes of their JSON. The figures
-below were measured on the benchmark's projects and on projects of trivial services (Node 20,
-cdk8s 2.70, jsii 1.142, x86-64; bench/README.md, "The project budget"), rounded up:
+What rendering needs grows with the plan's objects and the bytes of their JSON. cdk8s renders
+them in chunks of about 1 MiB that Node.js drops at once (``synth/chart.py``), so Node's share
+hardly grows; composek8s' own (the plan, the manifests, the YAML) does. The figures below were
+measured on the benchmark's projects (Node 20, cdk8s 2.70, jsii 1.142, x86-64; bench/README.md,
+"The project budget"), rounded up:
 
-- Address space of the Node.js process that renders (``/proc/PID/status`` VmPeak), under an
-  address-space limit: 976-988 MiB before the first object (V8's reservations, whatever the
-  project), then about 16 KiB per object and 8 bytes per byte of manifest JSON. Under a 1 GiB
-  limit (``ulimit -v 1048576``) 250 benchmark services (1,278 objects) peaked at 1,013 MiB and
-  400 (2,043) died; the model puts the line between them. Each process has its own limit
-  (``RLIMIT_AS`` is inherited, not shared), and Node's is the one reached first: Python peaks
-  at 260 MiB of address space for 4,000 objects.
-- Resident memory of the whole process tree (Python and both Node.js processes), against a
-  cgroup's ``memory.max`` or the machine's ``MemAvailable``: about 170 MiB, 40 KiB per object
-  and 16 bytes per byte (measured 175 MiB for 258 objects, 454 MiB for 5,103, 1,048 MiB for
-  15,303).
+- Address space, per process (``RLIMIT_AS`` is inherited, not shared). Node.js: the smallest
+  ``ulimit -v`` under which synth succeeded was 988 MiB for 100 benchmark services, 995 MiB for
+  300 and for 1,000 (5,103 objects), 1,016 MiB for 3,000 (15,303 objects): V8's reservations,
+  then a little per object. The model, 1,000 MiB and 2 KiB per object, is above each by 8 to 15
+  MiB. Python (``VmPeak``): 214 MiB for 300 services, 299 MiB for 1,000, 649 MiB for 3,000,
+  modelled as 200 MiB and 32 KiB per object; it passes Node's near 26,000 objects.
+- Resident memory of the whole process tree (Python and both Node.js processes, which the CLI
+  stops once the objects are rendered), against a cgroup's ``memory.max`` or the machine's
+  ``MemAvailable``: measured 204 MiB for 300 services, 305 MiB for 1,000 and 571 MiB for 3,000;
+  modelled as 180 MiB, 16 KiB per object and 8 bytes per byte of manifest JSON.
 - Node's heap itself: jsii starts Node with ``--max-old-space-size=4069`` (MB), which neither
-  ``NODE_OPTIONS`` nor we can change; the per-object part of the address-space figure is heap.
+  ``NODE_OPTIONS`` nor we can change; the per-object part of Node's address space is heap.
 
 A model errs on the side of refusing: the check stands between a project and a crash, never
 between a small project and its output (on this 24 GiB machine only an address-space limit
@@ -26,7 +27,6 @@ ever binds).
 """
 from __future__ import annotations
 
-import json
 import os
 import resource
 from pathlib import Path
@@ -34,24 +34,30 @@ from pathlib import Path
 from ..diagnostics import fail
 
 MIB = 1 << 20
-NODE_BASE_AS = 985 * MIB        # Node's address space before the first object
-NODE_AS_PER_OBJECT = 16 << 10   # … and per object
-NODE_AS_PER_BYTE = 8            # … and per byte of manifest JSON
+NODE_BASE_AS = 1000 * MIB       # Node's address space, chunks included
+NODE_AS_PER_OBJECT = 2 << 10    # … and per object
+PYTHON_BASE_AS = 200 * MIB      # composek8s' own address space
+PYTHON_AS_PER_OBJECT = 32 << 10
 NODE_HEAP = 4069 * 1_000_000    # jsii's --max-old-space-size=4069
-TREE_BASE_RSS = 170 * MIB       # Python and Node together, resident
-TREE_RSS_PER_OBJECT = 40 << 10
-TREE_RSS_PER_BYTE = 16
+TREE_BASE_RSS = 180 * MIB       # Python and Node together, resident
+TREE_RSS_PER_OBJECT = 16 << 10
+TREE_RSS_PER_BYTE = 8
 ADVICE = ("split the project into smaller ones (separate compose files, or profiles compiled one by one, "
           "each its own dist/ and chart) or run with more memory (README: Limits)")
 
 
 def manifest_bytes(plan) -> int:
     """The bytes of the plan's objects as compact JSON: what jsii carries to Node and back."""
-    return sum(len(json.dumps(r.plain(), separators=(",", ":"), default=str)) for r in plan.resources)
+    return sum(len(r.plain_json()) for r in plan.resources)
+
+
+def node_address_space(objects: int) -> int:
+    return NODE_BASE_AS + NODE_AS_PER_OBJECT * objects
 
 
 def address_space_needed(objects: int, size: int) -> int:
-    return NODE_BASE_AS + NODE_AS_PER_OBJECT * objects + NODE_AS_PER_BYTE * size
+    """The address space the largest process of the run needs (each has the limit)."""
+    return max(node_address_space(objects), PYTHON_BASE_AS + PYTHON_AS_PER_OBJECT * objects)
 
 
 def resident_needed(objects: int, size: int) -> int:
@@ -133,9 +139,10 @@ def refuse_too_large(plan) -> None:
     limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     need = address_space_needed(objects, size)
     if limit != resource.RLIM_INFINITY and need > limit:
-        raise fail("E-PROJECT-TOO-LARGE", f"{what}; cdk8s' Node.js would need about {need // MIB:,} MiB of "
+        who = "cdk8s' Node.js" if need == node_address_space(objects) else "composek8s itself"
+        raise fail("E-PROJECT-TOO-LARGE", f"{what}; {who} would need about {need // MIB:,} MiB of "
                    f"address space, more than this process's limit of {limit // MIB:,} MiB (ulimit -v): {ADVICE}")
-    heap = need - NODE_BASE_AS
+    heap = node_address_space(objects) - NODE_BASE_AS
     if heap > NODE_HEAP:
         raise fail("E-PROJECT-TOO-LARGE", f"{what}; cdk8s' Node.js would need a heap of about {heap // MIB:,} MiB, "
                    f"more than the {NODE_HEAP // MIB:,} MiB jsii gives it: {ADVICE}")

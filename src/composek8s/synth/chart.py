@@ -23,8 +23,7 @@ CHUNK_BYTES = 1 << 20
 
 
 def _entry(resource) -> str:
-    return json.dumps([f"{resource.kind}-{resource.name}", resource.plain()], separators=(",", ":"),
-                      ensure_ascii=False)
+    return f"[{json.dumps(f'{resource.kind}-{resource.name}', ensure_ascii=False)},{resource.plain_json()}]"
 
 
 def render(plan: Plan) -> list[dict]:
