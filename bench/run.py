@@ -291,7 +291,7 @@ def measure(cmd: list[str], cwd: Path, env: dict[str, str], log: Path, sample: b
         proc.returncode = os.waitstatus_to_exitcode(status)
         _kill_group(proc.pid)  # a node child left behind by a killed run
     result = {"seconds": wall, "rc": proc.returncode, "largest_process_mb": usage.ru_maxrss / 1024,
-              "cpu_seconds": usage.ru_utime + usage.ru_stime}
+              "cpu_seconds": usage.ru_utime + usage.ru_stime, "system_seconds": usage.ru_stime}
     if timeout and wall >= timeout:
         result["timed_out"] = True
     if sampler:
@@ -493,11 +493,13 @@ def main(argv: list[str] | None = None) -> int:
                 r = scale[-1]
                 state = "ok" if r["rc"] == 0 else "timed out" if r.get("timed_out") else f"exit {r['rc']}"
                 print(f"  {n} services run {i + 1}/{scale_runs}: {r['seconds']:.2f} s ({r['cpu_seconds']:.2f} "
-                      f"CPU), tree RSS peak {r['tree_rss_peak_mb']:.0f} MB ({state})", file=sys.stderr)
+                      f"CPU, {r['system_seconds']:.2f} of it system), tree RSS peak "
+                      f"{r['tree_rss_peak_mb']:.0f} MB ({state})", file=sys.stderr)
                 if r["rc"] != 0:
                     print(r.get("error", ""), file=sys.stderr)
-                shutil.rmtree(tmp / f"out-{n}-{i}", ignore_errors=True)  # output can be large
-                shutil.rmtree(tmp / f"charts-{n}-{i}", ignore_errors=True)
+                # Outputs stay until the end: on this machine's ext4, creating a file right after
+                # many were deleted costs up to 10x the system time (the allocator steps over
+                # inodes deleted in the last minutes), which made each run slower than the last.
             ts = summary(scale)
             peak = max((r["tree_rss_peak_mb"] for r in scale if r["rc"] == 0), default=None)
             largest = max((r["largest_process_mb"] for r in scale if r["rc"] == 0), default=None)

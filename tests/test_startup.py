@@ -76,3 +76,37 @@ def test_a_compile_error_prints_only_itself_and_leaves_no_node_behind(tmp_path):
         "compose.yaml:4:5: error[E-COMPOSE-TYPE]: services.web.ports: expected a list, got a mapping"]
     assert _node_processes(marker) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["compose.yaml"]
+
+
+# Runs in a child: Node's processes (found by the marker in their environment) before and
+# after stop_node, which must neither start Node when none runs nor fail when called twice.
+STOPPER = """
+import json, os, sys
+sys.path.insert(0, {tests!r})
+from test_startup import _node_processes
+from composek8s.synth.node import guard_jsii, stop_node
+def nodes():
+    return len([pid for pid in _node_processes(sys.argv[1]) if pid != os.getpid()])
+stop_node()
+counts = [nodes()]
+guard_jsii()
+import cdk8s
+counts.append(nodes())
+stop_node()
+stop_node()
+counts.append(nodes())
+print(json.dumps(counts))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_stop_node_stops_jsii_s_node_and_starts_none():
+    """synth stops Node once the objects are rendered (its memory back for the chart)."""
+    marker = f"COMPOSEK8S_TEST_RUN={uuid.uuid4()}"
+    name, value = marker.split("=")
+    env = {**os.environ, name: value, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    result = subprocess.run([sys.executable, "-c", STOPPER.format(tests=str(ROOT / "tests")), marker], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [0, 2, 0]  # jsii's launcher and the Node that renders
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr

@@ -37,9 +37,11 @@ def render(plan: Plan) -> list[dict]:
     for resource in plan.resources:
         chunk.append(_entry(resource))
         size += len(chunk[-1])
-        if size >= CHUNK_BYTES or resource is plan.resources[-1]:
+        if size >= CHUNK_BYTES:
             manifests += json.loads(Batch.render(plan.project, f"[{','.join(chunk)}]"))
             chunk, size = [], 0
+    if chunk:
+        manifests += json.loads(Batch.render(plan.project, f"[{','.join(chunk)}]"))
     return manifests
 
 

@@ -105,8 +105,8 @@ def stop_node() -> None:
     while the chart is rendered and written. jsii has no public way to stop it; its
     ``_NodeProcess.stop`` (quiet after ``guard_jsii``) is what jsii itself calls at exit.
     Nothing can use jsii in this process afterwards."""
-    if "jsii" not in sys.modules:
-        return  # never started
+    if "constructs._jsii" not in sys.modules:
+        return  # Node starts when the first assembly (constructs') loads: not started, or it failed
     from jsii import _runtime
 
     provider = getattr(getattr(_runtime, "kernel", None), "provider", None)
