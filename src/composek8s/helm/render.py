@@ -31,15 +31,26 @@ def go_string(text: str) -> str:
     return json.dumps(text)
 
 
+_quoted: dict[str, str] = {}  # labels, names and keys repeat across a chart's objects
+
+
 def scalar(value: object) -> str:
     """A literal YAML scalar; strings are JSON-quoted and ``{{`` cannot start an action."""
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("{{", '{{ "{{" }}')
+        done = _quoted.get(value)
+        if done is None:
+            if len(_quoted) > 100_000:  # bounded
+                _quoted.clear()
+            done = _quoted[value] = json.dumps(value, ensure_ascii=False).replace("{{", '{{ "{{" }}')
+        return done
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value)
+
+
+_LITERALS = frozenset({str, int, float, bool, type(None)})
 
 
 class Renderer:
@@ -116,6 +127,8 @@ class Renderer:
 
     def entry(self, key: str, value: object, indent: int) -> list[str]:
         pad = " " * indent
+        if type(value) in _LITERALS:  # most of a manifest: no marker to try
+            return [f"{pad}{key}: {scalar(value)}"]
         if value is OMIT:
             return []
         if isinstance(value, When):
@@ -154,6 +167,8 @@ class Renderer:
 
     def list_item(self, value: object, indent: int) -> list[str]:
         pad = " " * indent
+        if type(value) in _LITERALS:
+            return [f"{pad}- {scalar(value)}"]
         if value is OMIT:
             return []
         if isinstance(value, When):
