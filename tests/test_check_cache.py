@@ -175,3 +175,20 @@ def test_the_cache_holds_no_value_and_stays_out_of_the_project(project):
         assert value not in text
     for name in ("GREETING", "LEVEL", "HOME"):  # asked for, recorded by name
         assert f'"{name}"' in text
+
+
+def test_the_digest_of_what_was_written_is_the_digest_of_the_folders(tmp_path):
+    """synth records the output's digest from the texts it wrote; the check recomputes it
+    from the disk. Names that sort differently as text and as paths included."""
+    from composek8s.checkcache import output_digest, written_digest
+
+    trees = {tmp_path / "dist": {"a/b.yaml": "1\n", "a.b": "2\n", "a-b/c.yaml": "3\n", "ab": "ünï\n",
+                                 "overlays/prod/kustomization.yaml": "4\n", "README.md": "5\n"},
+             tmp_path / "charts" / "app": {"templates/x.yaml": "6\n", "Chart.yaml": "7\n"}}
+    for folder, files in trees.items():
+        for rel, text in files.items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_text(text, encoding="utf-8", newline="\n")
+    assert written_digest(trees) == output_digest(*trees)
+    (tmp_path / "dist" / "a.b").write_text("changed\n", encoding="utf-8")
+    assert written_digest(trees) != output_digest(*trees)

@@ -110,3 +110,45 @@ def test_stop_node_stops_jsii_s_node_and_starts_none():
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [0, 2, 0]  # jsii's launcher and the Node that renders
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+SETTINGS = """
+import json, os, sys
+from pathlib import Path
+from composek8s.pipeline import compile_plan
+from composek8s.synth import synthesize
+synthesize(compile_plan(cwd=Path({root!r})))
+mine = os.getpid()
+seen = []
+for entry in Path("/proc").iterdir():
+    try:
+        if entry.name.isdigit() and int((entry / "stat").read_text().split(") ")[1].split()[1]) == mine:
+            env = dict(v.split("=", 1) for v in (entry / "environ").read_bytes().decode().split("\\0") if "=" in v)
+            seen.append(env.get("NODE_OPTIONS"))
+    except OSError:
+        pass
+print(json.dumps({{"after": os.environ.get("NODE_OPTIONS"), "node": seen}}))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.parametrize("own", [None, "--max-old-space-size=2048", "--no-jitless --max-semi-space-size=8"])
+def test_node_gets_composek8s_settings_and_the_environment_is_left_as_it_was(own):
+    """--jitless turns WebAssembly off: only the Node jsii starts may have it, never another
+    Node program the process starts later; a user's own setting wins."""
+    env = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    if own is not None:
+        env["NODE_OPTIONS"] = own
+    result = subprocess.run([sys.executable, "-c", SETTINGS.format(root=str(ROOT))], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["after"] == own
+    [node] = seen["node"]  # jsii's launcher (it starts the Node that renders, with its environment)
+    if own is None:
+        assert node == "--max-semi-space-size=2 --jitless"
+    elif "jitless" in own:
+        assert node == own
+    else:
+        assert node == f"{own} --max-semi-space-size=2 --jitless"

@@ -81,15 +81,31 @@ def output_digest(*folders: Path) -> str:
             continue
         for path in sorted(folder.rglob("*")):
             if path.is_file():
-                rel = path.relative_to(folder).as_posix()
-                h.update(f"{rel}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode(
-                    "utf-8", "surrogateescape"))
+                _file(h, path.relative_to(folder).as_posix(), path.read_bytes())
     return h.hexdigest()
 
 
-def save(out: Path, chart_dir: Path, options: dict, recording, chart: str, warnings: list[str]) -> None:
-    """Record a compile whose output is on disk (written, or found unchanged). Best effort: a
-    record that cannot be made is simply not there."""
+def written_digest(trees: dict[Path, dict[str, str]]) -> str:
+    """``output_digest`` of folders that hold exactly ``trees`` ({folder: {relative path:
+    text}}, as synth wrote or found them), without reading 10,000 files back at 1,000
+    services. Should a folder differ, the digests differ and the next check compiles."""
+    h = hashlib.sha256()
+    for folder, files in trees.items():
+        h.update(f"\0folder {folder.absolute()}\n".encode("utf-8", "surrogateescape"))
+        for rel in sorted(files, key=lambda r: Path(r).parts):  # the order of sorted(rglob())
+            _file(h, rel, files[rel].encode("utf-8"))
+    return h.hexdigest()
+
+
+def _file(h, rel: str, data: bytes) -> None:
+    h.update(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n".encode("utf-8", "surrogateescape"))
+
+
+def save(out: Path, chart_dir: Path, options: dict, recording, chart: str, warnings: list[str],
+         trees: dict[Path, dict[str, str]]) -> None:
+    """Record a compile whose output is on disk (written, or found unchanged): ``trees`` is
+    what ``out`` and the chart's folder hold. Best effort: a record that cannot be made is
+    simply not there."""
     from .inputs import Doubt
 
     try:
@@ -97,7 +113,7 @@ def save(out: Path, chart_dir: Path, options: dict, recording, chart: str, warni
         inputs = recording.inputs([str(out), str(chart_dir / chart)], salt)
         record = {"format": FORMAT, "code": code_key(), "options": options, "salt": salt,
                   "inputs": inputs, "out": str(out), "chart_dir": str(chart_dir), "chart": chart,
-                  "warnings": warnings, "output": output_digest(out, chart_dir / chart)}
+                  "warnings": warnings, "output": written_digest(trees)}
         path = _record_path(options)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")

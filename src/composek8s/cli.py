@@ -158,7 +158,8 @@ def synth(
                             transaction.file(archive, data)
                     progress.stage("writing")
                     transaction.commit()  # dist/, the chart and the package together, or none of them
-                    save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings])
+                    save(out, chart_dir, options, recording, name, [str(d) for d in reporter.warnings],
+                         {out: files, chart_dir / name: chart})
         if check_only:
             diff = tree_diff(out, files) + tree_diff(chart_dir / name, chart)
             _print(reporter.warnings)
