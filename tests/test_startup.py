@@ -152,3 +152,17 @@ def test_node_gets_composek8s_settings_and_the_environment_is_left_as_it_was(own
         assert node == own
     else:
         assert node == f"{own} --max-semi-space-size=2 --jitless"
+
+
+def test_synth_prints_its_own_lines_only(tmp_path):
+    """Nothing from Node reaches the terminal on a run that works: not jsii's banner, not V8's
+    notice that --jitless turns WebAssembly off."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NODE_OPTIONS", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION")}
+    result = subprocess.run([sys.executable, "-m", "composek8s.cli", "synth", "--out", str(tmp_path / "dist"),
+                             "--chart-dir", str(tmp_path / "charts")], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    node = [line for line in result.stderr.splitlines()
+            if line.startswith(("Warning:", "(node:", "!!")) or "expose_wasm" in line or "end-of-life" in line]
+    assert node == []
+    assert "wrote " in result.stderr  # the probe sees the run's own lines

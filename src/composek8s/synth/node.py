@@ -58,16 +58,24 @@ def check_node() -> None:
     _Node.checked = True
 
 
+# What V8 says at the start of every Node process given --jitless (synth/__init__.py sets it):
+# it turns WebAssembly off. Expected, and nothing the user can act on.
+JITLESS_WARNING = b"Warning: disabling flag --expose_wasm due to conflicting flags\n"
+
+
 def _stderr_reader(reader) -> None:
     """jsii's ``stderr_sink``, except that what Node writes outside jsii's protocol (its
-    crash report) is kept for the error message instead of flooding the terminal."""
+    crash report) is kept for the error message instead of flooding the terminal, and V8's
+    notice about ``--jitless`` is dropped."""
     import base64
 
     for line in iter(reader.readline, b""):
+        if line == JITLESS_WARNING:  # jsii's launcher's own
+            continue
         try:
             console = json.loads(line)
-            if console.get("stderr") is not None:
-                sys.stderr.buffer.write(base64.b64decode(console["stderr"]))
+            if console.get("stderr") is not None:  # the rendering Node's, relayed
+                sys.stderr.buffer.write(base64.b64decode(console["stderr"]).replace(JITLESS_WARNING, b""))
             if console.get("stdout") is not None:
                 sys.stdout.buffer.write(base64.b64decode(console["stdout"]))
         except (ValueError, AttributeError, TypeError):
