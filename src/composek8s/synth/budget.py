@@ -11,7 +11,7 @@ measured on the benchmark's projects (Node 20, cdk8s 2.70, jsii 1.142, x86-64; b
 - Address space, per process (``RLIMIT_AS`` is inherited, not shared). Node.js: the smallest
   ``ulimit -v`` under which synth succeeded was 988 MiB for 100 benchmark services, 995 MiB for
   300 and for 1,000 (5,103 objects), 1,016 MiB for 3,000 (15,303 objects): V8's reservations,
-  then a little per object. The model, 1,000 MiB and 2 KiB per object, is above each by 8 to 15
+  then a little per object. The model, 1,000 MiB and 2 KiB per object, is above each by 7 to 14
   MiB. Python (``VmPeak``): 214 MiB for 300 services, 299 MiB for 1,000, 649 MiB for 3,000,
   modelled as 200 MiB and 32 KiB per object; it passes Node's near 26,000 objects.
 - Resident memory of the whole process tree (Python and both Node.js processes, which the CLI

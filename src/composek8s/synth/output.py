@@ -121,7 +121,6 @@ class _Unusual(Exception):
     pass
 
 
-_STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
 # Text libyaml writes plain in a block and that reads back as text (checked with the resolver
 # below): no indicator first, printable ASCII, and no ": ", " #", blank or ":" at an end.
@@ -137,7 +136,7 @@ def _text(value: str) -> str:
     if any(b in value for b in _BREAKS):
         raise _Unusual
     if (_PLAIN.fullmatch(value) and ": " not in value and " #" not in value and not value.endswith((" ", ":"))
-            and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG):
+            and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR):
         done = value
     else:  # quoted or escaped: as PyYAML quotes it in a list item, the same in any block place
         done = yaml.dump([value], Dumper=_Dumper, allow_unicode=True, width=1_000_000)[2:-1]
