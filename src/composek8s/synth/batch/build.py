@@ -9,10 +9,7 @@ uses only ``types`` (which methods exist, their parameters and return types).
 """
 from __future__ import annotations
 
-import gzip
-import io
 import json
-import tarfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -32,6 +29,10 @@ def tarball_name() -> str:
 
 
 def tarball_bytes() -> bytes:
+    import gzip  # here, not at the top: synth loads the assembly's name through this module
+    import io
+    import tarfile
+
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         for name in FILES:
