@@ -169,3 +169,17 @@ def test_the_cdk8s_app_keeps_a_foreign_file_too(project):
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert state(project / "dist") == before  # unchanged: not rewritten
+
+
+def test_the_summary_says_what_happened_to_the_other_files():
+    """A first run adds its kustomizations and README: it said "updated" before."""
+    from composek8s.synth.changes import TreeChanges, summary
+
+    first = TreeChanges(added=["README.md", "base/deployment-web.yaml", "base/kustomization.yaml",
+                               "kustomization.yaml"])
+    assert summary(first) == "1 object added (deployment-web), 3 other files added"
+    later = TreeChanges(changed=["README.md", "base/service-web.yaml"], removed=["overlays/dev/kustomization.yaml"])
+    assert summary(later) == "1 object changed (service-web), 1 other file changed, 1 removed"
+    chart = TreeChanges(changed=["values.yaml", "Chart.yaml"])
+    assert summary(chart, chart=True) == "2 other files changed"
+    assert summary(TreeChanges()) == "unchanged"

@@ -84,16 +84,20 @@ def _is_object(rel: str, chart: bool) -> bool:
 
 
 def summary(changes: TreeChanges, chart: bool = False) -> str:
-    """``1 object changed (deployment-web), 2 added; 1 other file changed``: what a write did."""
-    parts = []
+    """``1 object changed (deployment-web), 2 objects added (…), 1 other file changed``: what a
+    write did, objects by name and the other files (kustomizations, README, values) counted."""
+    parts, others = [], []
     for verb, rels in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
         objects = [r for r in rels if _is_object(r, chart)]
         if objects:
             names = ", ".join(r.rsplit("/", 1)[-1].removesuffix(".yaml") for r in objects[:3])
             more = ", …" if len(objects) > 3 else ""
             parts.append(f"{len(objects)} object{'s' if len(objects) != 1 else ''} {verb} ({names}{more})")
-    others = sum(1 for rels in (changes.added, changes.changed, changes.removed) for r in rels
-                 if not _is_object(r, chart))
-    if others:
-        parts.append(f"{others} other file{'s' if others != 1 else ''} updated")
+        count = len(rels) - len(objects)
+        if count:
+            others.append((count, verb))
+    if others:  # "3 other files added", "2 other files changed, 1 removed"
+        (count, verb), *rest = others
+        parts.append(", ".join([f"{count} other file{'s' if count != 1 else ''} {verb}",
+                                *(f"{n} {v}" for n, v in rest)]))
     return ", ".join(parts) or "unchanged"
