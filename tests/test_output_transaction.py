@@ -209,6 +209,25 @@ def test_the_work_folders_gitignore_appears_whole_and_an_empty_one_is_repaired(t
         assert shown == ""
 
 
+@pytest.mark.skipif(not hasattr(os, "O_TMPFILE") or not Path("/proc/self/fd").is_dir(), reason="Linux only")
+def test_a_new_gitignore_is_linked_in_whole_never_created_by_name(tmp_path, monkeypatch):
+    """Created by name, a killed run can leave it empty (the kill test caught one in CI):
+    on Linux it is written unnamed and linked in. os.link without a directory descriptor
+    never followed /proc's link (EXDEV), so every run used to take the named path."""
+    work = tmp_path / WORK
+    work.mkdir()
+    real_open = os.open
+
+    def no_named_gitignore(path, flags, *args, **kwargs):
+        assert not (str(path).endswith(outlock.IGNORE) and flags & os.O_CREAT), "created by name"
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(outlock.os, "open", no_named_gitignore)
+    outlock._ensure_ignored(work)
+    assert os.listdir(work) == [outlock.IGNORE]
+    assert (work / outlock.IGNORE).read_text() == outlock.IGNORE_TEXT
+
+
 def test_two_runs_into_one_output_never_interleave(tmp_path):
     """20 rounds of two synths started together into one out/ and charts/: each round ends
     with both trees from one run, both runs exit 0, and no staging or lock left."""

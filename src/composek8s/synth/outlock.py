@@ -52,27 +52,43 @@ def _ensure_ignored(work: Path) -> None:
     except OSError:
         pass
     data = IGNORE_TEXT.encode()
-    if not ignore.exists():
-        try:
-            fd = os.open(work, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644)
-        except (AttributeError, OSError):  # not Linux, or a file system without O_TMPFILE
-            fd = None
-        if fd is not None:
-            try:
-                os.write(fd, data)
-                os.link(f"/proc/self/fd/{fd}", ignore)  # linkat(AT_SYMLINK_FOLLOW): atomic
-                return
-            except FileExistsError:  # another run linked its own meanwhile: the same text
-                return
-            except OSError:
-                pass  # no /proc: write it below
-            finally:
-                os.close(fd)
+    if not ignore.exists() and _link_unnamed(work, data):
+        return
     fd = os.open(ignore, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:
         os.write(fd, data)
     finally:
         os.close(fd)
+
+
+def _link_unnamed(work: Path, data: bytes) -> bool:
+    """``data`` written to an unnamed file in ``work`` and linked in as ``work/.gitignore``
+    (Linux): True when done, or when another run linked its own (the same text) meanwhile.
+
+    The link must follow /proc's magic link, so it is made with linkat(AT_SYMLINK_FOLLOW),
+    which Python's ``os.link`` uses only given a directory descriptor: plain link(2) does not
+    follow it and fails across devices (EXDEV), which left the one-write path below as the
+    only one used, and a killed run an empty .gitignore now and then."""
+    try:
+        fd = os.open(work, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+    except (AttributeError, OSError):  # not Linux, or a file system without O_TMPFILE
+        return False
+    try:
+        directory = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        os.close(fd)
+        return False
+    try:
+        os.write(fd, data)
+        os.link(f"/proc/self/fd/{fd}", IGNORE, dst_dir_fd=directory, follow_symlinks=True)
+        return True
+    except FileExistsError:  # another run linked its own meanwhile: the same text
+        return True
+    except OSError:  # no /proc: the caller writes it
+        return False
+    finally:
+        os.close(fd)
+        os.close(directory)
 
 
 def _try_lock(parent: Path) -> int | None:
