@@ -32,7 +32,7 @@ services:
 
 
 def test_committed_tarball_is_built_from_the_package_folder():
-    committed = build.HERE / "_jsii" / build.tarball_name()
+    committed = build.HERE / "_jsii" / build.tarball_name(*build.assembly())
     assert sorted(p.name for p in committed.parent.glob("*.tgz")) == [committed.name]
     with tarfile.open(fileobj=io.BytesIO(committed.read_bytes())) as tar:
         members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 import cdk8s
 from constructs import Construct
@@ -31,18 +32,25 @@ def render(plan: Plan) -> list[dict]:
     plan=plan).manifests()`` returns, made in charts of about ``CHUNK_BYTES`` of JSON each
     that Node drops as soon as their JSON is back (objects of a chart depend on nothing, so
     its JSON is its objects' in order)."""
-    manifests: list[dict] = []
+    return [m for chunk in _chunks(plan) for m in json.loads(Batch.render(plan.project, _array(chunk)))]
+
+
+def _chunks(plan: Plan) -> Iterator[list[str]]:
+    """The plan's entries in lists of about ``CHUNK_BYTES``, each made when it is rendered."""
     chunk: list[str] = []
     size = 0
     for resource in plan.resources:
         chunk.append(_entry(resource))
         size += len(chunk[-1])
         if size >= CHUNK_BYTES:
-            manifests += json.loads(Batch.render(plan.project, f"[{','.join(chunk)}]"))
+            yield chunk
             chunk, size = [], 0
     if chunk:
-        manifests += json.loads(Batch.render(plan.project, f"[{','.join(chunk)}]"))
-    return manifests
+        yield chunk
+
+
+def _array(entries) -> str:
+    return f"[{','.join(entries)}]"
 
 
 class ComposeChart(cdk8s.Chart):
@@ -60,7 +68,7 @@ class ComposeChart(cdk8s.Chart):
                                          env_files=[Path(f) for f in env_files] if env_files else None,
                                          profiles=profiles, namespace=namespace, cwd=cwd)
         self._ids = {(r.kind, r.name): f"{r.kind}-{r.name}" for r in self.plan.resources}
-        Batch.define(self, f"[{','.join(_entry(r) for r in self.plan.resources)}]")
+        Batch.define(self, _array(_entry(r) for r in self.plan.resources))
 
     def api_object(self, kind: str, name: str) -> cdk8s.ApiObject:
         """The object ``kind/name``, to patch it from a cdk8s app."""

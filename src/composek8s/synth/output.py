@@ -18,77 +18,22 @@ KIND_ORDER = ["Namespace", "NetworkPolicy", "ServiceAccount", "ExternalSecret", 
               "PersistentVolumeClaim", "Service", "Deployment", "StatefulSet", "Job",
               "PodDisruptionBudget", "Ingress"]
 
-_STR, _INT, _BOOL, _NULL, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "bool", "null", "map", "seq"))
+_STR = "tag:yaml.org,2002:str"
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """PyYAML's safe dumper (its C emitter when built with libyaml), with two shortcuts that
-    leave every byte as it was (``tests/test_yaml_output.py`` compares with PyYAML's own
-    representer on generated data). At 1,000 services YAML was the largest cost after jsii.
+    """PyYAML's safe dumper (its C emitter when built with libyaml), for what ``to_yaml``
+    does not write itself. A value repeated in a document is written out again, never as an
+    ``&id001`` anchor, which manifests must not have."""
 
-    - JSON's types become nodes in one small function instead of PyYAML's representer
-      (a lookup by type's MRO and alias bookkeeping per value): a value repeated in a document
-      is written out again, never as an ``&id001`` anchor, which manifests must not have.
-    - The emitter asks twice per scalar which tag a plain scalar would resolve to; the answer
-      depends only on the text, so short texts (labels, ports, names) are answered once.
-    """
-
-    _resolved: dict[tuple, str] = {}
-
-    def represent(self, data: object) -> None:
-        self.serialize(self._node(data))
-
-    def _node(self, data: object) -> yaml.Node:
-        kind = type(data)
-        if kind is str:
-            return yaml.ScalarNode(_STR, data, style=_style(data))  # type: ignore[arg-type]
-        if kind is dict:
-            items = list(data.items())  # type: ignore[attr-defined]
-            if self.sort_keys:
-                try:
-                    items = sorted(items)
-                except TypeError:  # keys of different types: PyYAML keeps their order too
-                    pass
-            pairs = [(self._node(k), self._node(v)) for k, v in items]
-            flow = self.default_flow_style
-            if flow is None:
-                flow = all(type(n) is yaml.ScalarNode and not n.style for pair in pairs for n in pair)
-            return yaml.MappingNode(_MAP, pairs, flow_style=flow)
-        if kind is list:
-            nodes = [self._node(v) for v in data]  # type: ignore[attr-defined]
-            flow = self.default_flow_style
-            if flow is None:
-                flow = all(type(n) is yaml.ScalarNode and not n.style for n in nodes)
-            return yaml.SequenceNode(_SEQ, nodes, flow_style=flow)
-        if kind is bool:
-            return yaml.ScalarNode(_BOOL, "true" if data else "false")
-        if kind is int:
-            return yaml.ScalarNode(_INT, str(data))
-        if data is None:
-            return yaml.ScalarNode(_NULL, "null")
-        node = self.represent_data(data)  # anything else (floats, tuples): PyYAML's own way
-        self.represented_objects, self.object_keeper, self.alias_key = {}, [], None
-        return node
-
-    def resolve(self, kind: type, value: str, implicit: tuple) -> str:  # type: ignore[override]
-        if kind is not yaml.ScalarNode or len(value) > 64:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self._resolved.get(key)
-        if tag is None:
-            if len(self._resolved) > 100_000:  # short texts only, and a bounded number
-                self._resolved.clear()
-            tag = self._resolved[key] = super().resolve(kind, value, implicit)
-        return tag
-
-
-def _style(value: str) -> str | None:
-    """Text of several lines as a literal block (``|``), unless trailing blanks need quotes."""
-    return "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=_style(value))
+    """Text of several lines as a literal block (``|``), unless trailing blanks need quotes."""
+    style = "|" if "\n" in value and not value.endswith((" ", "\t")) else None
+    return dumper.represent_scalar(_STR, value, style=style)
 
 
 _Dumper.add_representer(str, _str)

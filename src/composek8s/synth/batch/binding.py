@@ -9,7 +9,8 @@ from constructs import Construct
 
 from .build import assembly, tarball_name
 
-__jsii_assembly__ = jsii.JSIIAssembly.load(*assembly(), __package__, tarball_name())
+_NAME, _VERSION = assembly()
+__jsii_assembly__ = jsii.JSIIAssembly.load(_NAME, _VERSION, __package__, tarball_name(_NAME, _VERSION))
 
 
 class Batch(metaclass=jsii.JSIIMeta, jsii_type="composek8s-batch.Batch"):

@@ -23,8 +23,7 @@ def assembly() -> tuple[str, str]:
     return spec["name"], spec["version"]
 
 
-def tarball_name() -> str:
-    name, version = assembly()
+def tarball_name(name: str, version: str) -> str:
     return f"{name}@{version}.jsii.tgz"
 
 
@@ -46,7 +45,7 @@ def tarball_bytes() -> bytes:
 
 
 def main() -> None:
-    target = HERE / "_jsii" / tarball_name()
+    target = HERE / "_jsii" / tarball_name(*assembly())
     for old in target.parent.glob("*.tgz"):
         old.unlink()
     target.write_bytes(tarball_bytes())
