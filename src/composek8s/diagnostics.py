@@ -6,11 +6,10 @@ that belongs to no input file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 
-@dataclass(frozen=True, order=True)
-class Position:
+class Position(Struct, frozen=True, order=True):
     """A place in an input file; line and column are 1-based (0 when unknown)."""
 
     file: str
@@ -23,8 +22,7 @@ class Position:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Struct, frozen=True):
     severity: str  # "error" or "warning"
     code: str  # stable identifier, e.g. "E-SECURITY-PRIVILEGED"
     message: str
@@ -56,8 +54,7 @@ def bounded(message: str) -> str:
     return f"{message[:1200]} … ({len(message) - 1600:,} characters left out) … {message[-400:]}"
 
 
-@dataclass
-class Reporter:
+class Reporter(Struct):
     """Collects diagnostics; errors are raised together at a stage boundary."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)

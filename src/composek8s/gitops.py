@@ -17,11 +17,11 @@ sorted keys and no timestamps, so two runs write the same bytes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import yaml
+from msgspec import Struct, field
 
 from .diagnostics import fail
 from .plan.names import MANAGED_BY, dns_name
@@ -44,8 +44,7 @@ _ENV = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """One deployment: an environment (``None`` for the base) and where its objects go."""
 
     env: str | None
@@ -55,8 +54,7 @@ class Target:
     values_files: list[str]  # repository paths of the chart values files, in merge order
 
 
-@dataclass(frozen=True)
-class Delivery:
+class Delivery(Struct, frozen=True):
     """What the GitOps objects are built from; paths are relative to the repository root."""
 
     project: str

@@ -14,30 +14,27 @@ parser and the real Graphviz (both from npm, pinned in tests/tools).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from .check.netpol import Network, Pod
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(Struct, frozen=True):
     kind: str
     name: str
     pod: Pod
     claims: tuple[str, ...]  # claim names it mounts (volumeClaimTemplates included)
 
 
-@dataclass(frozen=True)
-class ServicePort:
+class ServicePort(Struct, frozen=True):
     service: str
     port: int
     protocol: str
 
 
-@dataclass(frozen=True)
-class Flow:
+class Flow(Struct, frozen=True):
     """``client`` may open a connection to ``service``:``port`` (to pods of ``server``)."""
 
     client: str
@@ -47,8 +44,7 @@ class Flow:
     protocol: str
 
 
-@dataclass
-class AppGraph:
+class AppGraph(Struct):
     workloads: list[Workload] = field(default_factory=list)
     services: dict[str, list[ServicePort]] = field(default_factory=dict)  # name -> ports
     backends: dict[str, list[str]] = field(default_factory=dict)  # Service -> workloads it selects

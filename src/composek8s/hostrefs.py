@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 # Default ports of URL schemes that name a service (the port a client uses when none is written).
 SCHEME_PORTS = {
@@ -36,8 +37,7 @@ _BARE_BEFORE = "@/=,"  # `,`: host lists (mongodb://a:27017,b:27017, kafka1:9092
 _BARE_AFTER = ":/,"
 
 
-@dataclass(frozen=True)
-class HostMention:
+class HostMention(Struct, frozen=True):
     """A host name in a text: its span, the port written after it, the URL scheme before it."""
 
     name: str

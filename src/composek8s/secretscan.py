@@ -22,8 +22,9 @@ filters (templated values, ``$VAR`` references, UUIDs, sequences). This module i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 SECRET_MARK = "\x00"  # stands for a secret variable inside a value: never a literal credential
 MIN_RANDOM = 20  # characters: shorter random-looking tokens are too often names or IDs
@@ -40,8 +41,7 @@ _USERINFO = re.compile(r"://[^\s/@]*:(?!\x00@)[^\s/@]+@")  # a literal password 
 _KEYWORD = re.compile(r"pass|pwd|secret|key|token|auth|cred|priv|contrase", re.I)
 
 
-@dataclass(frozen=True)
-class SecretFinding:
+class SecretFinding(Struct, frozen=True):
     """What detect-secrets found, where: never the secret itself."""
 
     kind: str  # the plugin's secret type, e.g. "Basic Auth Credentials"

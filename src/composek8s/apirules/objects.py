@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
+
+from msgspec import Struct
 
 from .quantity import parse as parse_quantity
 from .quantity import problems as quantity_problems
@@ -22,8 +23,7 @@ from .rules import (INT32_MAX, MAX_ANNOTATIONS_SIZE, config_key, data_size, dns1
 Path = tuple
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """What the API server would refuse: the rule (a finding's name in ``check``, an error
     code ``E-API-…`` in the plan), the path of the field, and why."""
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+
+from msgspec import Struct
 
 # The grammar of ParseQuantity: a signed decimal number, then a suffix.
 _QUANTITY = re.compile(r"^([+-]?)([0-9]*)(?:\.([0-9]*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[numkMGTPE]?)$")
@@ -22,8 +23,7 @@ _NANO = Fraction(1, 10**9)
 _MAX = Fraction(2**63 - 1)
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(Struct, frozen=True):
     value: Fraction
     format: str  # "DecimalSI", "BinarySI" or "DecimalExponent": how it is written back
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..compose.dockerfile import MAX_DOCKERFILE_BYTES, DockerfileError, Stage, read_dockerfile, stages
 from ..compose.reader import read_text
@@ -26,8 +27,7 @@ BUILD_TOOLS = {"build-base", "gcc", "g++", "make", "cmake", "musl-dev", "libc-de
                "linux-headers", "python3-dev", "build-essential", "autoconf", "automake", "libtool"}
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     file: str
     line: int
     message: str

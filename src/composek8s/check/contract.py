@@ -12,7 +12,7 @@ shape.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from ..hostrefs import HostMention, find_hosts, host_context
 from ..plan.images import facts
@@ -24,8 +24,7 @@ CACHES = ("cache",)
 MAX_CONFIG_TEXT = 1024 * 1024  # characters scanned per ConfigMap key (the object limit is 1 MiB)
 
 
-@dataclass(frozen=True)
-class ContractIssue:
+class ContractIssue(Struct, frozen=True):
     index: int  # of the object in the set
     rule: str
     message: str
@@ -59,8 +58,7 @@ def _containers(spec: dict) -> list[dict]:
     return _dicts(spec.get("containers")) + _dicts(spec.get("initContainers"))
 
 
-@dataclass
-class _Workload:
+class _Workload(Struct):
     index: int
     obj: dict
     name: str

@@ -25,13 +25,12 @@ Service's ``targetPort`` resolves to, as the data path sees it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 METADATA_NAME = "kubernetes.io/metadata.name"  # the label every namespace carries
 
 
-@dataclass(frozen=True)
-class Pod:
+class Pod(Struct, frozen=True):
     """A pod template as the network sees it."""
 
     namespace: str

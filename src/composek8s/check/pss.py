@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 # The pod template's path in each kind (one table, shared with the API-server rules).
 from ..apirules.objects import TEMPLATE_PATHS
@@ -24,8 +25,7 @@ from ..apirules.objects import TEMPLATE_PATHS
 LEVELS = ("baseline", "restricted")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """One violation: the check ID, the path of the field to change, and why."""
 
     rule: str
@@ -53,8 +53,7 @@ def check_pod_security(obj: dict[str, Any], level: str = "restricted") -> list[F
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 
-@dataclass(frozen=True)
-class _Container:
+class _Container(Struct, frozen=True):
     name: str
     path: str  # e.g. spec.template.spec.containers[0]
     spec: dict[str, Any]
@@ -70,8 +69,7 @@ class _Container:
         return f"container {json.dumps(self.name)}"
 
 
-@dataclass(frozen=True)
-class _Pod:
+class _Pod(Struct, frozen=True):
     spec: dict[str, Any]
     spec_path: str
     annotations: dict[str, Any]
@@ -139,8 +137,7 @@ Violations = Iterator[tuple[str, str]]
 CheckFn = Callable[[_Pod], Violations]
 
 
-@dataclass(frozen=True)
-class _Check:
+class _Check(Struct, frozen=True):
     rule: str
     level: str
     fn: CheckFn

@@ -18,10 +18,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
+from msgspec import Struct, structs
 
 from ..apirules import object_problems
 from ..compose.yamlsrc import Document, read_documents
@@ -38,8 +38,7 @@ KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 ORIGIN = "config.kubernetes.io/origin"  # where kustomize's originAnnotations say an object came from
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     file: str
     kind: str
     name: str
@@ -50,14 +49,12 @@ class Finding:
         return f"{self.file}: {self.kind}/{self.name}: [{self.rule}] {self.message}"
 
 
-@dataclass
-class Source:
+class Source(Struct):
     file: str
     obj: dict
 
 
-@dataclass
-class Render:
+class Render(Struct):
     """Objects applied together: a folder's loose files, one kustomization as kustomize
     renders it, or a chart rendered with one set of values."""
 
@@ -364,6 +361,6 @@ def report(findings: list[Finding], objects: int, versions: list[str], as_json: 
            renders: list[str] | None = None) -> str:
     if as_json:
         return json.dumps({"objects": objects, "kubeVersions": versions, "renders": renders or [],
-                           "findings": [asdict(f) for f in findings]}, indent=2) + "\n"
+                           "findings": [structs.asdict(f) for f in findings]}, indent=2) + "\n"
     lines = [str(f) for f in findings]
     return "\n".join(lines) + ("\n" if lines else "")

@@ -12,7 +12,8 @@ literal sits in an environment variable.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ..apirules.rules import whole
 from ..compose.interpolate import is_file_pointer, is_secret_name
@@ -24,8 +25,7 @@ WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job",
                   "ReplicationController"}
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(Struct, frozen=True):
     rule: str
     message: str
 

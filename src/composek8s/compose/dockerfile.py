@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from ..diagnostics import Position
 from .reader import read_text
@@ -22,23 +23,20 @@ _GID_FLAG = re.compile(r"(?:^|\s)(?:-g|--gid)[ =]?(\d+)")
 _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(Struct, frozen=True):
     keyword: str  # upper case
     args: str  # the rest of the logical line, continuations joined
     line: int  # where the instruction starts
 
 
-@dataclass
-class Stage:
+class Stage(Struct):
     base: str  # the FROM image (ARGs substituted) or an earlier stage's name
     name: str | None
     line: int
     instructions: list[Instruction] = field(default_factory=list)
 
 
-@dataclass
-class ImageConfig:
+class ImageConfig(Struct):
     """What the final (or target) stage declares, inherited through ``FROM <stage>``."""
 
     file: str

@@ -15,9 +15,10 @@ directory or env file that leaves it is refused.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from msgspec import Struct
 
 from ..diagnostics import Position, fail
 from ..inputs import overlay
@@ -36,8 +37,7 @@ LoadSubProject = Callable[[list[Path], Path, dict[str, str], tuple[Path, ...], P
                           tuple[dict, Where]]
 
 
-@dataclass(frozen=True)
-class Scope:
+class Scope(Struct, frozen=True):
     """The including project: where include paths start, and its variables."""
 
     root: Path  # the top project directory: nothing may be read outside it

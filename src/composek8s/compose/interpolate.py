@@ -10,8 +10,9 @@ output, whatever the mapping does later.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable
+
+from msgspec import Struct
 
 from ..diagnostics import Position, Reporter, fail
 
@@ -57,16 +58,14 @@ def is_file_pointer(name: str, value: str) -> bool:
     return name.upper().endswith("_FILE") and value.startswith("/")
 
 
-@dataclass(frozen=True)
-class SecretRef:
+class SecretRef(Struct, frozen=True):
     """A secret variable used in a value; ``required`` when written ``${VAR:?…}``/``${VAR?…}``."""
 
     variable: str
     required: bool = True
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(Struct, frozen=True):
     """A string that includes secret variables: literal text and ``SecretRef`` parts."""
 
     parts: tuple[str | SecretRef, ...]

@@ -8,8 +8,9 @@ value (or its key) was written, ``Where.items`` the same for each item or key in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ..diagnostics import Position
 from .yamlsrc import Override, Reset
@@ -73,8 +74,7 @@ def count_values(data: object, limit: int) -> int:
     return total
 
 
-@dataclass
-class LoadedFile:
+class LoadedFile(Struct):
     """One compose file as read: interpolated data (relative paths against the project
     directory, see ``rebase``) and its positions."""
 

@@ -6,15 +6,15 @@ syntax and can always say where a decision came from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from ..diagnostics import Position
 from .dockerfile import ImageConfig
 
 
-@dataclass(frozen=True)
-class Port:
+class Port(Struct, frozen=True):
     target: int
     published: str | None = None
     protocol: str = "tcp"
@@ -22,8 +22,7 @@ class Port:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Struct, frozen=True):
     type: str  # "volume", "bind" or "tmpfs"
     target: str
     source: str | None = None  # volume name, or host path for binds (as written)
@@ -32,8 +31,7 @@ class Mount:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class Healthcheck:
+class Healthcheck(Struct, frozen=True):
     test: tuple = ()  # ("CMD", args…) or ("CMD-SHELL", command); empty when disabled
     interval: float | None = None  # seconds
     timeout: float | None = None
@@ -43,8 +41,7 @@ class Healthcheck:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(Struct, frozen=True):
     cpu_limit: float | None = None  # cores
     memory_limit: int | None = None  # bytes
     cpu_request: float | None = None
@@ -52,8 +49,7 @@ class Resources:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class UpdateConfig:
+class UpdateConfig(Struct, frozen=True):
     """``deploy.update_config``: how a rollout replaces replicas (Swarm's defaults)."""
 
     parallelism: int = 1  # replicas replaced at once; 0: all
@@ -61,31 +57,27 @@ class UpdateConfig:
     delay: float | None = None  # seconds between groups
 
 
-@dataclass(frozen=True)
-class RestartPolicy:
+class RestartPolicy(Struct, frozen=True):
     """``deploy.restart_policy``: ``none``, ``on-failure`` (with ``max_attempts``) or ``any``."""
 
     condition: str = "any"
     max_attempts: int | None = None
 
 
-@dataclass(frozen=True)
-class Build:
+class Build(Struct, frozen=True):
     context: str
     dockerfile: str = "Dockerfile"
     target: str | None = None
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(Struct, frozen=True):
     """One compose label's value (as text, the way Compose reads it) and where it was written."""
 
     value: str
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class SecretUse:
+class SecretUse(Struct, frozen=True):
     """A service's use of a top-level secret, mounted at /run/secrets/<target>."""
 
     source: str
@@ -94,8 +86,7 @@ class SecretUse:
     mode: int | None = None  # file mode (Compose's default 0444; ours 0440)
 
 
-@dataclass(frozen=True)
-class ConfigUse:
+class ConfigUse(Struct, frozen=True):
     """A service's use of a top-level config; ``target`` as written (None: Compose's default)."""
 
     source: str
@@ -105,8 +96,7 @@ class ConfigUse:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(Struct, frozen=True):
     """One ``depends_on`` entry: start after ``condition`` holds for the named service."""
 
     condition: str = "service_started"  # or service_healthy, service_completed_successfully
@@ -115,8 +105,7 @@ class Dependency:
     position: Position | None = None
 
 
-@dataclass
-class Service:
+class Service(Struct):
     name: str
     position: Position
     keys: dict[str, Position]  # every key written for this service, for accounting
@@ -171,8 +160,7 @@ class Service:
     image_config: "ImageConfig | None" = None  # what the build's Dockerfile declares
 
 
-@dataclass
-class Project:
+class Project(Struct):
     name: str
     directory: Path  # the project directory: relative paths resolve against it
     files: list[str]  # compose files as displayed in diagnostics

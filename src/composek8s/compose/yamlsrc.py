@@ -15,10 +15,10 @@ from __future__ import annotations
 import math
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from msgspec import Struct
 
 from ..diagnostics import CompileError, Position, fail
 from .reader import decode, read_bytes
@@ -40,15 +40,13 @@ class _PlainTaggingLoader(_Loader):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
 
-@dataclass(frozen=True)
-class Reset:
+class Reset(Struct, frozen=True):
     """A value tagged ``!reset``: removes what earlier files set."""
 
     value: object = None
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(Struct, frozen=True):
     """A value tagged ``!override``: replaces what earlier files set instead of merging."""
 
     value: object
@@ -57,8 +55,7 @@ class Override:
 Path_ = tuple  # a path of keys and indexes from the document root
 
 
-@dataclass
-class Document:
+class Document(Struct):
     """One parsed file: its data and where each value came from."""
 
     file: str

@@ -20,8 +20,9 @@ gone, and a stale acknowledgement would hide the next, different problem.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from ..diagnostics import Diagnostic, Position
 
@@ -29,8 +30,7 @@ if TYPE_CHECKING:
     from .draft import Draft
 
 
-@dataclass
-class Acknowledgement:
+class Acknowledgement(Struct):
     code: str
     reason: str
     service: str | None  # None: the whole project

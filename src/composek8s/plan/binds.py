@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from ..compose import Mount, Project, Service
 from ..compose.paths import inside_project
@@ -50,8 +51,7 @@ _DATA_FILES = {"PG_VERSION", "ibdata1", "auto.cnf", "aria_log_control", "dump.rd
 _DATA_WORDS = {"data", "db", "database", "storage", "uploads", "media", "state", "persist", "persistent"}
 
 
-@dataclass
-class Bind:
+class Bind(Struct):
     """One bind mount of a service, classified."""
 
     mount: Mount

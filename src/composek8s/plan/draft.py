@@ -6,7 +6,7 @@ assembles ``plan.resources`` from these decisions, in a fixed order.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from ..compose import Project, Service
 from ..diagnostics import Reporter
@@ -20,8 +20,7 @@ from .startup import Startup
 from .storage import Storage
 
 
-@dataclass
-class ServiceDraft:
+class ServiceDraft(Struct):
     """What the passes decided for one compose service."""
 
     svc: Service
@@ -41,8 +40,7 @@ class ServiceDraft:
     policy: dict | None = None
 
 
-@dataclass
-class Draft:
+class Draft(Struct):
     project: Project
     reporter: Reporter
     namespace_option: str | None = None  # --namespace

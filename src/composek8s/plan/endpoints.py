@@ -12,8 +12,9 @@ that a service with ports does not declare is added the same way when it is writ
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from ..compose import Port, Service
 from .images import facts_for, runs_image_server
@@ -27,8 +28,7 @@ PUBLIC_WEB_PORTS = {"80", "443"}
 _WEB_SCHEMES = {"http": "http", "ws": "http", "https": "https", "wss": "https"}  # names of inferred ports
 
 
-@dataclass
-class Endpoint:
+class Endpoint(Struct):
     """One workload as the network sees it."""
 
     service: Service

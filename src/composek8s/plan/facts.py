@@ -1,9 +1,10 @@
 """Facts about the whole project that several passes read: derived once, then passed on."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from ..compose import Project
 from ..compose.paths import inside_project
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from .draft import Draft
 
 
-@dataclass(frozen=True)
-class SecretFiles:
+class SecretFiles(Struct, frozen=True):
     """The files the project's ``secrets`` read, by path and by inode: a hard link or any second
     path to one is the same secret file, whatever its name."""
 
@@ -33,8 +33,7 @@ class SecretFiles:
         return (stat.st_dev, stat.st_ino) in self.inodes
 
 
-@dataclass(frozen=True)
-class ProjectFacts:
+class ProjectFacts(Struct, frozen=True):
     """Facts derived once per project, for every pass that needs them."""
 
     build_contexts: frozenset[Path]  # a bind mount inside one is source code for live reload

@@ -7,11 +7,11 @@ the official images create; the alpine variants differ from the Debian ones.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class ImageFacts:
+class ImageFacts(Struct, frozen=True):
     uid: int | None = None
     gid: int | None = None
     role: str | None = None  # app.kubernetes.io/component for this kind of software

@@ -25,11 +25,11 @@ at the label's line (kompose often falls back to a default silently; we do not g
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import shlex
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field, structs
 
 from ..compose import Project, Service
 from ..compose.model import Label
@@ -68,8 +68,7 @@ _HOST = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 _DNS = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-@dataclass(frozen=True)
-class Autoscaling:
+class Autoscaling(Struct, frozen=True):
     min_replicas: int
     max_replicas: int
     cpu: int  # target average utilization, % of the CPU request (0: no CPU metric)
@@ -77,8 +76,7 @@ class Autoscaling:
     position: Position | None = None
 
 
-@dataclass
-class KomposeSettings:
+class KomposeSettings(Struct):
     """What one service's kompose labels say."""
 
     x_k8s: dict = field(default_factory=dict)  # in x-k8s form: kind, storage, ingress
@@ -110,8 +108,8 @@ def apply_kompose_labels(project: Project, reporter: Reporter) -> tuple[Project,
         found = read_labels(svc, project, reporter)
         settings[name] = found
         merged = _merge(svc, found, reporter)
-        services[name] = dataclasses.replace(svc, x_k8s=merged) if merged is not svc.x_k8s else svc
-    return dataclasses.replace(project, services=services), settings
+        services[name] = structs.replace(svc, x_k8s=merged) if merged is not svc.x_k8s else svc
+    return structs.replace(project, services=services), settings
 
 
 def kompose_labels(svc: Service) -> dict[str, Label]:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ..diagnostics import Diagnostic, Position
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(Struct, frozen=True):
     """A field the chart exposes as ``key`` in values.yaml; ``default`` is what dist/ holds.
 
     With ``omit_empty`` the field is left out while its value is empty (nodeSelector…).
@@ -35,8 +35,7 @@ class Value:
     omit_empty: bool = False
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(Struct, frozen=True):
     """The name of an object of this project: ``base`` in dist/, release-prefixed in a chart
     installed under another release name (so it installs twice in one namespace)."""
 
@@ -44,22 +43,19 @@ class Name:
     override: str | None = None  # a values key whose value, when set, is the whole name
 
 
-@dataclass(frozen=True)
-class Instance:
+class Instance(Struct, frozen=True):
     """The ``app.kubernetes.io/instance`` label: the project, or the Helm release."""
 
     project: str
 
 
-@dataclass(frozen=True)
-class Namespace:
+class Namespace(Struct, frozen=True):
     """``metadata.namespace``: the project's namespace, or the release's."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Image:
+class Image(Struct, frozen=True):
     """An image reference exposed as ``key.repository`` and ``key.tag`` (plus the global
     registry in a chart)."""
 
@@ -68,15 +64,13 @@ class Image:
     tag: str
 
 
-@dataclass(frozen=True)
-class Concat:
+class Concat(Struct, frozen=True):
     """A string joined from literal text and markers (a URL naming another service)."""
 
     parts: tuple
 
 
-@dataclass(frozen=True)
-class When:
+class When(Struct, frozen=True):
     """``then`` when the boolean value ``key`` is true (a number: not 0), else ``otherwise``
     (``OMIT`` drops the field or list item)."""
 
@@ -86,8 +80,7 @@ class When:
     otherwise: object
 
 
-@dataclass(frozen=True)
-class Each:
+class Each(Struct, frozen=True):
     """A list with one ``item`` per element of the values list ``key`` (``Item`` marks
     where the element goes)."""
 
@@ -99,8 +92,7 @@ class Each:
 RUN_ONCE_BASE = 54  # characters of a RunOnceName's base: with "-" and 8 hex digits, a 63-character label
 
 
-@dataclass(eq=False)
-class RunOnceName:
+class RunOnceName(Struct, eq=False):
     """The name of a Job others wait for: ``base-<hash>``. A Job's pod template cannot change
     in place, so the hash covers what shapes it (``content``: its compose-derived spec, and
     the values ``keys`` it reads): a changed image or value makes a new Job, which the
@@ -144,16 +136,14 @@ def go_json(data: object) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(Struct, frozen=True):
     """The current element inside an ``Each`` item."""
 
 
 OMIT = object()  # a When branch that produces nothing
 
 
-@dataclass
-class Resource:
+class Resource(Struct, dict=True):
     manifest: dict  # apiVersion, kind, metadata (name, namespace, labels…), then the body
     service: str | None = None  # the compose service it comes from, if any
     origin: Position | None = None
@@ -187,8 +177,7 @@ class Resource:
         return cached
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     """Why the plan did something, for ``--explain`` and for reviewers of the output."""
 
     service: str | None
@@ -197,8 +186,7 @@ class Decision:
     position: Position | None = None
 
 
-@dataclass(frozen=True)
-class SecretKey:
+class SecretKey(Struct, frozen=True):
     """A key the cluster's Secret ``secret`` must hold, and who reads it."""
 
     secret: str
@@ -207,8 +195,7 @@ class SecretKey:
     used_by: tuple[str, ...]
 
 
-@dataclass
-class Plan:
+class Plan(Struct, dict=True):
     project: str
     namespace: str
     resources: list[Resource] = field(default_factory=list)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import re
 import shlex
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ..compose import Healthcheck, Service, Template
 from ..diagnostics import Position, Reporter
@@ -131,8 +132,7 @@ def probes(svc: Service, ports: list[int], reporter: Reporter) -> dict:
     return result
 
 
-@dataclass(frozen=True)
-class ProbeOverride:
+class ProbeOverride(Struct, frozen=True):
     """One probe as a label (``kompose.service.healthcheck.<probe>.*``) sets it: a check (a
     compose-style ``test``, an HTTP GET or a TCP port) and timings; what it leaves out comes
     from the probe the healthcheck gave."""

@@ -21,9 +21,10 @@ holds a host: a database or user is often named like the app (``POSTGRES_DB=keyc
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from ..compose import Service, Template
 from ..diagnostics import Position
@@ -51,8 +52,7 @@ class Hosts:
         return target, (None if written == target else written)
 
 
-@dataclass(frozen=True)
-class HostRef:
+class HostRef(Struct, frozen=True):
     """One service name used as a host inside a value: in text part ``part`` of the value
     (a plain string is one part; a value using secret variables has several), at
     ``start:end``; ``port`` as written, ``effective_port`` the one a client uses."""
@@ -67,8 +67,7 @@ class HostRef:
     written: str | None = None  # the alias written, when not the service's own name
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(Struct, frozen=True):
     """Service ``source`` connects to service ``target`` (on ``port``, when known)."""
 
     source: str

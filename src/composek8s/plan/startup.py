@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from ..compose import Service
 from ..diagnostics import Reporter
@@ -52,8 +53,7 @@ TCP_WAIT = ('echo "waiting for $WAIT_HOST:$WAIT_PORT"; '
             'until nc -z -w 2 "$WAIT_HOST" "$WAIT_PORT"; do sleep 2; done')
 
 
-@dataclass
-class Startup:
+class Startup(Struct):
     """What one service's pod needs to wait for its dependencies."""
 
     init_containers: list[dict] = field(default_factory=list)

@@ -15,9 +15,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from ..compose import Mount, Project, Service
 from ..diagnostics import Reporter
@@ -36,8 +37,7 @@ SEED_PATH = "/composek8s-seed"  # where a seeding init container sees the emptyD
 DATA_STORE_ROLES = ("database", "queue", "search")  # whose data must outlive a pod
 
 
-@dataclass
-class Storage:
+class Storage(Struct):
     volumes: list[dict] = field(default_factory=list)
     mounts: list[dict] = field(default_factory=list)
     claim_templates: list[dict] = field(default_factory=list)

@@ -18,9 +18,10 @@ import re
 import secrets
 import shutil
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from msgspec import Struct
 
 from ..diagnostics import fail
 from .outlock import IGNORE, LOCK, locked, work_folder
@@ -31,8 +32,7 @@ PLAN, COMMIT = ".plan", ".commit"
 _LEGACY = re.compile(r"^\.(?P<name>.+)\.(new|old)-[a-z0-9_]{8}$")
 
 
-@dataclass
-class _Entry:
+class _Entry(Struct):
     target: Path  # absolute, in a locked parent
     files: dict[str, str] | None  # a tree's {relative path: text}
     data: bytes | None  # a file's bytes
