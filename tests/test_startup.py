@@ -84,13 +84,17 @@ STOPPER = """
 import json, os, sys
 sys.path.insert(0, {tests!r})
 from test_startup import _node_processes
-from composek8s.synth.node import guard_jsii, stop_node
+from composek8s.synth.node import guard_jsii, node_settings, stop_node
 def nodes():
     return len([pid for pid in _node_processes(sys.argv[1]) if pid != os.getpid()])
 stop_node()
 counts = [nodes()]
 guard_jsii()
-import cdk8s
+if sys.argv[2] == "settings":
+    with node_settings():
+        import cdk8s
+else:
+    import cdk8s
 counts.append(nodes())
 stop_node()
 stop_node()
@@ -100,15 +104,19 @@ print(json.dumps(counts))
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-def test_stop_node_stops_jsii_s_node_and_starts_none():
-    """synth stops Node once the objects are rendered (its memory back for the chart)."""
+@pytest.mark.parametrize("settings, running", [("settings", 1), ("none", 2)])
+def test_stop_node_stops_jsii_s_node_and_starts_none(settings, running):
+    """synth stops Node once the objects are rendered (its memory back for the chart). Under
+    node_settings, as synth starts it, jsii's kernel runs in the one Node jsii starts
+    (launcher.js); started otherwise, jsii's own launcher and its second Node are kept."""
     marker = f"COMPOSEK8S_TEST_RUN={uuid.uuid4()}"
     name, value = marker.split("=")
     env = {**os.environ, name: value, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    result = subprocess.run([sys.executable, "-c", STOPPER.format(tests=str(ROOT / "tests")), marker], env=env,
-                            capture_output=True, text=True, timeout=300)
+    env.pop("NODE_OPTIONS", None)
+    result = subprocess.run([sys.executable, "-c", STOPPER.format(tests=str(ROOT / "tests")), marker, settings],
+                            env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == [0, 2, 0]  # jsii's launcher and the Node that renders
+    assert json.loads(result.stdout) == [0, running, 0]
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
 
 
@@ -145,13 +153,13 @@ def test_node_gets_composek8s_settings_and_the_environment_is_left_as_it_was(own
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen["after"] == own
-    [node] = seen["node"]  # jsii's launcher (it starts the Node that renders, with its environment)
+    [node] = seen["node"]  # the one Node that renders (jsii's kernel, started by launcher.js)
     if own is None:
-        assert node == "--max-semi-space-size=2 --jitless"
+        assert node == "--max-semi-space-size=2 --jitless --preserve-symlinks"
     elif "jitless" in own:
-        assert node == own
+        assert node == own + " --preserve-symlinks"
     else:
-        assert node == f"{own} --max-semi-space-size=2 --jitless"
+        assert node == f"{own} --max-semi-space-size=2 --jitless --preserve-symlinks"
 
 
 def test_synth_prints_its_own_lines_only(tmp_path):

@@ -5,8 +5,9 @@ jsii starts ``node`` (or ``$JSII_NODE``) on first use and offers no error handli
 (its kernel says so): a missing ``node`` is a 74-line traceback plus "Exception ignored in
 _NodeProcess.__del__", a Node that runs out of memory prints its native stack, then jsii a
 ``JSONDecodeError``. Nothing in jsii's public API can be told otherwise, so ``guard_jsii``
-replaces two of its private functions (the stderr reader and ``_NodeProcess.stop``), each
-checked to exist first; written by hand because no library wraps jsii's process.
+replaces three of its private functions (the stderr reader, ``_NodeProcess.stop`` and
+``_NodeProcess._jsii_runtime``, for ``one_process``), each checked to exist first; written
+by hand because no library wraps jsii's process.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from ..diagnostics import CompileError, fail
@@ -104,7 +106,41 @@ def guard_jsii() -> None:
                 pass  # nothing left to stop
 
         node_process.stop = quiet_stop
+    if node_process is not None and hasattr(node_process, "_jsii_runtime"):
+        node_process._jsii_runtime = one_process(node_process._jsii_runtime)
     _Node.guarded = True
+
+
+LAUNCHER = Path(__file__).with_name("launcher.js")
+# How jsii's kernel (lib/program.js) reads and writes its protocol: synchronously, on fd 3
+# (its SyncStdio). launcher.js relies on it, so it is checked on every start.
+KERNEL_CHANNEL = b"readFD:3,writeFD:3"
+PRESERVE_SYMLINKS = "--preserve-symlinks"  # what jsii's launcher starts the kernel with
+
+
+def one_process(jsii_runtime):
+    """jsii's ``_NodeProcess._jsii_runtime`` (which unpacks its launcher and kernel into a
+    temporary folder and returns the launcher's path), returning ``launcher.js`` instead,
+    copied beside jsii's launcher: the kernel then runs in the one Node.js process jsii
+    starts, not in a second one (see launcher.js). jsii's own launcher is kept when the
+    kernel does not speak on fd 3 (another jsii), or when Node is not started under
+    ``node_settings`` (which gives the kernel the ``--preserve-symlinks`` jsii's launcher
+    gives it)."""
+
+    def runtime(self) -> str:
+        launcher = jsii_runtime(self)
+        try:
+            kernel = Path(launcher).parent.parent / "lib" / "program.js"
+            if (PRESERVE_SYMLINKS in os.environ.get("NODE_OPTIONS", "").split()
+                    and KERNEL_CHANNEL in kernel.read_bytes()):
+                mine = Path(launcher).with_name("composek8s-launcher.js")
+                shutil.copyfile(LAUNCHER, mine)
+                return str(mine)
+        except OSError:
+            pass
+        return launcher
+
+    return runtime
 
 
 @contextmanager
@@ -119,7 +155,8 @@ def node_settings() -> Iterator[None]:
     283-300 MB instead of 307-337, at no measurable cost in CPU (Node spends it in
     ``JSON.parse`` and ``stringify``, which are native): 0.20-0.24 s of Node CPU for Atlantiplex
     either way, 0.95-1.09 vs 0.91-1.05 s at 1,000 services, 2.3 vs 1.7 s at 3,000. A user's own
-    setting of either wins.
+    setting of either wins. ``--preserve-symlinks`` is what jsii's launcher starts its kernel
+    with; ``one_process`` runs the kernel in this Node only when it is set.
     """
     saved = os.environ.get("NODE_OPTIONS")
     options = saved or ""
@@ -127,6 +164,8 @@ def node_settings() -> Iterator[None]:
         options += " --max-semi-space-size=2"
     if "jitless" not in options:
         options += " --jitless"
+    if PRESERVE_SYMLINKS not in options.split():
+        options += " " + PRESERVE_SYMLINKS
     os.environ["NODE_OPTIONS"] = options.strip()
     try:
         yield
@@ -138,9 +177,9 @@ def node_settings() -> Iterator[None]:
 
 
 def stop_node() -> None:
-    """Stops the Node.js jsii started, for a command that renders nothing more through it: its
-    two processes hold what they grew to (about 140 MB at 1,000 services) until Python exits,
-    while the chart is rendered and written. jsii has no public way to stop it; its
+    """Stops the Node.js jsii started, for a command that renders nothing more through it: it
+    holds what it grew to (about 140 MB at 1,000 services) until Python exits, while the
+    chart is rendered and written. jsii has no public way to stop it; its
     ``_NodeProcess.stop`` (quiet after ``guard_jsii``) is what jsii itself calls at exit.
     Nothing can use jsii in this process afterwards."""
     if "constructs._jsii" not in sys.modules:
