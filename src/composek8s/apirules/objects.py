@@ -8,6 +8,7 @@ field of the wrong shape is skipped here.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Iterator
 from fractions import Fraction
@@ -151,8 +152,19 @@ def _labels(labels: object, path: Path, add: Add) -> None:
     if not isinstance(labels, dict):
         return
     for key, value in labels.items():
-        add(LABEL, path + (key,), [f"label key {key!r}: {m}" for m in qualified_name(key)])
-        add(LABEL, path + (key,), [f"label {key!r} value {_short(value)}: {m}" for m in label_value(value)])
+        said = (_label_problems(key, value) if type(key) is str and type(value) is str
+                else _label_messages(key, value))
+        if said:
+            add(LABEL, path + (key,), list(said))
+
+
+def _label_messages(key: object, value: object) -> tuple[str, ...]:
+    return (*(f"label key {key!r}: {m}" for m in qualified_name(key)),
+            *(f"label {key!r} value {_short(value)}: {m}" for m in label_value(value)))
+
+
+# A project's labels are a few pairs repeated on every object and pod template.
+_label_problems = functools.lru_cache(maxsize=4096)(_label_messages)
 
 
 def _selector(selector: object, path: Path, add: Add) -> None:

@@ -131,6 +131,16 @@ class Renderer:
             return [f"{pad}{key}: {scalar(value)}"]
         if value is OMIT:
             return []
+        kind = type(value)
+        if kind is dict:  # then the next most common, before the markers are tried
+            if not value:
+                return [f"{pad}{key}: {{}}"]
+            return [f"{pad}{key}:", *self.mapping(value, indent + 2)]
+        if kind is list or kind is tuple:
+            items = [line for v in value for line in self.list_item(v, indent)]
+            if not items:
+                return [f"{pad}{key}: []"]
+            return [f"{pad}{key}:", *items]
         if isinstance(value, When):
             then = self.entry(key, value.then, indent)
             otherwise = self.entry(key, value.otherwise, indent)

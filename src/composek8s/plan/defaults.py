@@ -18,8 +18,24 @@ def set_value(tree: dict, key: str, value: object) -> None:
     node.setdefault(parts[-1], value)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def collect_values(data: object, tree: dict) -> None:
     """Every value the markers in ``data`` read, with its default, into ``tree``."""
+    kind = type(data)
+    if kind in _PLAIN:  # most of a manifest, and its containers, before the markers are tried
+        return
+    if kind is dict:
+        for v in data.values():  # type: ignore[attr-defined]
+            if type(v) not in _PLAIN:
+                collect_values(v, tree)
+        return
+    if kind is list or kind is tuple:
+        for v in data:  # type: ignore[attr-defined]
+            if type(v) not in _PLAIN:
+                collect_values(v, tree)
+        return
     if isinstance(data, Value):
         set_value(tree, data.key, data.default)
     elif isinstance(data, Image):

@@ -304,6 +304,10 @@ def _resolve(data: object, item: object, values: dict | None) -> object:
             if v is not OMIT:
                 out[k] = v
         return out
+    if kind is list or kind is tuple:
+        out_list = [v if type(v) in _PLAIN_TYPES else _resolve(v, item, values)
+                    for v in data if not _empty(v, values)]  # type: ignore[attr-defined]
+        return [v for v in out_list if v is not OMIT]
     if isinstance(data, Value):
         return _resolve(value_of(values, data.key, data.default), item, values)
     if isinstance(data, Name):
