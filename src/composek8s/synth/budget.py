@@ -14,10 +14,12 @@ measured on the benchmark's projects (Node 20, cdk8s 2.70, jsii 1.142, x86-64; b
   then a little per object. The model, 1,000 MiB and 2 KiB per object, is above each by 7 to 14
   MiB. Python (``VmPeak``): 214 MiB for 300 services, 299 MiB for 1,000, 649 MiB for 3,000,
   modelled as 200 MiB and 32 KiB per object; it passes Node's near 26,000 objects.
-- Resident memory of the whole process tree (Python and both Node.js processes, which the CLI
-  stops once the objects are rendered), against a cgroup's ``memory.max`` or the machine's
+- Resident memory of the whole process tree (Python and Node.js, which the CLI stops once
+  the objects are rendered), against a cgroup's ``memory.max`` or the machine's
   ``MemAvailable``: measured 204 MiB for 300 services, 305 MiB for 1,000 and 571 MiB for 3,000;
-  modelled as 180 MiB, 16 KiB per object and 8 bytes per byte of manifest JSON.
+  modelled as 180 MiB, 16 KiB per object and 8 bytes per byte of manifest JSON. Measured
+  with two Node.js processes; since jsii's kernel runs in one (``launcher.js``) the tree holds
+  20-50 MB less, so the model is an upper bound by that much more.
 - Node's heap itself: jsii starts Node with ``--max-old-space-size=4069`` (MB), which neither
   ``NODE_OPTIONS`` nor we can change; the per-object part of Node's address space is heap.
 
