@@ -41,6 +41,20 @@ def main(
     """Compile Docker Compose projects into hardened Kubernetes manifests."""
 
 
+def _release_fits(name: str, chart: dict[str, str], files: dict[str, str], out: Path, reporter,
+                  strict: bool) -> None:
+    """W-HELM-RELEASE-SIZE when the chart's release may not fit Helm's Secret (helm/release.py);
+    with --strict an error, before anything is written."""
+    from .diagnostics import CompileError, Diagnostic
+    from .helm.release import release_warning
+
+    message = release_warning(name, chart, files, f"{out}/")
+    if message is not None and strict:
+        raise CompileError([Diagnostic("error", "W-HELM-RELEASE-SIZE", message)])
+    if message is not None:
+        reporter.warn("W-HELM-RELEASE-SIZE", message)
+
+
 def _print(diagnostics) -> None:
     for diagnostic in diagnostics:
         typer.echo(str(diagnostic), err=True)
@@ -137,12 +151,14 @@ def synth(
                 progress.stage(f"rendering the chart {name}")
                 with recording:
                     chart = versioned_chart(plan, chart_dir / name, chart_version)
+                _release_fits(name, chart, files, out, reporter, strict)
             else:  # under the output lock: the chart's version reads the chart on disk
                 targets = [out, chart_dir / name] + ([package / name] if package is not None else [])
                 with output_transaction(targets) as transaction:
                     progress.stage(f"rendering the chart {name}")
                     with recording:
                         chart = versioned_chart(plan, chart_dir / name, chart_version)
+                    _release_fits(name, chart, files, out, reporter, strict)
                     progress.stage("comparing with what is on disk")
                     dist_changes, chart_changes = tree_changes(out, files), tree_changes(chart_dir / name, chart)
                     refuse_foreign(out, dist_changes)
