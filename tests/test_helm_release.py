@@ -124,9 +124,23 @@ def test_synth_warns_when_the_release_may_not_fit_and_strict_refuses_it(tmp_path
     assert not (folder / "strict-dist").exists() and not (folder / "strict-charts").exists()
 
 
+def test_check_finds_a_chart_whose_release_may_not_fit(tmp_path, helm):
+    folder = _project(tmp_path, 3)
+    assert _synth(folder).returncode == 0
+    [chart] = (folder / "charts").iterdir()
+    env = {**os.environ, "PATH": f"{HELM.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([sys.executable, "-m", "composek8s.cli", "check", str(chart), "--format", "json"],
+                            cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1, result.stderr
+    found = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "helm-release-size"]
+    assert found == [{"file": str(chart / "Chart.yaml"), "kind": "Chart", "name": chart.name,
+                      "rule": "helm-release-size", "message": found[0]["message"]}]
+    assert "HELM_DRIVER=sql" in found[0]["message"]
+
+
 def test_a_small_chart_is_judged_without_compressing_it():
     chart = {"Chart.yaml": "name: x\n", "templates/a.yaml": "kind: ConfigMap\n" * 100}
-    assert _upper_bound(chart, ["kind: ConfigMap\n"]) <= WARN_AT
+    assert _upper_bound({p: len(t) for p, t in chart.items()}, ["kind: ConfigMap\n"]) <= WARN_AT
     assert release_warning("x", chart, {"base/a.yaml": "kind: ConfigMap\n"}, "dist/") is None
 
 
@@ -135,6 +149,6 @@ def test_a_small_chart_is_judged_without_compressing_it():
 def test_the_bound_is_never_below_the_size_and_compression_stops_at_the_limit(text):
     files = {"Chart.yaml": text, "values.yaml": text, "templates/t.yaml": text, "README.md": text}
     size = release_size("x", files, [text, text], limit=1 << 40)
-    assert size is not None and size <= _upper_bound(files, [text, text])
+    assert size is not None and size <= _upper_bound({p: len(t.encode()) for p, t in files.items()}, [text, text])
     assert release_size("x", files, [text, text], limit=size) == size
     assert release_size("x", files, [text, text], limit=size - 1) is None

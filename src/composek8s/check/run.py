@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from msgspec import Struct, structs
+from msgspec import Struct, field, structs
 
 from ..apirules import object_problems
 from ..compose.yamlsrc import Document, read_documents
@@ -60,6 +60,7 @@ class Render(Struct):
 
     label: str
     sources: list[Source]
+    findings: list[Finding] = field(default_factory=list)  # about the render as a whole
 
 
 def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[Render]:
@@ -100,9 +101,29 @@ def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Ren
                 raise fail("E-USAGE", f"`{' '.join(command[1:3])}` failed for {label}: {err.strip()}")
             if isinstance(how, tuple):
                 kustomized.append(Render(label, _kustomized(out, *how)))
-            else:
-                rendered.append(Render(label, _chart_sources(out, label)))
+            else:  # a chart with its defaults (label: the chart) is what `helm install` stores
+                chart = next((c for c in charts if str(c) == label), None)
+                rendered.append(Render(label, _chart_sources(out, label),
+                                       _release_findings(chart, out) if chart is not None else []))
     return [loose, *_distinct(kustomized), *rendered]
+
+
+def _release_findings(chart: Path, manifest: str) -> list[Finding]:
+    """helm-release-size: the release of ``chart`` (rendered to ``manifest``) may not fit the
+    Secret Helm stores it in (helm/release.py); its files are read only when it may."""
+    from ..helm.release import may_not_fit, too_large
+
+    paths = sorted(p for p in chart.rglob("*") if p.is_file())
+    sizes = {p.relative_to(chart).as_posix(): p.stat().st_size for p in paths}
+
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(chart).as_posix(): p.read_bytes() for p in paths}
+
+    if not may_not_fit(chart.name, sizes, files, [manifest]):
+        return []
+    return [Finding(str(chart / "Chart.yaml"), "Chart", chart.name, "helm-release-size",
+                    f"{too_large(chart.name)}; split the project, or install with Helm's SQL storage "
+                    "(HELM_DRIVER=sql)")]
 
 
 def _discover(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
@@ -287,7 +308,8 @@ def is_custom_resource(obj: dict) -> bool:
 def check_renders(renders: list[Render], versions: list[str], level: str = "restricted") -> list[Finding]:
     """Every render checked as its own set of objects."""
     memo: dict = {}  # schema errors by object content: overlays repeat most of their base
-    return [f for render in renders for f in check_sources(render.sources, versions, level, memo)]
+    return [f for render in renders
+            for f in [*check_sources(render.sources, versions, level, memo), *render.findings]]
 
 
 def check_sources(sources: list[Source], versions: list[str], level: str = "restricted",

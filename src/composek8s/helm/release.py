@@ -36,7 +36,7 @@ def release_size(name: str, files: dict[str, str | bytes], manifests: Iterable[s
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip, best compression
     compressed = 0
     for piece in _release_json(name, files, manifests):
-        compressed += len(compressor.compress(piece.encode("utf-8")))
+        compressed += len(compressor.compress(piece))
         if _base64_length(compressed) > limit:
             return None
     size = _base64_length(compressed + len(compressor.flush()))
@@ -44,30 +44,39 @@ def release_size(name: str, files: dict[str, str | bytes], manifests: Iterable[s
 
 
 def release_warning(name: str, chart: dict[str, str], dist: dict[str, str], out: str) -> str | None:
-    """What to say (``W-HELM-RELEASE-SIZE``) when the chart ``name`` (``chart``: its files),
-    rendering the objects of ``dist/base/`` (``dist``: synth's files), may not fit Helm's
-    release Secret; None when it fits."""
+    """What synth says (``W-HELM-RELEASE-SIZE``) when the chart ``name`` (``chart``: its
+    files), rendering the objects of ``dist/base/`` (``dist``: synth's files), may not fit
+    Helm's release Secret; None when it fits."""
     manifests = [f"---\n# Source: {name}/templates/{path.rpartition('/')[2]}\n{text}"
                  for path, text in sorted(dist.items())
                  if path.startswith("base/") and path.endswith(".yaml") and path != "base/kustomization.yaml"]
-    if _upper_bound(chart, manifests) <= WARN_AT:
-        return None  # cannot reach it, whatever the compression: nothing compressed
-    if release_size(name, chart, manifests, WARN_AT) is not None:
+    sizes = {path: len(text.encode("utf-8")) for path, text in chart.items()}
+    if not may_not_fit(name, sizes, lambda: chart, manifests):
         return None
-    return (
-        f"the chart {name} may not install: Helm keeps each release in a Secret, and this one "
-        f"would hold more than {WARN_AT // 1024:,} KiB of the {SECRET_LIMIT // 1024:,} KiB the API server "
-        f"takes (its templates and rendered objects, compressed), so `helm install` would fail at the end; "
-        f"`kubectl apply -k {out}` is not affected. Split the project into charts of fewer services "
-        f"(README: Limits), or install with Helm's SQL storage (HELM_DRIVER=sql)")
+    return (f"{too_large(name)}; `kubectl apply -k {out}` is not affected. Split the project into charts "
+            "of fewer services (README: Limits), or install with Helm's SQL storage (HELM_DRIVER=sql)")
 
 
-def _upper_bound(files: dict[str, str], manifests: list[str]) -> int:
+def may_not_fit(name: str, sizes: dict[str, int], files, manifests: list[str]) -> bool:
+    """Whether the release may pass ``WARN_AT``: ``sizes`` (bytes of each chart file) decide
+    alone when the chart is too small to reach it, whatever the compression; else ``files()``
+    (the chart's files) are compressed with ``manifests`` until it is certain."""
+    if _upper_bound(sizes, manifests) <= WARN_AT:
+        return False
+    return release_size(name, files(), manifests, WARN_AT) is None
+
+
+def too_large(name: str) -> str:
+    return (f"the chart {name} may not install: Helm keeps each release in a Secret, and this one "
+            f"would hold more than {WARN_AT // 1024:,} KiB of the {SECRET_LIMIT // 1024:,} KiB the API server "
+            "takes (its templates and rendered objects, compressed), so `helm install` would fail at the end")
+
+
+def _upper_bound(sizes: dict[str, int], manifests: list[str]) -> int:
     """More than the Secret can hold for these inputs: base64 of the files, JSON's escaping (at
     most 6 characters per byte) of the text fields and the manifests, gzip's worst case, base64."""
     raw = 256
-    for path, content in files.items():
-        size = len(content.encode("utf-8") if isinstance(content, str) else content)
+    for path, size in sizes.items():
         raw += len(path) + 32 + (6 * size if path in _TEXT_FIELDS else _base64_length(size))
     raw += 6 * sum(len(m.encode("utf-8")) for m in manifests)
     return _base64_length(raw + raw // 1000 + 64)
@@ -77,28 +86,33 @@ def _base64_length(n: int) -> int:
     return 4 * ((n + 2) // 3)
 
 
-def _release_json(name: str, files: dict[str, str | bytes], manifests: Iterable[str]) -> Iterator[str]:
+def _release_json(name: str, files: dict[str, str | bytes], manifests: Iterable[str]) -> Iterator[bytes]:
     """The release's JSON in pieces, with the chart's YAML files as text (as long as the
     parsed values they would be, to within the compression's noise)."""
-    text = {path: (content.encode("utf-8") if isinstance(content, str) else content)
+    data = {path: (content.encode("utf-8") if isinstance(content, str) else content)
             for path, content in files.items()}
-    templates = sorted(p for p in text if p.startswith("templates/"))
-    others = sorted(p for p in text if not p.startswith("templates/") and p not in _OWN_FIELDS)
-    yield f'{{"name":{json.dumps(name)},"chart":{{"metadata":{_as_string(text.get("Chart.yaml", b""))},"templates":['
+    templates = sorted(p for p in data if p.startswith("templates/"))
+    others = sorted(p for p in data if not p.startswith("templates/") and p not in _OWN_FIELDS)
+    yield (f'{{"name":{json.dumps(name)},"chart":{{"metadata":{_as_string(data.get("Chart.yaml", b""))},'
+           '"templates":[').encode()
     for n, path in enumerate(templates):
-        yield ("," if n else "") + json.dumps({"name": path, "data": _b64(text[path])})
-    yield (f'],"values":{_as_string(text.get("values.yaml", b""))},'
-           f'"schema":{json.dumps(_b64(text.get("values.schema.json", b"")))},"files":[')
+        yield _file_entry(path, data[path], n)
+    yield (f'],"values":{_as_string(data.get("values.yaml", b""))},"schema":"').encode()
+    yield base64.b64encode(data.get("values.schema.json", b""))
+    yield b'","files":['
     for n, path in enumerate(others):
-        yield ("," if n else "") + json.dumps({"name": path, "data": _b64(text[path])})
-    yield '],"manifest":"'
+        yield _file_entry(path, data[path], n)
+    yield b'],"manifest":"'
     for manifest in manifests:  # escaping is per character: the pieces join into one string
-        yield json.dumps(manifest)[1:-1]
-    yield '"}'
+        yield json.dumps(manifest)[1:-1].encode()
+    yield b'"}'
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+def _file_entry(path: str, content: bytes, n: int) -> bytes:
+    """``{"name":…,"data":…}`` as Go writes a chart file ([]byte as base64, which needs no
+    escaping in JSON)."""
+    return b"".join((b"," if n else b"", b'{"name":', json.dumps(path).encode(), b',"data":"',
+                     base64.b64encode(content), b'"}'))
 
 
 def _as_string(data: bytes) -> str:
