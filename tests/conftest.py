@@ -46,6 +46,19 @@ class Compiled:
         return [d.code for d in self.diagnostics]
 
 
+HELM = ROOT / "tests" / "tools" / "bin" / "helm"  # tests/tools/install_helm.py's
+
+
+@pytest.fixture(scope="session")
+def helm() -> str:
+    """The pinned helm: a test that needs it fails in CI without it, and is skipped elsewhere."""
+    if not HELM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("helm is missing: python tests/tools/install_helm.py (.ci/run does)")
+        pytest.skip("helm is missing: python tests/tools/install_helm.py")
+    return str(HELM)
+
+
 def write_project(tmp_path: Path, compose: str, files: dict[str, str] | None = None) -> Path:
     (tmp_path / "compose.yaml").write_text(textwrap.dedent(compose))
     for rel, text in (files or {}).items():

@@ -1,7 +1,6 @@
 """The Helm chart: same plan as dist/, strict values, overrides that stay hardened."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import textwrap
@@ -20,17 +19,8 @@ from composek8s.plan import resolve_values
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "charts" / "atlantiplex"
-HELM = ROOT / "tests" / "tools" / "bin" / "helm"
 REGENERATE = "run `composek8s synth` at the repository root and commit charts/"
 
-
-@pytest.fixture(scope="module")
-def helm() -> str:
-    if not HELM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("helm is missing: python tests/tools/install_helm.py (.ci/run does)")
-        pytest.skip("helm is missing: python tests/tools/install_helm.py")
-    return str(HELM)
 
 
 def template(helm: str, chart: Path, *args: str, release: str = "atlantiplex", namespace: str = "atlantiplex") -> list[dict]:

@@ -21,7 +21,6 @@ import pytest
 from composek8s.helm.release import SECRET_LIMIT, WARN_AT, _upper_bound, release_size, release_warning
 
 ROOT = Path(__file__).resolve().parent.parent
-HELM = ROOT / "tests" / "tools" / "bin" / "helm"
 
 # Three configs of about 0.9 MB of words, each a ConfigMap under the API server's 1 MiB; the
 # release holds each twice (the template and the rendered object): about 4.4 MB.
@@ -38,14 +37,6 @@ configs:
 {configs}
 """
 
-
-@pytest.fixture(scope="module")
-def helm() -> str:
-    if not HELM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("helm is missing: python tests/tools/install_helm.py (.ci/run does)")
-        pytest.skip("helm is missing: python tests/tools/install_helm.py")
-    return str(HELM)
 
 
 def _words(seed: int, size: int) -> str:
@@ -128,7 +119,7 @@ def test_check_finds_a_chart_whose_release_may_not_fit(tmp_path, helm):
     folder = _project(tmp_path, 3)
     assert _synth(folder).returncode == 0
     [chart] = (folder / "charts").iterdir()
-    env = {**os.environ, "PATH": f"{HELM.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, "PATH": f"{Path(helm).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run([sys.executable, "-m", "composek8s.cli", "check", str(chart), "--format", "json"],
                             cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stderr
