@@ -82,7 +82,9 @@ def load_path(path: Path, values: list[Path], helm: str | None = None) -> list[R
 def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Render]:
     charts, roots, files = _discover(folder)
     loose = Render(str(folder), [s for f in files for s in _file_sources(f)])
-    jobs: list[tuple[str, list[str], object]] = []  # (label, command, how to read its output)
+    # (label, command, how to read its output: kustomize's (root, wrapper); for a chart, the chart
+    # when it is rendered with its defaults, else None)
+    jobs: list[tuple[str, list[str], object]] = []
     with tempfile.TemporaryDirectory(prefix="composek8s-check-") as tmp:
         if roots:
             kubectl = _tool("kubectl", "checking kustomizations")
@@ -93,7 +95,8 @@ def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Ren
             helm = helm or _tool("helm", "checking a chart")
             for chart in charts:
                 for label, files_ in _value_sets(chart, values):
-                    jobs.append((label, _helm_template(helm, chart, files_), label))
+                    # With its defaults, the chart is what `helm install` stores (its release's size).
+                    jobs.append((label, _helm_template(helm, chart, files_), chart if not files_ else None))
         outputs = _run_all([command for _, command, _ in jobs])
         kustomized, rendered = [], []
         for (label, command, how), (code, out, err) in zip(jobs, outputs):
@@ -101,10 +104,9 @@ def _load_folder(folder: Path, values: list[Path], helm: str | None) -> list[Ren
                 raise fail("E-USAGE", f"`{' '.join(command[1:3])}` failed for {label}: {err.strip()}")
             if isinstance(how, tuple):
                 kustomized.append(Render(label, _kustomized(out, *how)))
-            else:  # a chart with its defaults (label: the chart) is what `helm install` stores
-                chart = next((c for c in charts if str(c) == label), None)
+            else:
                 rendered.append(Render(label, _chart_sources(out, label),
-                                       _release_findings(chart, out) if chart is not None else []))
+                                       _release_findings(how, out) if how is not None else []))
     return [loose, *_distinct(kustomized), *rendered]
 
 

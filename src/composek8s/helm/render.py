@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..plan.model import (OMIT, RUN_ONCE_BASE, Concat, Each, Image, Instance, Item, Name, Namespace, RunOnceName,
-                          Value, When, key_parts)
+from ..plan.model import (OMIT, PLAIN_TYPES, RUN_ONCE_BASE, Concat, Each, Image, Instance, Item, Name, Namespace,
+                          RunOnceName, Value, When, key_parts)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -48,9 +48,6 @@ def scalar(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value)
-
-
-_LITERALS = frozenset({str, int, float, bool, type(None)})
 
 
 class Renderer:
@@ -127,7 +124,7 @@ class Renderer:
 
     def entry(self, key: str, value: object, indent: int) -> list[str]:
         pad = " " * indent
-        if type(value) in _LITERALS:  # most of a manifest: no marker to try
+        if type(value) in PLAIN_TYPES:  # most of a manifest: no marker to try
             return [f"{pad}{key}: {scalar(value)}"]
         if value is OMIT:
             return []
@@ -177,7 +174,7 @@ class Renderer:
 
     def list_item(self, value: object, indent: int) -> list[str]:
         pad = " " * indent
-        if type(value) in _LITERALS:
+        if type(value) in PLAIN_TYPES:
             return [f"{pad}- {scalar(value)}"]
         if value is OMIT:
             return []

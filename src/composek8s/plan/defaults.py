@@ -5,7 +5,7 @@ Job names read it too (``startup.finish_job_names``).
 """
 from __future__ import annotations
 
-from .model import Each, Image, Name, Resource, Value, When, key_parts
+from .model import PLAIN_TYPES, Each, Image, Name, Resource, Value, When, key_parts
 from .startup import WAIT_IMAGE
 
 
@@ -18,22 +18,19 @@ def set_value(tree: dict, key: str, value: object) -> None:
     node.setdefault(parts[-1], value)
 
 
-_PLAIN = (str, int, float, bool, type(None))
-
-
 def collect_values(data: object, tree: dict) -> None:
     """Every value the markers in ``data`` read, with its default, into ``tree``."""
     kind = type(data)
-    if kind in _PLAIN:  # most of a manifest, and its containers, before the markers are tried
+    if kind in PLAIN_TYPES:  # most of a manifest, and its containers, before the markers are tried
         return
     if kind is dict:
         for v in data.values():  # type: ignore[attr-defined]
-            if type(v) not in _PLAIN:
+            if type(v) not in PLAIN_TYPES:
                 collect_values(v, tree)
         return
     if kind is list or kind is tuple:
         for v in data:  # type: ignore[attr-defined]
-            if type(v) not in _PLAIN:
+            if type(v) not in PLAIN_TYPES:
                 collect_values(v, tree)
         return
     if isinstance(data, Value):

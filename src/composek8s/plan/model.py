@@ -287,17 +287,18 @@ def _empty(value: object, values: dict | None) -> bool:
                              and not value_of(values, value.key, value.default))
 
 
-_PLAIN_TYPES = (str, int, float, bool, type(None))
+# A manifest's plain values: no marker is one, so every walk over markers returns them first.
+PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _resolve(data: object, item: object, values: dict | None) -> object:
     kind = type(data)
-    if kind in _PLAIN_TYPES:  # most of a manifest: returned before the markers are tried
+    if kind in PLAIN_TYPES:  # most of a manifest: returned before the markers are tried
         return data
     if kind is dict:
         out = {}
         for k, v in data.items():  # type: ignore[attr-defined]
-            if type(v) in _PLAIN_TYPES:
+            if type(v) in PLAIN_TYPES:
                 out[k] = v
                 continue
             v = _resolve(v, item, values) if not _empty(v, values) else OMIT
@@ -305,7 +306,7 @@ def _resolve(data: object, item: object, values: dict | None) -> object:
                 out[k] = v
         return out
     if kind is list or kind is tuple:
-        out_list = [v if type(v) in _PLAIN_TYPES else _resolve(v, item, values)
+        out_list = [v if type(v) in PLAIN_TYPES else _resolve(v, item, values)
                     for v in data if not _empty(v, values)]  # type: ignore[attr-defined]
         return [v for v in out_list if v is not OMIT]
     if isinstance(data, Value):
